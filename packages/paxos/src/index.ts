@@ -1,0 +1,1 @@
+export type { Ballot } from './types.js';

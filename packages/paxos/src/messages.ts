@@ -1,0 +1,103 @@
+/**
+ * Peer messages of the Multi-Paxos core. Plain data only (see `types.ts`), tagged by `type`,
+ * so a transport encodes them generically. Every message names its sender and receiver.
+ *
+ * NOTE (contract for other packages): transports and the simulator treat messages as opaque
+ * values with `type`, `from` and `to`; only the core looks inside.
+ */
+import type { AcceptedEntry, Ballot, ChosenEntry, NodeId, Slot, Snapshot } from './types.js';
+
+interface Envelope<T extends string> {
+  readonly type: T;
+  readonly from: NodeId;
+  readonly to: NodeId;
+}
+
+/** Phase 1a: a candidate asks for a promise covering every slot from `fromSlot` on. */
+export interface PrepareMessage extends Envelope<'prepare'> {
+  readonly ballot: Ballot;
+  readonly fromSlot: Slot;
+}
+
+/**
+ * Phase 1b: the acceptor promised `ballot` and reports every entry it accepted at or above the
+ * candidate's `fromSlot` (those at or below its snapshot are summarized by `snapshotIndex`).
+ * Sent only after the promise is durable.
+ */
+export interface PromiseMessage extends Envelope<'promise'> {
+  readonly ballot: Ballot;
+  readonly fromSlot: Slot;
+  readonly accepted: readonly AcceptedEntry[];
+  readonly committed: Slot;
+  readonly snapshotIndex: Slot;
+}
+
+/** Phase 2a: the leader asks acceptors to accept entries of its ballot. */
+export interface AcceptMessage extends Envelope<'accept'> {
+  readonly ballot: Ballot;
+  readonly entries: readonly AcceptedEntry[];
+  /** The leader's committed index, piggybacked for learning. */
+  readonly committed: Slot;
+}
+
+/** Phase 2b: the acceptor accepted (and made durable) these slots in `ballot`. */
+export interface AcceptedMessage extends Envelope<'accepted'> {
+  readonly ballot: Ballot;
+  readonly slots: readonly Slot[];
+}
+
+/**
+ * A refusal: the acceptor has promised `promised`, higher than the ballot it was asked for.
+ * The proposer steps down and backs off.
+ */
+export interface RejectMessage extends Envelope<'reject'> {
+  /** The ballot that was refused. */
+  readonly ballot: Ballot;
+  readonly promised: Ballot;
+}
+
+/** Leader heartbeat: keeps followers from campaigning and carries the committed index. */
+export interface HeartbeatMessage extends Envelope<'heartbeat'> {
+  readonly ballot: Ballot;
+  readonly committed: Slot;
+}
+
+/** Answer to a heartbeat, telling the leader how far the follower has chosen values. */
+export interface HeartbeatReplyMessage extends Envelope<'heartbeat-reply'> {
+  readonly ballot: Ballot;
+  /** Every slot up to here is known chosen at the follower. */
+  readonly committed: Slot;
+}
+
+/** A learner asks for chosen values it lacks, in [fromSlot, toSlot]. */
+export interface FetchMessage extends Envelope<'fetch'> {
+  readonly fromSlot: Slot;
+  readonly toSlot: Slot;
+}
+
+/** Chosen values in answer to a fetch (or streamed to non-quorum acceptors in thrifty mode). */
+export interface ChosenMessage extends Envelope<'chosen'> {
+  readonly entries: readonly ChosenEntry[];
+  readonly committed: Slot;
+}
+
+/** A snapshot for a replica whose log is below the sender's compaction point. */
+export interface SnapshotMessage extends Envelope<'snapshot'> {
+  readonly snapshot: Snapshot;
+}
+
+/** Every peer message. */
+export type Message =
+  | PrepareMessage
+  | PromiseMessage
+  | AcceptMessage
+  | AcceptedMessage
+  | RejectMessage
+  | HeartbeatMessage
+  | HeartbeatReplyMessage
+  | FetchMessage
+  | ChosenMessage
+  | SnapshotMessage;
+
+/** The `type` tags of every message. */
+export type MessageType = Message['type'];

@@ -1,0 +1,37 @@
+/**
+ * The ready bundle: everything a replica asks its host to do after a step.
+ *
+ * ## Persist before send (the contract)
+ *
+ * The host handles a `Ready` in this order:
+ *
+ * 1. send `messages` (they may go at once, even while step 2 runs: for example the leader's
+ *    Accept to peers goes out while the leader writes its own copy);
+ * 2. make `persist` durable (fsync);
+ * 3. only then send `messagesAfterPersist` (Promise, Accepted, ...);
+ * 4. apply `committed` to the state machine, in order;
+ * 5. call `replica.advance(ready)`.
+ *
+ * Why a promise must be durable before its reply leaves (failure scenario):
+ *   1. acceptor A promises ballot 5 to candidate X and replies at once;
+ *   2. A crashes before the promise reaches disk and restarts having promised only ballot 3;
+ *   3. A now accepts an Accept of ballot 4 from old leader Y, while X, counting A's promise,
+ *      believes no ballot below 5 can be chosen without it knowing: two values get chosen.
+ * The same holds for Accepted: a value counted toward a quorum must survive the crash.
+ *
+ * Calling `ready()` again before `advance()` is an assertion failure.
+ */
+import type { Message } from './messages.js';
+import type { ChosenEntry, PersistRequest } from './types.js';
+
+/** What the host must do after a step; see the module comment for the order. */
+export interface Ready {
+  /** State to make durable; `undefined` when nothing changed. */
+  readonly persist: PersistRequest | undefined;
+  /** Messages that may be sent immediately, before `persist` is durable. */
+  readonly messages: readonly Message[];
+  /** Replies that may be sent only once `persist` is durable. */
+  readonly messagesAfterPersist: readonly Message[];
+  /** Chosen entries to apply to the state machine, in slot order, after `persist`. */
+  readonly committed: readonly ChosenEntry[];
+}

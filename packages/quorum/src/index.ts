@@ -1,0 +1,1 @@
+export type { QuorumSystem, VoterId, VoteResult } from './quorum-system.js';
