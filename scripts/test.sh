@@ -11,4 +11,5 @@ pnpm install --frozen-lockfile --reporter=silent
 pnpm run build
 pnpm run typecheck
 pnpm run lint
+node scripts/check-workspace.mjs
 node scripts/run-tests.mjs "$@"
