@@ -1,0 +1,12 @@
+import { decodeResult, encodeCommand, kvCommand } from '../src/index.js';
+import type { KvOp, KvResult, KvStateMachine } from '../src/index.js';
+
+/** Applies `op` at `slot` (with a session when `client` is given) and decodes the reply. */
+export function run(m: KvStateMachine, slot: number, op: KvOp, client?: string, seq?: number): KvResult {
+  const { reply } = m.apply(slot, encodeCommand(kvCommand(op, client, seq)));
+  const d = decodeResult(reply);
+  if (!d.ok) throw new Error(d.error);
+  return d.value;
+}
+
+export const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
