@@ -15,8 +15,15 @@ export type VoteResult = 'pending' | 'won' | 'lost';
  * A quorum system over a fixed set of voters, with separate phase-1 (election, size L) and
  * phase-2 (replication, size P) quorums.
  *
+ * Quorums are upward closed: every method asks whether a set *contains* a quorum, and ids that
+ * are not voters are ignored everywhere. Implementations are immutable and pure (no clock, no
+ * I/O); a membership change builds a new system (see `jointQuorum`).
+ *
  * Invariant: every phase-1 quorum intersects every phase-2 quorum (Howard, Malkhi, Spiegelman,
  * "Flexible Paxos", arXiv 1608.06696, §3). Constructors validate this and refuse otherwise.
+ *
+ * Implementations in this package: `majorityQuorum`, `countingQuorum`, `gridQuorum`,
+ * `jointQuorum`.
  */
 export interface QuorumSystem {
   /** Every voter, ascending, without duplicates. */
