@@ -1,1 +1,40 @@
-export {};
+export { Prng, ratio, NEVER } from './prng.js';
+export type { Ratio } from './prng.js';
+export { InvariantChecker, INVARIANTS } from './checker.js';
+export type { InvariantNumber, Violation } from './checker.js';
+export { SimCluster, SimNode, defaultClusterConfig } from './cluster.js';
+export type { ClusterConfig, Sabotage, ApplyListener } from './cluster.js';
+export { SimNetwork, describePartition } from './network.js';
+export type { NetworkConfig, Partition, PartitionKind } from './network.js';
+export { SimDisk } from './disk.js';
+export type { DurableState } from './disk.js';
+export { SimStateMachine } from './state-machine.js';
+export type { ApplyOutcome } from './state-machine.js';
+export { encodeCommand, commandId, valueKey, describeValue, bytesToText } from './commands.js';
+export { SimClient } from './clients.js';
+export type { ClientConfig } from './clients.js';
+export { FaultInjector, drawPartition } from './faults.js';
+export type { FaultConfig, FaultCounts } from './faults.js';
+export { runSeed, resolveShape, replayCommand } from './simulation.js';
+export type { SeedOptions, SeedResult, Shape } from './simulation.js';
+export { runSeeds } from './run.js';
+export type { RunOptions, RunSummary } from './run.js';
+export { unsafeCountingQuorum } from './unsafe-quorum.js';
+export { formatMessage, formatPersist, formatValue } from './format.js';
+export { compareBallots, formatBallot } from './core-types.js';
+export type {
+  ReplicaFactory,
+  SimAcceptedEntry,
+  SimBallot,
+  SimChosenEntry,
+  SimHardState,
+  SimMessage,
+  SimPersistRequest,
+  SimProposeResult,
+  SimReady,
+  SimRecoveredState,
+  SimReplica,
+  SimReplicaOptions,
+  SimSlotValue,
+  SimSnapshot,
+} from './core-types.js';

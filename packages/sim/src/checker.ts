@@ -1,0 +1,211 @@
+/**
+ * Invariant checkers. The cluster reports events as they happen (applies, durable writes,
+ * recoveries, messages sent, client invocations and acknowledgements); the checker records
+ * the first violations of each invariant of the design brief it checks:
+ *
+ * 1. agreement: no two replicas (nor one replica before and after a restart) apply different
+ *    values at one slot, and replicas at the same applied index have the same hash chain;
+ * 2. validity: every applied command is byte-for-byte a command some client proposed (no-ops
+ *    are fine);
+ * 3. durability: every acknowledged command is in the final state of every live replica;
+ * 4. exactly once: each command id takes effect at one slot only. The Paxos layer may choose a
+ *    retried command in two slots; the state machine dedupes by command id, so its effect is
+ *    at the first slot holding it. Violation: some replica lets the command take effect at a
+ *    slot different from another replica's (or its own earlier) effect slot — i.e. a command
+ *    applied twice, or replicas disagreeing on which copy counted;
+ * 7. promises never regress: each node's durable promised ballot never decreases (across
+ *    writes and crashes, and as handed back on recovery); Promise messages a node sends never
+ *    go below one it sent before; and persist before send: every Promise sent is covered by
+ *    the durable promise, every Accepted sent is covered by a durable log entry of that ballot (or a higher one:
+ *    accepting b then b' > b and persisting only the latter is a legal acceptor history);
+ * 8. liveness: once faults stop, pending requests complete and live replicas converge within
+ *    a bound (decided by the simulation, reported here).
+ */
+import type { SimAcceptedEntry, SimBallot, SimHardState, SimMessage, SimSlotValue } from './core-types.js';
+import { compareBallots, formatBallot } from './core-types.js';
+import { bytesToText, commandId, valueKey } from './commands.js';
+import type { ApplyOutcome } from './state-machine.js';
+
+/** The invariants checked, by their number in the design brief. */
+export const INVARIANTS = {
+  0: 'no-exception',
+  1: 'agreement',
+  2: 'validity',
+  3: 'durability',
+  4: 'exactly-once',
+  7: 'promises-never-regress',
+  8: 'liveness',
+} as const;
+
+/** An invariant number. */
+export type InvariantNumber = keyof typeof INVARIANTS;
+
+/** One detected violation. */
+export interface Violation {
+  readonly invariant: InvariantNumber;
+  readonly name: (typeof INVARIANTS)[InvariantNumber];
+  readonly tick: number;
+  readonly detail: string;
+}
+
+const ZERO_BALLOT: SimBallot = { round: 0, nodeId: 0 };
+
+/** Records events and detects violations. */
+export class InvariantChecker {
+  readonly violations: Violation[] = [];
+  /** Violations per invariant (only the first few are kept in detail). */
+  readonly counts = new Map<InvariantNumber, number>();
+  private readonly slotValue = new Map<number, { key: string; node: number }>();
+  private readonly chainAt = new Map<number, { chain: number; node: number }>();
+  private readonly proposed = new Map<string, string>();
+  private readonly effectSlot = new Map<string, { slot: number; node: number }>();
+  private readonly maxDurablePromised = new Map<number, SimBallot>();
+  private readonly maxPromiseSent = new Map<number, SimBallot>();
+  /** Command ids acknowledged to clients, with the ack tick. */
+  readonly acked = new Map<string, number>();
+  /** Statistics. */
+  appliedSlots = 0;
+  commandsTookEffect = 0;
+  duplicatesDeduped = 0;
+  now = 0;
+
+  /** Records a violation. */
+  report(invariant: InvariantNumber, detail: string): void {
+    this.counts.set(invariant, (this.counts.get(invariant) ?? 0) + 1);
+    if (this.violations.length < 20) {
+      this.violations.push({ invariant, name: INVARIANTS[invariant], tick: this.now, detail });
+    }
+  }
+
+  /** Whether any violation was found. */
+  get failed(): boolean {
+    return this.counts.size > 0;
+  }
+
+  /** A client invoked (or re-invoked) a command. */
+  onPropose(bytes: Uint8Array): void {
+    const id = commandId(bytes);
+    if (id !== undefined && !this.proposed.has(id)) this.proposed.set(id, bytesToText(bytes));
+  }
+
+  /** A client got its acknowledgement. */
+  onAck(id: string): void {
+    if (!this.acked.has(id)) this.acked.set(id, this.now);
+  }
+
+  /** Node `node` applied `value` at `slot`, with the state machine's per-command outcomes. */
+  onApply(
+    node: number,
+    slot: number,
+    value: SimSlotValue,
+    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome }[],
+  ): void {
+    this.appliedSlots++;
+    const key = valueKey(value);
+    const seen = this.slotValue.get(slot);
+    if (seen === undefined) this.slotValue.set(slot, { key, node });
+    else if (seen.key !== key) {
+      this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
+    }
+    if (value.kind !== 'noop' && value.kind !== 'commands') {
+      this.report(2, `node ${node} applied a value of unknown kind at slot ${slot}`);
+      return;
+    }
+    if (value.kind === 'commands') {
+      for (const c of value.commands) {
+        const id = commandId(c);
+        const text = bytesToText(c);
+        if (id === undefined || this.proposed.get(id) !== text) {
+          this.report(2, `node ${node} applied ${short(text)} at slot ${slot}, which no client proposed`);
+        }
+      }
+    }
+    for (const o of outcomes) {
+      if (o.id === undefined) continue;
+      if (o.outcome === 'deduped') this.duplicatesDeduped++;
+      if (o.outcome !== 'applied') continue;
+      this.commandsTookEffect++;
+      const first = this.effectSlot.get(o.id);
+      if (first === undefined) this.effectSlot.set(o.id, { slot, node });
+      else if (first.slot !== slot) {
+        this.report(4, `command ${o.id} took effect at slot ${slot} on node ${node} and at slot ${first.slot} on node ${first.node}`);
+      }
+    }
+  }
+
+  /** Node `node`'s state machine reached `applied` with hash chain `chain`. */
+  onChain(node: number, applied: number, chain: number): void {
+    const seen = this.chainAt.get(applied);
+    if (seen === undefined) this.chainAt.set(applied, { chain, node });
+    else if (seen.chain !== chain) {
+      this.report(1, `node ${node} and node ${seen.node} reached applied index ${applied} through different histories`);
+    }
+  }
+
+  /** A write of node `node` became durable. */
+  onDurableHardState(node: number, hs: SimHardState): void {
+    const max = this.maxDurablePromised.get(node) ?? ZERO_BALLOT;
+    if (compareBallots(hs.promised, max) < 0) {
+      this.report(7, `node ${node} durably wrote promised ${formatBallot(hs.promised)} after ${formatBallot(max)}`);
+    } else this.maxDurablePromised.set(node, hs.promised);
+  }
+
+  /** Node `node` restarts from `hs` (undefined = empty disk). */
+  onRecover(node: number, hs: SimHardState | undefined): void {
+    const promised = hs?.promised ?? ZERO_BALLOT;
+    const max = this.maxDurablePromised.get(node) ?? ZERO_BALLOT;
+    if (compareBallots(promised, max) < 0) {
+      this.report(7, `node ${node} restarted with promised ${formatBallot(promised)} below its durable ${formatBallot(max)}`);
+    }
+  }
+
+  /**
+   * Node `node` sends `m`; `durablePromised` and `durableEntry` describe its disk at that
+   * instant, `snapshotIndex` its durable snapshot index.
+   */
+  onSend(
+    node: number,
+    m: SimMessage,
+    durablePromised: SimBallot | undefined,
+    durableEntry: (slot: number) => SimAcceptedEntry | undefined,
+    snapshotIndex: number,
+  ): void {
+    if (m.type === 'promise') {
+      const b = (m as unknown as { ballot: SimBallot }).ballot;
+      const prev = this.maxPromiseSent.get(node);
+      if (prev !== undefined && compareBallots(b, prev) < 0) {
+        this.report(7, `node ${node} sent Promise ${formatBallot(b)} after Promise ${formatBallot(prev)}`);
+      } else this.maxPromiseSent.set(node, b);
+      if (compareBallots(durablePromised ?? ZERO_BALLOT, b) < 0) {
+        this.report(7, `node ${node} sent Promise ${formatBallot(b)} while its durable promise is ${formatBallot(durablePromised ?? ZERO_BALLOT)} (persist before send)`);
+      }
+    } else if (m.type === 'accepted') {
+      const am = m as unknown as { ballot: SimBallot; slots: readonly number[] };
+      for (const slot of am.slots) {
+        if (slot <= snapshotIndex) continue;
+        const e = durableEntry(slot);
+        if (e === undefined || compareBallots(e.ballot, am.ballot) < 0) {
+          this.report(7, `node ${node} sent Accepted slot ${slot} ballot ${formatBallot(am.ballot)} but its disk holds ${e === undefined ? 'nothing' : formatBallot(e.ballot)} there (persist before send)`);
+        }
+      }
+    }
+  }
+
+  /** Final durability check: every acked command is in each live replica's state. */
+  checkDurability(live: readonly { id: number; has: (commandId: string) => boolean }[]): void {
+    for (const [cmd] of this.acked) {
+      for (const n of live) {
+        if (!n.has(cmd)) this.report(3, `acknowledged command ${cmd} is missing on live node ${n.id}`);
+      }
+    }
+  }
+
+  /** Proposed command count. */
+  get proposedCount(): number {
+    return this.proposed.size;
+  }
+}
+
+function short(s: string): string {
+  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+}

@@ -1,0 +1,124 @@
+/**
+ * The slice of the Paxos core's contract the simulator relies on, stated structurally so that
+ * the simulator treats messages as opaque `{ type, from, to }` values (see
+ * `@flexpaxos/paxos` `messages.ts`) and can drive deliberately broken replicas in tests.
+ * The real `Replica` is assignable to `SimReplica`.
+ */
+
+/** A ballot `(round, nodeId)`. */
+export interface SimBallot {
+  readonly round: number;
+  readonly nodeId: number;
+}
+
+/** A slot's value: a no-op or a batch of opaque client commands. */
+export type SimSlotValue =
+  | { readonly kind: 'noop' }
+  | { readonly kind: 'commands'; readonly commands: readonly Uint8Array[] };
+
+/** An accepted (slot, ballot, value) triple. */
+export interface SimAcceptedEntry {
+  readonly slot: number;
+  readonly ballot: SimBallot;
+  readonly value: SimSlotValue;
+}
+
+/** A chosen value handed to the state machine. */
+export interface SimChosenEntry {
+  readonly slot: number;
+  readonly value: SimSlotValue;
+}
+
+/** Durable acceptor state besides the log. */
+export interface SimHardState {
+  readonly promised: SimBallot;
+  readonly committed: number;
+}
+
+/** A snapshot: metadata plus the state machine's serialized state. */
+export interface SimSnapshot {
+  readonly meta: { readonly index: number };
+  readonly data: Uint8Array;
+}
+
+/** What the host must make durable (see `PersistRequest` in the core). */
+export interface SimPersistRequest {
+  readonly hardState: SimHardState | undefined;
+  readonly entries: readonly SimAcceptedEntry[];
+  readonly snapshot: SimSnapshot | undefined;
+  readonly truncateBelow: number | undefined;
+}
+
+/** A peer message, opaque to the simulator except for its envelope. */
+export interface SimMessage {
+  readonly type: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The ready bundle (see `Ready` in the core for the handling order). */
+export interface SimReady {
+  readonly persist: SimPersistRequest | undefined;
+  readonly messages: readonly SimMessage[];
+  readonly messagesAfterPersist: readonly SimMessage[];
+  readonly committed: readonly SimChosenEntry[];
+}
+
+/** What a replica is rebuilt from after a restart. */
+export interface SimRecoveredState {
+  readonly hardState: SimHardState;
+  readonly snapshot: { readonly index: number } | undefined;
+  readonly entries: readonly SimAcceptedEntry[];
+  readonly applied: number;
+}
+
+/** The outcome of a proposal. */
+export type SimProposeResult =
+  | { readonly kind: 'queued' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: number | undefined };
+
+/** The replica surface the simulator drives. */
+export interface SimReplica {
+  tick(): void;
+  step(message: SimMessage): void;
+  propose(command: Uint8Array): SimProposeResult;
+  campaign(): void;
+  hasReady(): boolean;
+  ready(): SimReady;
+  advance(ready: SimReady): void;
+  compact(snapshot: SimSnapshot): void;
+  status(): unknown;
+}
+
+/** Cluster-wide settings handed to a replica factory. */
+export interface SimReplicaOptions {
+  readonly id: number;
+  readonly members: readonly number[];
+  /** Phase-1 quorum size L. */
+  readonly election: number;
+  /** Phase-2 quorum size P. */
+  readonly replication: number;
+  /** When true, build a deliberately non-intersecting quorum system (L + P <= N). */
+  readonly unsafeQuorum: boolean;
+  readonly electionTimeoutTicks: number;
+  readonly electionTimeoutJitterTicks: number;
+  readonly heartbeatIntervalTicks: number;
+  readonly thrifty: boolean;
+  readonly random: { nextInt(maxExclusive: number): number };
+}
+
+/** Builds a replica, fresh (`recovered` undefined) or from durable state. */
+export type ReplicaFactory = (
+  options: SimReplicaOptions,
+  recovered: SimRecoveredState | undefined,
+) => SimReplica;
+
+/** Total order on ballots: negative, zero or positive. */
+export function compareBallots(a: SimBallot, b: SimBallot): number {
+  return a.round !== b.round ? a.round - b.round : a.nodeId - b.nodeId;
+}
+
+/** `round.nodeId`, for traces and reports. */
+export function formatBallot(b: SimBallot): string {
+  return `${b.round}.${b.nodeId}`;
+}

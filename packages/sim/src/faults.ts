@@ -1,0 +1,127 @@
+/**
+ * The fault injector of the safety phase: crashes and restarts, pauses, and partitions of any
+ * shape, symmetric or one-way, whose distinguished piece has exactly L, L - 1, P or P - 1
+ * nodes (or a random size). Probabilities are integer ratios per tick.
+ */
+import type { SimCluster } from './cluster.js';
+import { describePartition, type Partition, type PartitionKind } from './network.js';
+import type { Prng, Ratio } from './prng.js';
+
+/** Per-seed fault rates. */
+export interface FaultConfig {
+  readonly crash: Ratio;
+  readonly pause: Ratio;
+  readonly partition: Ratio;
+  readonly maxDownTicks: number;
+  readonly maxPauseTicks: number;
+  readonly maxPartitionTicks: number;
+}
+
+/** Counters of injected faults. */
+export interface FaultCounts {
+  crashes: number;
+  pauses: number;
+  partitions: number;
+}
+
+/** Draws a partition of `members` whose first piece has a size among L, L-1, P, P-1 or random. */
+export function drawPartition(members: readonly number[], election: number, replication: number, random: Prng): Partition | undefined {
+  const n = members.length;
+  if (n < 2) return undefined;
+  const sizes = [election, election - 1, replication, replication - 1, random.between(1, n - 1)].filter(
+    (k) => k >= 1 && k <= n - 1,
+  );
+  const k = random.pick(sizes);
+  const shuffled = random.shuffle([...members]);
+  const first = shuffled.slice(0, k).sort((a, b) => a - b);
+  const rest = shuffled.slice(k);
+  const pieces: number[][] = [first];
+  if (rest.length >= 2 && random.nextInt(3) === 0) {
+    const cut = random.between(1, rest.length - 1);
+    pieces.push(rest.slice(0, cut).sort((a, b) => a - b), rest.slice(cut).sort((a, b) => a - b));
+  } else pieces.push(rest.sort((a, b) => a - b));
+  const kinds: PartitionKind[] = ['symmetric', 'symmetric', 'one-way-out', 'one-way-in'];
+  return { pieces, kind: random.pick(kinds) };
+}
+
+/** Injects faults tick by tick and undoes them after random durations. */
+export class FaultInjector {
+  private readonly restartAt = new Map<number, number>();
+  private readonly resumeAt = new Map<number, number>();
+  private healAt = 0;
+  readonly counts: FaultCounts = { crashes: 0, pauses: 0, partitions: 0 };
+  readonly log: string[] = [];
+
+  private readonly cluster: SimCluster;
+  private readonly config: FaultConfig;
+  private readonly random: Prng;
+  private readonly verbose: boolean;
+
+  constructor(cluster: SimCluster, config: FaultConfig, random: Prng, verbose: boolean) {
+    this.cluster = cluster;
+    this.config = config;
+    this.random = random;
+    this.verbose = verbose;
+  }
+
+  /** One tick of the safety phase. */
+  tick(now: number): void {
+    const c = this.cluster;
+    for (const [id, at] of this.restartAt) {
+      if (at <= now) {
+        this.restartAt.delete(id);
+        c.restart(id);
+      }
+    }
+    for (const [id, at] of this.resumeAt) {
+      if (at <= now) {
+        this.resumeAt.delete(id);
+        c.resume(id);
+      }
+    }
+    if (c.network.partition !== undefined && this.healAt <= now) c.network.setPartition(undefined);
+    if (this.random.chance(this.config.crash)) {
+      const up = c.nodes.filter((n) => n.up);
+      if (up.length > 0) {
+        const victim = this.random.pick(up);
+        c.crash(victim.id);
+        this.resumeAt.delete(victim.id);
+        this.restartAt.set(victim.id, now + this.random.between(1, this.config.maxDownTicks));
+        this.counts.crashes++;
+        if (this.verbose) this.log.push(`t=${now} crash ${victim.id}`);
+      }
+    }
+    if (this.random.chance(this.config.pause)) {
+      const up = c.nodes.filter((n) => n.up && !n.paused);
+      if (up.length > 0) {
+        const victim = this.random.pick(up);
+        c.pause(victim.id);
+        this.resumeAt.set(victim.id, now + this.random.between(1, this.config.maxPauseTicks));
+        this.counts.pauses++;
+      }
+    }
+    if (c.network.partition === undefined && this.random.chance(this.config.partition)) {
+      const p = drawPartition(c.members, c.config.election, c.config.replication, this.random);
+      if (p !== undefined) {
+        c.network.setPartition(p);
+        this.healAt = now + this.random.between(1, this.config.maxPartitionTicks);
+        this.counts.partitions++;
+        if (this.verbose) this.log.push(`t=${now} partition ${describePartition(p)}`);
+      }
+    }
+  }
+
+  /** Ends the safety phase: heals the network, resumes everyone, restarts all but `keepDown`. */
+  stop(keepDown: ReadonlySet<number>): void {
+    const c = this.cluster;
+    c.network.setPartition(undefined);
+    c.network.calm();
+    for (const n of c.nodes) {
+      if (keepDown.has(n.id)) c.crash(n.id);
+      else if (!n.up) c.restart(n.id);
+      else if (n.paused) c.resume(n.id);
+    }
+    this.restartAt.clear();
+    this.resumeAt.clear();
+  }
+}

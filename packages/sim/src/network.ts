@@ -1,0 +1,134 @@
+/**
+ * The simulated network: every message is delayed by a random number of ticks (so messages
+ * reorder), may be lost or duplicated (integer-ratio probabilities), and is dropped at
+ * delivery when a partition blocks its link. In `manual` mode (trace tests) messages wait in
+ * a queue until a script delivers or drops them.
+ */
+import type { SimMessage } from './core-types.js';
+import { NEVER, type Prng, type Ratio } from './prng.js';
+
+/** Per-seed network behaviour. */
+export interface NetworkConfig {
+  readonly minDelayTicks: number;
+  readonly maxDelayTicks: number;
+  readonly loss: Ratio;
+  readonly duplication: Ratio;
+}
+
+/** How a partition blocks links between its pieces. */
+export type PartitionKind = 'symmetric' | 'one-way-out' | 'one-way-in';
+
+/**
+ * A partition: `pieces[0]` is the distinguished piece. `symmetric` blocks every link between
+ * different pieces; `one-way-out` blocks only links leaving piece 0; `one-way-in` only links
+ * entering piece 0.
+ */
+export interface Partition {
+  readonly pieces: readonly (readonly number[])[];
+  readonly kind: PartitionKind;
+}
+
+/** Formats a partition for logs: `{1,2}|{3,4,5} symmetric`. */
+export function describePartition(p: Partition): string {
+  return p.pieces.map((piece) => `{${piece.join(',')}}`).join('|') + ' ' + p.kind;
+}
+
+/** The simulated network. */
+export class SimNetwork {
+  config: NetworkConfig;
+  private readonly random: Prng;
+  private readonly buckets = new Map<number, SimMessage[]>();
+  /** Messages waiting for a script (manual mode), in send order. */
+  readonly manualQueue: SimMessage[] = [];
+  readonly manual: boolean;
+  private pieceOf = new Map<number, number>();
+  private partitionKind: PartitionKind = 'symmetric';
+  partition: Partition | undefined;
+  /** Counters for reports. */
+  sent = 0;
+  lost = 0;
+  duplicated = 0;
+  blocked = 0;
+
+  constructor(config: NetworkConfig, random: Prng, manual: boolean) {
+    this.config = config;
+    this.random = random;
+    this.manual = manual;
+  }
+
+  /** Stops loss and duplication (liveness phase); delays stay. */
+  calm(): void {
+    this.config = { ...this.config, loss: NEVER, duplication: NEVER };
+  }
+
+  /** Installs (or with `undefined` heals) a partition. */
+  setPartition(p: Partition | undefined): void {
+    this.partition = p;
+    this.pieceOf = new Map();
+    if (p === undefined) return;
+    p.pieces.forEach((piece, i) => piece.forEach((n) => this.pieceOf.set(n, i)));
+    this.partitionKind = p.kind;
+  }
+
+  /** Whether the link `from -> to` is currently cut. */
+  isBlocked(from: number, to: number): boolean {
+    if (this.partition === undefined) return false;
+    const a = this.pieceOf.get(from) ?? -1;
+    const b = this.pieceOf.get(to) ?? -1;
+    if (a === b) return false;
+    switch (this.partitionKind) {
+      case 'symmetric':
+        return true;
+      case 'one-way-out':
+        return a === 0;
+      case 'one-way-in':
+        return b === 0;
+    }
+  }
+
+  /** Puts a message on the wire at tick `now`. */
+  send(message: SimMessage, now: number): void {
+    this.sent++;
+    if (this.manual) {
+      this.manualQueue.push(message);
+      return;
+    }
+    if (this.random.chance(this.config.loss)) {
+      this.lost++;
+      return;
+    }
+    this.enqueue(message, now);
+    if (this.random.chance(this.config.duplication)) {
+      this.duplicated++;
+      this.enqueue(message, now);
+    }
+  }
+
+  private enqueue(message: SimMessage, now: number): void {
+    const due = now + this.random.between(this.config.minDelayTicks, this.config.maxDelayTicks);
+    const bucket = this.buckets.get(due);
+    if (bucket === undefined) this.buckets.set(due, [message]);
+    else bucket.push(message);
+  }
+
+  /** Removes and returns the messages due at tick `now` whose links are open, shuffled. */
+  due(now: number): SimMessage[] {
+    const bucket = this.buckets.get(now);
+    if (bucket === undefined) return [];
+    this.buckets.delete(now);
+    const open: SimMessage[] = [];
+    for (const m of bucket) {
+      if (this.isBlocked(m.from, m.to)) this.blocked++;
+      else open.push(m);
+    }
+    if (open.length > 1) this.random.shuffle(open);
+    return open;
+  }
+
+  /** Whether any message is still in flight (random mode). */
+  get inFlight(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) n += b.length;
+    return n;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * One simulated run per seed, VOPR style: the seed picks the cluster shape (unless given),
+ * the network, disk and fault rates, and the clients; a safety phase injects faults while
+ * clients propose; a liveness phase stops the faults (keeping at most N - max(L, P) nodes
+ * down, so both an election and a replication quorum are connected) and must converge within
+ * a bound. Every invariant is checked along the way and at the end.
+ */
+import { InvariantChecker, type Violation } from './checker.js';
+import { SimClient, type ClientConfig } from './clients.js';
+import { SimCluster, type ClusterConfig, type Sabotage } from './cluster.js';
+import type { ReplicaFactory } from './core-types.js';
+import { FaultInjector, type FaultConfig, type FaultCounts } from './faults.js';
+import { NEVER, Prng, ratio, type Ratio } from './prng.js';
+
+/** What to simulate for one seed. */
+export interface SeedOptions {
+  readonly seed: number;
+  readonly factory: ReplicaFactory;
+  /** Cluster size; drawn from the seed (1..9) when absent. */
+  readonly nodes?: number | undefined;
+  readonly replication?: number | undefined;
+  readonly election?: number | undefined;
+  /** Break quorum intersection on purpose (L = N - P by default). */
+  readonly unsafeQuorum?: boolean | undefined;
+  readonly sabotage?: Sabotage | undefined;
+  /** Ticks of the safety phase. */
+  readonly safetyTicks?: number | undefined;
+  /** Ticks the liveness phase may take to converge. */
+  readonly livenessBoundTicks?: number | undefined;
+  /** Whether snapshots and compaction are exercised. */
+  readonly compaction?: boolean | undefined;
+  readonly verbose?: boolean | undefined;
+}
+
+/** The cluster shape of a run. */
+export interface Shape {
+  readonly nodes: number;
+  readonly replication: number;
+  readonly election: number;
+}
+
+/** The outcome of one seed. */
+export interface SeedResult {
+  readonly seed: number;
+  readonly shape: Shape;
+  readonly violations: readonly Violation[];
+  /** Total violations (beyond the ones kept in detail). */
+  readonly violationCount: number;
+  readonly ticks: number;
+  /** Ticks the liveness phase needed, or undefined when it did not converge. */
+  readonly convergedAfterTicks: number | undefined;
+  readonly faults: FaultCounts;
+  readonly proposed: number;
+  readonly acked: number;
+  readonly appliedSlots: number;
+  readonly duplicatesDeduped: number;
+  readonly messagesSent: number;
+  readonly summary: string;
+  readonly faultLog: readonly string[];
+}
+
+/** Draws or completes the shape; throws on an impossible one. */
+export function resolveShape(opts: SeedOptions, random: Prng): Shape {
+  const unsafe = opts.unsafeQuorum === true;
+  const n = opts.nodes ?? (unsafe ? random.between(2, 9) : random.between(1, 9));
+  const p = opts.replication ?? (unsafe ? random.between(1, n - 1) : random.between(1, n));
+  const l = opts.election ?? (unsafe ? n - p : n - p + 1);
+  if (n < 1 || p < 1 || p > n || l < 1 || l > n) throw new Error(`impossible shape N=${n} P=${p} L=${l}`);
+  if (!unsafe && l + p <= n) throw new Error(`L=${l} and P=${p} do not intersect for N=${n}: need L + P > N`);
+  if (unsafe && l + p > n) throw new Error(`--unsafe-quorum needs L + P <= N, got N=${n} P=${p} L=${l}`);
+  return { nodes: n, replication: p, election: l };
+}
+
+function pickRatio(random: Prng, choices: readonly Ratio[]): Ratio {
+  return random.pick(choices);
+}
+
+function fmtRatio(r: Ratio): string {
+  return r.num === 0 ? '0' : `${r.num}/${r.den}`;
+}
+
+/** Runs one seed to the end and checks it. */
+export function runSeed(opts: SeedOptions): SeedResult {
+  const root = new Prng(opts.seed);
+  const shape = resolveShape(opts, root.child('shape'));
+  const cfgRandom = root.child('config');
+  const electionTimeoutTicks = 10;
+  const electionTimeoutJitterTicks = 10;
+  const config: ClusterConfig = {
+    nodes: shape.nodes,
+    replication: shape.replication,
+    election: shape.election,
+    unsafeQuorum: opts.unsafeQuorum === true,
+    electionTimeoutTicks,
+    electionTimeoutJitterTicks,
+    heartbeatIntervalTicks: 2,
+    thrifty: cfgRandom.nextInt(4) === 0,
+    network: {
+      minDelayTicks: 1,
+      maxDelayTicks: cfgRandom.between(1, 6),
+      loss: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 20)]),
+      duplication: pickRatio(cfgRandom, [NEVER, ratio(1, 50)]),
+    },
+    minDiskLatencyTicks: 0,
+    maxDiskLatencyTicks: cfgRandom.between(0, 3),
+    clockSkip: pickRatio(cfgRandom, [NEVER, ratio(1, 50)]),
+    compactEverySlots: opts.compaction === false ? 0 : cfgRandom.pick([0, 0, 10, 25]),
+    manual: false,
+    sabotage: opts.sabotage ?? {},
+  };
+  const faultConfig: FaultConfig = {
+    crash: pickRatio(cfgRandom, [NEVER, ratio(1, 200), ratio(1, 60)]),
+    pause: pickRatio(cfgRandom, [NEVER, ratio(1, 150)]),
+    partition: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 40)]),
+    maxDownTicks: 150,
+    maxPauseTicks: 60,
+    maxPartitionTicks: 200,
+  };
+  const clientConfig: ClientConfig = {
+    issue: ratio(1, 4),
+    retryTimeoutTicks: 4 * (electionTimeoutTicks + electionTimeoutJitterTicks),
+    padBytes: cfgRandom.between(0, 16),
+  };
+  const clientCount = cfgRandom.between(1, 4);
+  const safetyTicks = opts.safetyTicks ?? 600;
+  const livenessBound = opts.livenessBoundTicks ?? 100 * (electionTimeoutTicks + electionTimeoutJitterTicks);
+  const verbose = opts.verbose === true;
+
+  let cluster: SimCluster | undefined;
+  let checker = new InvariantChecker();
+  const clients: SimClient[] = [];
+  for (let i = 1; i <= clientCount; i++) clients.push(new SimClient(i));
+  const barrier = new SimClient(0);
+  const all = [...clients, barrier];
+  const clientRandom = root.child('clients');
+  let faults: FaultInjector | undefined;
+  let convergedAfter: number | undefined;
+  try {
+    cluster = new SimCluster(config, opts.factory, root);
+    checker = cluster.checker;
+    const c = cluster;
+    c.onApplyCommand = (node, id) => {
+      for (const cl of all) cl.onApplied(node, id, c.now, c);
+    };
+    faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose);
+    // Safety phase.
+    while (c.now < safetyTicks) {
+      c.step();
+      faults.tick(c.now);
+      for (const cl of clients) {
+        if (cl.outstanding === undefined && clientRandom.chance(clientConfig.issue)) cl.invoke(c.now, clientConfig);
+        cl.act(c.now, c, clientRandom, clientConfig);
+      }
+    }
+    // Liveness phase.
+    const keep = new Set<number>();
+    const spare = shape.nodes - Math.max(shape.election, shape.replication);
+    if (spare > 0) {
+      const k = root.child('liveness').nextInt(spare + 1);
+      const order = root.child('liveness-order').shuffle([...c.members]);
+      for (const id of order.slice(0, k)) keep.add(id);
+    }
+    faults.stop(keep);
+    const liveStart = c.now;
+    const barrierId = barrier.invoke(c.now, clientConfig);
+    while (c.now - liveStart < livenessBound) {
+      c.step();
+      for (const cl of all) cl.act(c.now, c, clientRandom, clientConfig);
+      if (all.every((cl) => cl.outstanding === undefined)) {
+        const live = c.liveNodes();
+        const first = live[0];
+        const barrierSlot = first?.sm.effects.get(barrierId);
+        if (
+          first !== undefined &&
+          barrierSlot !== undefined &&
+          first.sm.applied >= barrierSlot &&
+          live.every((n) => n.sm.applied === first.sm.applied)
+        ) {
+          convergedAfter = c.now - liveStart;
+          break;
+        }
+      }
+    }
+    if (convergedAfter === undefined) {
+      const pending = all.filter((cl) => cl.outstanding !== undefined).map((cl) => cl.outstanding?.id);
+      const applied = c.liveNodes().map((n) => `${n.id}:${n.sm.applied}`);
+      checker.report(8, `no convergence within ${livenessBound} ticks after faults stopped (down: [${[...keep].join(',')}]; pending: [${pending.join(',')}]; applied: ${applied.join(' ')})`);
+    }
+    checker.checkDurability(c.liveNodes().map((n) => ({ id: n.id, has: (cmd: string) => n.sm.effects.has(cmd) })));
+  } catch (e) {
+    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    checker.report(0, `exception at tick ${cluster?.now ?? 0}: ${message}`);
+  }
+  const counts = faults?.counts ?? { crashes: 0, pauses: 0, partitions: 0 };
+  const violationCount = [...checker.counts.values()].reduce((a, b) => a + b, 0);
+  const live = cluster?.liveNodes().length ?? 0;
+  const summary =
+    `N=${shape.nodes} P=${shape.replication} L=${shape.election}${config.thrifty ? ' thrifty' : ''}` +
+    `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
+    ` | net delay<=${config.network.maxDelayTicks} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
+    ` | faults: ${counts.crashes} crashes, ${counts.pauses} pauses, ${counts.partitions} partitions` +
+    ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
+    ` | checked: agreement+validity over ${checker.appliedSlots} applies, exactly-once over ${checker.commandsTookEffect} effects,` +
+    ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
+    ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;
+  return {
+    seed: opts.seed,
+    shape,
+    violations: checker.violations,
+    violationCount,
+    ticks: cluster?.now ?? 0,
+    convergedAfterTicks: convergedAfter,
+    faults: counts,
+    proposed: checker.proposedCount,
+    acked: checker.acked.size,
+    appliedSlots: checker.appliedSlots,
+    duplicatesDeduped: checker.duplicatesDeduped,
+    messagesSent: cluster?.network.sent ?? 0,
+    summary,
+    faultLog: faults?.log ?? [],
+  };
+}
+
+/** The command line that replays `seed` with the same flags. */
+export function replayCommand(seed: number, opts: Pick<SeedOptions, 'nodes' | 'replication' | 'election' | 'unsafeQuorum'>): string {
+  const parts = ['pnpm sim --seeds 1', `--first-seed ${seed}`];
+  if (opts.nodes !== undefined) parts.push(`--nodes ${opts.nodes}`);
+  if (opts.replication !== undefined) parts.push(`--replication ${opts.replication}`);
+  if (opts.election !== undefined) parts.push(`--election ${opts.election}`);
+  if (opts.unsafeQuorum === true) parts.push('--unsafe-quorum');
+  parts.push('--verbose');
+  return parts.join(' ');
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { InvariantChecker } from '../src/checker.js';
+import { encodeCommand } from '../src/commands.js';
+import type { SimMessage, SimSlotValue } from '../src/core-types.js';
+import { SimStateMachine } from '../src/state-machine.js';
+
+const cmds = (...bytes: Uint8Array[]): SimSlotValue => ({ kind: 'commands', commands: bytes });
+
+function applyVia(checker: InvariantChecker, sm: SimStateMachine, node: number, slot: number, value: SimSlotValue): void {
+  checker.onApply(node, slot, value, sm.apply(slot, value));
+  checker.onChain(node, sm.applied, sm.chain);
+}
+
+describe('InvariantChecker', () => {
+  it('accepts replicas that apply the same values', () => {
+    const c = new InvariantChecker();
+    const a = encodeCommand(1, 1);
+    c.onPropose(a);
+    const sm1 = new SimStateMachine();
+    const sm2 = new SimStateMachine();
+    for (const [node, sm] of [[1, sm1], [2, sm2]] as const) {
+      applyVia(c, sm, node, 1, { kind: 'noop' });
+      applyVia(c, sm, node, 2, cmds(a));
+    }
+    c.onAck('1:1');
+    c.checkDurability([{ id: 1, has: (id) => sm1.effects.has(id) }, { id: 2, has: (id) => sm2.effects.has(id) }]);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('catches two values applied at one slot (invariant 1)', () => {
+    const c = new InvariantChecker();
+    const a = encodeCommand(1, 1);
+    const b = encodeCommand(2, 1);
+    c.onPropose(a);
+    c.onPropose(b);
+    applyVia(c, new SimStateMachine(), 1, 1, cmds(a));
+    applyVia(c, new SimStateMachine(), 2, 1, cmds(b));
+    expect(c.violations.map((v) => v.invariant)).toContain(1);
+  });
+
+  it('catches a fabricated command (invariant 2)', () => {
+    const c = new InvariantChecker();
+    applyVia(c, new SimStateMachine(), 1, 1, cmds(encodeCommand(9, 9)));
+    expect(c.violations.map((v) => v.invariant)).toEqual([2]);
+  });
+
+  it('catches a command whose bytes differ from what was proposed (invariant 2)', () => {
+    const c = new InvariantChecker();
+    c.onPropose(encodeCommand(1, 1, 3));
+    applyVia(c, new SimStateMachine(), 1, 1, cmds(encodeCommand(1, 1, 4)));
+    expect(c.violations.map((v) => v.invariant)).toEqual([2]);
+  });
+
+  it('catches an acknowledged command missing on a live replica (invariant 3)', () => {
+    const c = new InvariantChecker();
+    c.onAck('1:1');
+    c.checkDurability([{ id: 3, has: () => false }]);
+    expect(c.violations.map((v) => v.invariant)).toEqual([3]);
+  });
+
+  it('catches a command taking effect twice without dedupe (invariant 4)', () => {
+    const c = new InvariantChecker();
+    const a = encodeCommand(1, 1);
+    c.onPropose(a);
+    const sm = new SimStateMachine();
+    sm.dedupe = false;
+    applyVia(c, sm, 1, 1, cmds(a));
+    applyVia(c, sm, 1, 2, cmds(a));
+    expect(c.violations.map((v) => v.invariant)).toEqual([4]);
+  });
+
+  it('lets the state machine dedupe a command chosen twice (invariant 4 holds)', () => {
+    const c = new InvariantChecker();
+    const a = encodeCommand(1, 1);
+    c.onPropose(a);
+    const sm = new SimStateMachine();
+    applyVia(c, sm, 1, 1, cmds(a));
+    applyVia(c, sm, 1, 2, cmds(a));
+    expect(c.violations).toEqual([]);
+    expect(c.duplicatesDeduped).toBe(1);
+  });
+
+  it('catches a durable promise that goes down (invariant 7)', () => {
+    const c = new InvariantChecker();
+    c.onDurableHardState(1, { promised: { round: 3, nodeId: 2 }, committed: 0 });
+    c.onDurableHardState(1, { promised: { round: 2, nodeId: 5 }, committed: 0 });
+    expect(c.violations.map((v) => v.invariant)).toEqual([7]);
+  });
+
+  it('catches a restart that forgot the promise (invariant 7)', () => {
+    const c = new InvariantChecker();
+    c.onDurableHardState(1, { promised: { round: 3, nodeId: 2 }, committed: 0 });
+    c.onRecover(1, undefined);
+    expect(c.violations.map((v) => v.invariant)).toEqual([7]);
+  });
+
+  it('catches a Promise sent before it is durable (invariant 7, persist before send)', () => {
+    const c = new InvariantChecker();
+    const promise = { type: 'promise', from: 1, to: 2, ballot: { round: 4, nodeId: 2 } } as SimMessage;
+    c.onSend(1, promise, { round: 3, nodeId: 1 }, () => undefined, 0);
+    expect(c.violations.map((v) => v.invariant)).toEqual([7]);
+  });
+
+  it('catches an Accepted sent before the entry is durable (invariant 7, persist before send)', () => {
+    const c = new InvariantChecker();
+    const accepted = { type: 'accepted', from: 1, to: 2, ballot: { round: 4, nodeId: 2 }, slots: [5] } as SimMessage;
+    c.onSend(1, accepted, { round: 4, nodeId: 2 }, () => undefined, 0);
+    expect(c.violations.map((v) => v.invariant)).toEqual([7]);
+  });
+});
