@@ -1,1 +1,44 @@
-export type { Ballot } from './types.js';
+export { AssertionError, assert } from './assert.js';
+export { ZERO_BALLOT, ballotEquals, compareBallots, formatBallot, maxBallot } from './ballot.js';
+export { ReplicaConfigError, validateReplicaConfig } from './config.js';
+export type { ConfigProblem, ReplicaConfig } from './config.js';
+export type {
+  AcceptMessage,
+  AcceptedMessage,
+  ChosenMessage,
+  FetchMessage,
+  HeartbeatMessage,
+  HeartbeatReplyMessage,
+  Message,
+  MessageType,
+  PrepareMessage,
+  PromiseMessage,
+  RejectMessage,
+  SnapshotMessage,
+} from './messages.js';
+export type { Ready } from './ready.js';
+export { Replica, slotValuesEqual } from './replica.js';
+export type { ProposeResult, ReplicaStatus, Role } from './replica.js';
+export {
+  MemoryLogStorage,
+  MemoryStateStorage,
+  applyPersistRequest,
+  recoverState,
+} from './storage.js';
+export type { LogStorage, StateStorage } from './storage.js';
+export type {
+  AcceptedEntry,
+  Ballot,
+  Brand,
+  ChosenEntry,
+  HardState,
+  NodeId,
+  PersistRequest,
+  RandomSource,
+  RecoveredState,
+  Round,
+  Slot,
+  SlotValue,
+  Snapshot,
+  SnapshotMeta,
+} from './types.js';

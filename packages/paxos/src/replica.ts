@@ -1,0 +1,1320 @@
+/**
+ * The sans-IO Multi-Paxos replica: proposer, acceptor and learner in one deterministic state
+ * machine. Messages, ticks and proposals go in; a `Ready` bundle comes out (see `ready.ts` for
+ * the persist-before-send contract). The replica never awaits, reads no clock and draws
+ * randomness only from the injected `RandomSource`.
+ *
+ * Protocol summary (Lamport, "Paxos Made Simple", §3 for Multi-Paxos; Howard, Malkhi,
+ * Spiegelman, "Flexible Paxos", arXiv 1608.06696, for the quorums):
+ *
+ * - Election is phase 1 over every slot from the candidate's first unknown one. With a phase-1
+ *   quorum of promises the candidate leads, re-proposes the highest-ballot accepted value of
+ *   every reported slot, fills holes with no-ops, and only then proposes new commands.
+ * - Replication is phase 2: a slot is chosen once a phase-2 quorum accepted it in one ballot.
+ *   Flexible Paxos (§3, "quorum intersection") needs only that every phase-1 quorum meets every
+ *   phase-2 quorum; the `QuorumSystem` guarantees that.
+ * - Learning: a follower treats an entry as chosen when it accepted it in ballot B and the
+ *   leader of ballot B announced a committed index at or above the slot (that leader proposes
+ *   one value per slot, so the follower's entry is the leader's chosen value), or when it
+ *   received the value in a `chosen` message. Anything else it fetches.
+ *
+ * Invariants (checked by assertions where cheap):
+ * - `promised` never decreases (it is persisted before any reply that depends on it leaves).
+ * - Every log entry's ballot is <= `promised`; an acceptor's entry ballot at a slot never
+ *   decreases.
+ * - Every slot in (snapshotIndex, committed] has a log entry flagged chosen.
+ * - `applied <= committed`.
+ *
+ * Storing a learned chosen value. An acceptor that learns the chosen value v of slot s (from a
+ * `chosen` message or a promise's committed prefix) overwrites its entry with
+ * `(max(own ballot at s, reported ballot), v)` and flags it chosen. This keeps the Paxos
+ * safety argument intact: let b be the lowest ballot in which s was chosen; every proposal in a
+ * ballot >= b is v (induction), and every phase-1 quorum of a later ballot contains an
+ * acceptor that accepted in b and whose entry ballot at s has not decreased since. The highest
+ * reported entry therefore has a ballot >= b, and every entry with ballot >= b - accepted or
+ * learned - holds v. So the new leader re-proposes v.
+ */
+import type { QuorumSystem } from '@flexpaxos/quorum';
+import { assert, assertNever } from './assert.js';
+import { ballotEquals, compareBallots, maxBallot, ZERO_BALLOT } from './ballot.js';
+import { ReplicaConfigError, validateReplicaConfig, type ReplicaConfig } from './config.js';
+import type {
+  AcceptedMessage,
+  AcceptMessage,
+  ChosenMessage,
+  FetchMessage,
+  HeartbeatMessage,
+  HeartbeatReplyMessage,
+  Message,
+  PrepareMessage,
+  PromiseMessage,
+  RejectMessage,
+  SnapshotMessage,
+} from './messages.js';
+import type { Ready } from './ready.js';
+import type {
+  AcceptedEntry,
+  Ballot,
+  ChosenEntry,
+  HardState,
+  NodeId,
+  PersistRequest,
+  RecoveredState,
+  Round,
+  Slot,
+  SlotValue,
+  Snapshot,
+} from './types.js';
+
+/** A replica's role. */
+export type Role = 'follower' | 'candidate' | 'leader';
+
+/** Outcome of `Replica.propose`. */
+export type ProposeResult =
+  | { readonly kind: 'queued' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined };
+
+/** A snapshot of a replica's observable state (for status pages, tests and the simulator). */
+export interface ReplicaStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  /** The highest ballot this replica promised (its own ballot while candidate or leader). */
+  readonly ballot: Ballot;
+  /** The leader this replica currently follows (itself when leader), if known. */
+  readonly leader: NodeId | undefined;
+  /** Every slot up to here is chosen and known locally. */
+  readonly committed: Slot;
+  /** Every slot up to here was handed to the host and acknowledged with `advance`. */
+  readonly applied: Slot;
+  /** The highest slot with a log entry (or the snapshot index when the log is empty). */
+  readonly lastSlot: Slot;
+  /** Slots at or below this are folded into the latest snapshot. */
+  readonly snapshotIndex: Slot;
+  /** Commands queued at the leader and not yet put into a slot. */
+  readonly pendingCommands: number;
+  /** Slots the leader proposed that are not yet committed. */
+  readonly inflightSlots: number;
+}
+
+/** One slot of the in-memory log. */
+interface LogEntry {
+  ballot: Ballot;
+  value: SlotValue;
+  /** The value is known to be chosen. */
+  chosen: boolean;
+}
+
+/** Phase-1 bookkeeping of a candidate. */
+interface CandidateState {
+  readonly ballot: Ballot;
+  readonly fromSlot: Slot;
+  readonly votes: Map<number, boolean>;
+  /** Highest-ballot accepted entry reported per slot. */
+  readonly reported: Map<number, AcceptedEntry>;
+  /** Values known chosen from promises' committed prefixes. */
+  readonly chosenReported: Map<number, AcceptedEntry>;
+  /** Highest committed / snapshot index among the promises, and who reported it. */
+  knownChosenUpTo: number;
+  knownChosenFrom: NodeId | undefined;
+}
+
+/** Per-slot phase-2 bookkeeping of a leader. */
+interface InflightSlot {
+  readonly acks: Set<number>;
+  /** Tick at which the Accept was last sent. */
+  sentTick: number;
+}
+
+/** Phase-2 bookkeeping of a leader. */
+interface LeaderState {
+  readonly ballot: Ballot;
+  /** Next slot for a new proposal. */
+  nextSlot: number;
+  readonly inflight: Map<number, InflightSlot>;
+  /** Client commands waiting for a slot. */
+  readonly pending: Uint8Array[];
+  /** Tick of the last acknowledgement from each peer (for thrifty target choice). */
+  readonly lastAckTick: Map<number, number>;
+  /** Peers heard from in the current check-quorum period. */
+  readonly heardFrom: Set<number>;
+  /** Slots below this that the leader must learn by fetching (chosen but unknown to it). */
+  fetchUpTo: number;
+  fetchFrom: NodeId | undefined;
+}
+
+/** What an outstanding ready promised to do at `advance`. */
+interface Outstanding {
+  readonly ready: Ready;
+  /** Highest slot handed out in `ready.committed` (or installed by its snapshot). */
+  readonly appliedThrough: number;
+  /** Candidate ballot whose self-promise this ready makes durable. */
+  readonly selfPromise: Ballot | undefined;
+  /** Slots of the leader's own ballot that this ready makes durable. */
+  readonly selfAccepted: readonly { slot: number; ballot: Ballot }[];
+}
+
+const ENTRY_OVERHEAD_BYTES = 32;
+
+function valueBytes(value: SlotValue): number {
+  if (value.kind === 'noop') {
+    return 0;
+  }
+  let n = 0;
+  for (const c of value.commands) {
+    n += c.byteLength;
+  }
+  return n;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) {
+    return false;
+  }
+  for (let i = 0; i < a.byteLength; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Structural equality of slot values. */
+export function slotValuesEqual(a: SlotValue, b: SlotValue): boolean {
+  if (a.kind === 'noop' || b.kind === 'noop') {
+    return a.kind === b.kind;
+  }
+  if (a.commands.length !== b.commands.length) {
+    return false;
+  }
+  for (let i = 0; i < a.commands.length; i++) {
+    const x = a.commands[i];
+    const y = b.commands[i];
+    if (x === undefined || y === undefined || !bytesEqual(x, y)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const NOOP: SlotValue = Object.freeze({ kind: 'noop' });
+
+/**
+ * A Multi-Paxos replica (proposer + acceptor + learner), driven by its host:
+ *
+ * ```
+ * replica.tick() / replica.step(msg) / replica.propose(cmd)
+ * if (replica.hasReady()) {
+ *   const rd = replica.ready();
+ *   send(rd.messages); persist(rd.persist); send(rd.messagesAfterPersist);
+ *   apply(rd.committed); replica.advance(rd);
+ * }
+ * ```
+ *
+ * The leader counts its own acceptance of a slot only at `advance()` of the ready whose
+ * `persist` carried that entry (its write is durable by then); a candidate counts its own
+ * promise the same way. Peers' Promise and Accepted replies are always in
+ * `messagesAfterPersist`.
+ */
+export class Replica {
+  readonly #config: ReplicaConfig;
+  readonly #id: NodeId;
+  readonly #quorum: QuorumSystem;
+  readonly #peers: readonly NodeId[];
+  readonly #isVoter: boolean;
+
+  // Durable acceptor state (mirrored; changes are flushed through `persist`).
+  #promised: Ballot;
+  #committed: number;
+  readonly #log = new Map<number, LogEntry>();
+  #lastSlot: number;
+  #snapshotIndex: number;
+  #snapshot: Snapshot | undefined;
+
+  // Volatile state.
+  #applied: number;
+  #role: Role = 'follower';
+  #leader: NodeId | undefined;
+  #candidate: CandidateState | undefined;
+  #leaderState: LeaderState | undefined;
+  #tick = 0;
+  #electionElapsed = 0;
+  #randomizedElectionTimeout = 0;
+  #heartbeatElapsed = 0;
+  #checkQuorumElapsed = 0;
+  #maxRoundSeen: number;
+  /** Highest committed index announced by the leader of `#promised`. */
+  #leaderCommit = 0;
+  /** Highest committed index heard of from anyone (to know what to fetch). */
+  #knownCommit = 0;
+
+  // Pending output.
+  #hardStateDirty = false;
+  readonly #dirtySlots = new Set<number>();
+  #pendingSnapshotInstall: Snapshot | undefined;
+  #pendingTruncateBelow: number | undefined;
+  #messages: Message[] = [];
+  #messagesAfterPersist: Message[] = [];
+  #outstanding: Outstanding | undefined;
+  /** Self-acknowledgements recorded for the next ready. */
+  #pendingSelfPromise: Ballot | undefined;
+
+  /**
+   * Builds a replica. Throws `ReplicaConfigError` listing every problem when the config is
+   * invalid. With `recovered`, resumes from durable state: committed-but-unapplied entries are
+   * handed out again in the first ready.
+   */
+  constructor(config: ReplicaConfig, recovered?: RecoveredState) {
+    const problems = validateReplicaConfig(config);
+    if (problems.length > 0) {
+      throw new ReplicaConfigError(problems);
+    }
+    this.#config = config;
+    this.#id = config.id;
+    this.#quorum = config.quorum;
+    this.#peers = config.members.filter((m) => m !== config.id);
+    this.#isVoter = config.quorum.voters.includes(config.id);
+    this.#promised = recovered?.hardState.promised ?? ZERO_BALLOT;
+    this.#snapshotIndex = recovered?.snapshot?.index ?? 0;
+    const committed = Math.max(recovered?.hardState.committed ?? 0, this.#snapshotIndex);
+    this.#committed = committed;
+    this.#applied = recovered?.applied ?? this.#snapshotIndex;
+    assert(
+      this.#applied >= this.#snapshotIndex && this.#applied <= committed,
+      `recovered applied ${this.#applied} outside [snapshot ${this.#snapshotIndex}, committed ${committed}]`,
+    );
+    this.#lastSlot = this.#snapshotIndex;
+    for (const e of recovered?.entries ?? []) {
+      if (e.slot <= this.#snapshotIndex) {
+        continue;
+      }
+      assert(
+        compareBallots(e.ballot, this.#promised) <= 0,
+        `recovered entry at slot ${e.slot} has a ballot above the promised one`,
+      );
+      this.#log.set(e.slot, { ballot: e.ballot, value: e.value, chosen: e.slot <= committed });
+      this.#lastSlot = Math.max(this.#lastSlot, e.slot);
+    }
+    for (let s = this.#snapshotIndex + 1; s <= committed; s++) {
+      assert(this.#log.has(s), `recovered committed index ${committed} but slot ${s} is missing`);
+    }
+    this.#maxRoundSeen = this.#promised.round;
+    this.#knownCommit = committed;
+    this.#resetElectionTimer();
+  }
+
+  // ---------------------------------------------------------------- public inputs
+
+  /** Advances logical time by one tick: election timeouts, heartbeats, re-sends. */
+  tick(): void {
+    this.#tick++;
+    if (this.#role === 'leader') {
+      this.#tickLeader();
+      return;
+    }
+    this.#electionElapsed++;
+    if (this.#electionElapsed >= this.#randomizedElectionTimeout && this.#isVoter) {
+      this.campaign();
+    }
+  }
+
+  /** Starts phase 1 now with a ballot above every ballot seen (also when already leading). */
+  campaign(): void {
+    this.becomeCandidate();
+  }
+
+  /**
+   * Queues a client command. Only the leader accepts; it batches queued commands into slots
+   * when the host next calls `ready()`. Queued commands are dropped if the leader steps down
+   * before proposing them (clients retry; the state machine deduplicates).
+   */
+  propose(command: Uint8Array): ProposeResult {
+    const ls = this.#leaderState;
+    if (this.#role !== 'leader' || ls === undefined) {
+      return {
+        kind: 'not-leader',
+        leaderHint: this.#leader === this.#id ? undefined : this.#leader,
+      };
+    }
+    ls.pending.push(command);
+    return { kind: 'queued' };
+  }
+
+  /** Feeds one peer message. Messages not addressed to this node or from non-members are ignored. */
+  step(message: Message): void {
+    if (
+      message.to !== this.#id ||
+      message.from === this.#id ||
+      !this.#config.members.includes(message.from)
+    ) {
+      return;
+    }
+    switch (message.type) {
+      case 'prepare':
+        this.#onPrepare(message);
+        return;
+      case 'promise':
+        this.#onPromise(message);
+        return;
+      case 'accept':
+        this.#onAccept(message);
+        return;
+      case 'accepted':
+        this.#onAccepted(message);
+        return;
+      case 'reject':
+        this.#onReject(message);
+        return;
+      case 'heartbeat':
+        this.#onHeartbeat(message);
+        return;
+      case 'heartbeat-reply':
+        this.#onHeartbeatReply(message);
+        return;
+      case 'fetch':
+        this.#onFetch(message);
+        return;
+      case 'chosen':
+        this.#onChosen(message);
+        return;
+      case 'snapshot':
+        this.#onSnapshot(message);
+        return;
+      default:
+        assertNever(message, 'message');
+    }
+  }
+
+  /**
+   * The host has applied everything through `snapshot.meta.index` and hands over a snapshot of
+   * its state machine at that index. The replica keeps it (to send to laggards) and truncates its
+   * log below through the next ready's `persist.truncateBelow`. The host is responsible for
+   * storing the snapshot itself (it is not repeated in `persist.snapshot`, which is reserved for
+   * snapshots the host must install).
+   */
+  compact(snapshot: Snapshot): void {
+    const index = snapshot.meta.index;
+    assert(
+      index <= this.#applied,
+      `compact(${index}) above the applied index ${this.#applied}: the host must apply first`,
+    );
+    if (index <= this.#snapshotIndex) {
+      return;
+    }
+    this.#snapshot = snapshot;
+    this.#truncateThrough(index);
+  }
+
+  // ---------------------------------------------------------------- ready / advance
+
+  /** Whether `ready()` has anything to hand out (false while a ready is outstanding). */
+  hasReady(): boolean {
+    if (this.#outstanding !== undefined) {
+      return false;
+    }
+    return (
+      this.#messages.length > 0 ||
+      this.#messagesAfterPersist.length > 0 ||
+      this.#hardStateDirty ||
+      this.#dirtySlots.size > 0 ||
+      this.#pendingSnapshotInstall !== undefined ||
+      this.#pendingTruncateBelow !== undefined ||
+      this.#committed > this.#applied ||
+      this.#canPropose()
+    );
+  }
+
+  /**
+   * Collects the pending output. Also turns queued commands into slots (batching): everything
+   * proposed since the last ready shares slots, up to the batch bounds and the in-flight window.
+   * Calling `ready()` again before `advance()` is an assertion failure.
+   */
+  ready(): Ready {
+    assert(this.#outstanding === undefined, 'ready() called twice without advance()');
+    this.#flushPending();
+
+    const snapshot = this.#pendingSnapshotInstall;
+    let truncateBelow = this.#pendingTruncateBelow;
+    if (snapshot !== undefined) {
+      truncateBelow = Math.max(truncateBelow ?? 0, snapshot.meta.index + 1);
+    }
+    const entries: AcceptedEntry[] = [];
+    const selfAccepted: { slot: number; ballot: Ballot }[] = [];
+    const leaderBallot = this.#role === 'leader' ? this.#leaderState?.ballot : undefined;
+    const dirty = [...this.#dirtySlots].sort((a, b) => a - b);
+    for (const slot of dirty) {
+      const e = this.#log.get(slot);
+      if (e === undefined || slot <= this.#snapshotIndex) {
+        continue;
+      }
+      entries.push({ slot: slot as Slot, ballot: e.ballot, value: e.value });
+      if (leaderBallot !== undefined && ballotEquals(e.ballot, leaderBallot)) {
+        selfAccepted.push({ slot, ballot: leaderBallot });
+      }
+    }
+    const hardState: HardState | undefined = this.#hardStateDirty
+      ? { promised: this.#promised, committed: this.#committed as Slot }
+      : undefined;
+    const persist: PersistRequest | undefined =
+      hardState !== undefined ||
+      entries.length > 0 ||
+      snapshot !== undefined ||
+      truncateBelow !== undefined
+        ? {
+            hardState,
+            entries,
+            snapshot,
+            truncateBelow: truncateBelow === undefined ? undefined : (truncateBelow as Slot),
+          }
+        : undefined;
+
+    let from = this.#applied;
+    if (snapshot !== undefined) {
+      from = Math.max(from, snapshot.meta.index);
+    }
+    const committed: ChosenEntry[] = [];
+    for (let s = from + 1; s <= this.#committed; s++) {
+      const e = this.#log.get(s);
+      assert(e !== undefined && e.chosen, `committed slot ${s} has no chosen entry`);
+      committed.push({ slot: s as Slot, value: e.value });
+    }
+    const ready: Ready = {
+      persist,
+      messages: this.#messages,
+      messagesAfterPersist: this.#messagesAfterPersist,
+      committed,
+    };
+    this.#outstanding = {
+      ready,
+      appliedThrough: Math.max(from, this.#committed),
+      selfPromise: this.#pendingSelfPromise,
+      selfAccepted,
+    };
+    this.#pendingSelfPromise = undefined;
+    this.#messages = [];
+    this.#messagesAfterPersist = [];
+    this.#hardStateDirty = false;
+    this.#dirtySlots.clear();
+    this.#pendingSnapshotInstall = undefined;
+    this.#pendingTruncateBelow = undefined;
+    return ready;
+  }
+
+  /**
+   * The host persisted, sent and applied `ready`. Now (and only now) the replica counts its own
+   * durable promise (candidate) and its own durable acceptances (leader): this is how "the
+   * leader counts itself only after its own write is durable" is implemented.
+   */
+  advance(ready: Ready): void {
+    const out = this.#outstanding;
+    assert(out !== undefined, 'advance() without an outstanding ready()');
+    assert(out.ready === ready, 'advance() with a ready that is not the outstanding one');
+    this.#outstanding = undefined;
+    this.#applied = Math.max(this.#applied, out.appliedThrough);
+
+    const cand = this.#candidate;
+    if (
+      out.selfPromise !== undefined &&
+      this.#role === 'candidate' &&
+      cand !== undefined &&
+      ballotEquals(cand.ballot, out.selfPromise)
+    ) {
+      this.#recordSelfPromise(cand);
+    }
+    const ls = this.#leaderState;
+    if (this.#role === 'leader' && ls !== undefined) {
+      for (const { slot, ballot } of out.selfAccepted) {
+        if (ballotEquals(ballot, ls.ballot)) {
+          this.#recordAck(ls, this.#id, slot);
+        }
+      }
+      this.maybeCommit();
+    }
+  }
+
+  // ---------------------------------------------------------------- status
+
+  /** Observable state, for status pages, tests and the simulator. */
+  status(): ReplicaStatus {
+    const ls = this.#leaderState;
+    return {
+      id: this.#id,
+      role: this.#role,
+      ballot: this.#promised,
+      leader: this.#leader,
+      committed: this.#committed as Slot,
+      applied: this.#applied as Slot,
+      lastSlot: this.#lastSlot as Slot,
+      snapshotIndex: this.#snapshotIndex as Slot,
+      pendingCommands: ls?.pending.length ?? 0,
+      inflightSlots: ls === undefined ? 0 : Math.max(0, ls.nextSlot - 1 - this.#committed),
+    };
+  }
+
+  /** The chosen value at `slot`, if this replica knows it (and it is not compacted). */
+  chosenValue(slot: Slot): SlotValue | undefined {
+    const e = this.#log.get(slot);
+    return e?.chosen === true ? e.value : undefined;
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  /**
+   * Follows `leader` (or nobody), dropping candidate / leader state and restarting the
+   * randomized election timer (this is also the randomized backoff after a rejection).
+   */
+  becomeFollower(leader: NodeId | undefined): void {
+    this.#role = 'follower';
+    this.#leader = leader;
+    this.#candidate = undefined;
+    this.#leaderState = undefined;
+    this.#resetElectionTimer();
+  }
+
+  /**
+   * Starts phase 1 with a fresh ballot above every round seen: promises it to itself (counted
+   * once durable) and sends Prepare for every slot from the first one it does not know chosen.
+   */
+  becomeCandidate(): void {
+    assert(this.#isVoter, `node ${this.#id} is not a voter and cannot campaign`);
+    const round = Math.max(this.#maxRoundSeen, this.#promised.round) + 1;
+    const ballot: Ballot = { round: round as Round, nodeId: this.#id };
+    this.#maxRoundSeen = round;
+    this.#setPromised(ballot);
+    this.#role = 'candidate';
+    this.#leader = undefined;
+    this.#leaderState = undefined;
+    const fromSlot = (this.#committed + 1) as Slot;
+    this.#candidate = {
+      ballot,
+      fromSlot,
+      votes: new Map(),
+      reported: new Map(),
+      chosenReported: new Map(),
+      knownChosenUpTo: this.#committed,
+      knownChosenFrom: undefined,
+    };
+    this.#pendingSelfPromise = ballot;
+    this.#resetElectionTimer();
+    for (const peer of this.#quorum.voters) {
+      if (peer !== this.#id) {
+        this.#send({ type: 'prepare', from: this.#id, to: peer as NodeId, ballot, fromSlot });
+      }
+    }
+  }
+
+  /**
+   * Takes over as leader of the candidate ballot (phase 1 won). For each slot from the first
+   * unknown one it re-proposes, in its own ballot, the chosen value when known, else the value
+   * with the highest accepted ballot among the promises, else a no-op ("Paxos Made Simple", §3:
+   * gaps are filled with no-op commands). Slots that promisers report as chosen but compacted
+   * are never filled: the leader fetches them instead.
+   */
+  becomeLeader(): void {
+    const cand = this.#candidate;
+    assert(this.#role === 'candidate' && cand !== undefined, 'becomeLeader outside candidacy');
+    const ballot = cand.ballot;
+    assert(ballotEquals(ballot, this.#promised), 'becomeLeader with a stale ballot');
+    // Learn the values promises reported as committed.
+    for (const e of cand.chosenReported.values()) {
+      this.#learnChosen(e.slot, e.ballot, e.value);
+    }
+    this.maybeCommit();
+    this.#role = 'leader';
+    this.#leader = this.#id;
+    this.#candidate = undefined;
+    const ls: LeaderState = {
+      ballot,
+      nextSlot: 0,
+      inflight: new Map(),
+      pending: [],
+      lastAckTick: new Map(),
+      heardFrom: new Set(),
+      fetchUpTo: 0,
+      fetchFrom: undefined,
+    };
+    this.#leaderState = ls;
+    let end = Math.max(this.#lastSlot, this.#committed, cand.knownChosenUpTo);
+    for (const slot of cand.reported.keys()) {
+      end = Math.max(end, slot);
+    }
+    const proposals: AcceptedEntry[] = [];
+    for (let s = this.#committed + 1; s <= end; s++) {
+      const mine = this.#log.get(s);
+      let value: SlotValue;
+      if (mine?.chosen === true) {
+        value = mine.value;
+      } else if (s <= cand.knownChosenUpTo) {
+        // Chosen (some promiser committed it) but its value was not reported: fetch it.
+        continue;
+      } else {
+        value = cand.reported.get(s)?.value ?? NOOP;
+      }
+      proposals.push(this.#proposeAt(ls, s, value));
+    }
+    ls.nextSlot = end + 1;
+    if (cand.knownChosenUpTo > this.#committed) {
+      ls.fetchUpTo = cand.knownChosenUpTo;
+      ls.fetchFrom = cand.knownChosenFrom;
+      this.#leaderFetch(ls);
+    }
+    this.#heartbeatElapsed = 0;
+    this.#checkQuorumElapsed = 0;
+    this.#broadcastAccept(ls, proposals);
+    this.#broadcastHeartbeat(ls);
+  }
+
+  /**
+   * Advances the committed index over every contiguous chosen slot. Returns whether it moved.
+   * A leader in thrifty mode streams newly committed values to the acceptors outside its
+   * phase-2 set.
+   */
+  maybeCommit(): boolean {
+    const before = this.#committed;
+    let c = before;
+    while (this.#log.get(c + 1)?.chosen === true) {
+      c++;
+    }
+    if (c === before) {
+      return false;
+    }
+    this.#committed = c;
+    this.#knownCommit = Math.max(this.#knownCommit, c);
+    this.#hardStateDirty = true;
+    const ls = this.#leaderState;
+    if (this.#role === 'leader' && ls !== undefined) {
+      for (let s = before + 1; s <= c; s++) {
+        ls.inflight.delete(s);
+      }
+      if (this.#config.thrifty) {
+        const targets = new Set(this.#thriftyTargets(ls));
+        const entries = this.#chosenEntries(before + 1, c);
+        for (const peer of this.#peers) {
+          if (!targets.has(peer)) {
+            for (const chunk of entries) {
+              this.#send({
+                type: 'chosen',
+                from: this.#id,
+                to: peer,
+                entries: chunk,
+                committed: c as Slot,
+              });
+            }
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- acceptor
+
+  #onPrepare(m: PrepareMessage): void {
+    this.#observeRound(m.ballot);
+    if (compareBallots(m.ballot, this.#promised) < 0) {
+      this.#send({
+        type: 'reject',
+        from: this.#id,
+        to: m.from,
+        ballot: m.ballot,
+        promised: this.#promised,
+      });
+      return;
+    }
+    if (compareBallots(m.ballot, this.#promised) > 0) {
+      this.#setPromised(m.ballot);
+      this.becomeFollower(undefined);
+    }
+    // Promise every slot >= fromSlot; report what was accepted there. Entries at or below the
+    // snapshot are summarized by `snapshotIndex` (all chosen).
+    const accepted: AcceptedEntry[] = [];
+    for (let s = Math.max(m.fromSlot, this.#snapshotIndex + 1); s <= this.#lastSlot; s++) {
+      const e = this.#log.get(s);
+      if (e !== undefined) {
+        accepted.push({ slot: s as Slot, ballot: e.ballot, value: e.value });
+      }
+    }
+    this.#sendAfterPersist({
+      type: 'promise',
+      from: this.#id,
+      to: m.from,
+      ballot: m.ballot,
+      fromSlot: m.fromSlot,
+      accepted,
+      committed: this.#committed as Slot,
+      snapshotIndex: this.#snapshotIndex as Slot,
+    });
+  }
+
+  #onAccept(m: AcceptMessage): void {
+    this.#observeRound(m.ballot);
+    if (compareBallots(m.ballot, this.#promised) < 0) {
+      this.#send({
+        type: 'reject',
+        from: this.#id,
+        to: m.from,
+        ballot: m.ballot,
+        promised: this.#promised,
+      });
+      return;
+    }
+    this.#followLeaderOf(m.ballot);
+    const acked: Slot[] = [];
+    for (const entry of m.entries) {
+      const s = entry.slot;
+      if (s <= this.#snapshotIndex) {
+        continue; // compacted: chosen long ago
+      }
+      const existing = this.#log.get(s);
+      if (existing?.chosen === true) {
+        // Already known chosen: a proposal in a ballot at or above the chosen one carries the
+        // same value; acknowledge only then (a stale leader's different value is ignored).
+        if (!slotValuesEqual(existing.value, entry.value)) {
+          continue;
+        }
+        if (compareBallots(m.ballot, existing.ballot) > 0) {
+          existing.ballot = m.ballot;
+          this.#dirtySlots.add(s);
+        }
+        acked.push(s);
+        continue;
+      }
+      this.#log.set(s, { ballot: m.ballot, value: entry.value, chosen: false });
+      this.#lastSlot = Math.max(this.#lastSlot, s);
+      this.#dirtySlots.add(s);
+      acked.push(s);
+    }
+    if (acked.length > 0) {
+      this.#sendAfterPersist({
+        type: 'accepted',
+        from: this.#id,
+        to: m.from,
+        ballot: m.ballot,
+        slots: acked,
+      });
+    }
+    this.#learnCommit(m.ballot, m.committed);
+  }
+
+  #onHeartbeat(m: HeartbeatMessage): void {
+    this.#observeRound(m.ballot);
+    if (compareBallots(m.ballot, this.#promised) < 0) {
+      this.#send({
+        type: 'reject',
+        from: this.#id,
+        to: m.from,
+        ballot: m.ballot,
+        promised: this.#promised,
+      });
+      return;
+    }
+    this.#followLeaderOf(m.ballot);
+    this.#learnCommit(m.ballot, m.committed);
+    if (this.#committed < m.committed) {
+      this.#fetch(m.from, m.committed);
+    }
+    this.#sendAfterPersist({
+      type: 'heartbeat-reply',
+      from: this.#id,
+      to: m.from,
+      ballot: m.ballot,
+      committed: this.#committed as Slot,
+    });
+  }
+
+  /** A message of the leader of `ballot` (>= promised) arrived: follow it. */
+  #followLeaderOf(ballot: Ballot): void {
+    if (compareBallots(ballot, this.#promised) > 0) {
+      this.#setPromised(ballot);
+    }
+    if (this.#role !== 'follower' || this.#leader !== ballot.nodeId) {
+      this.becomeFollower(ballot.nodeId);
+    } else {
+      this.#electionElapsed = 0;
+    }
+  }
+
+  /**
+   * The leader of `ballot` says every slot up to `committed` is chosen: entries this acceptor
+   * accepted in that very ballot are that leader's (one value per slot per ballot), so chosen.
+   */
+  #learnCommit(ballot: Ballot, committed: number): void {
+    if (!ballotEquals(ballot, this.#promised)) {
+      return;
+    }
+    this.#leaderCommit = Math.max(this.#leaderCommit, committed);
+    this.#knownCommit = Math.max(this.#knownCommit, committed);
+    const upTo = Math.min(this.#leaderCommit, this.#lastSlot);
+    for (let s = this.#committed + 1; s <= upTo; s++) {
+      const e = this.#log.get(s);
+      if (e !== undefined && !e.chosen && ballotEquals(e.ballot, ballot)) {
+        e.chosen = true;
+      }
+    }
+    this.maybeCommit();
+  }
+
+  // ---------------------------------------------------------------- learner
+
+  #fetch(to: NodeId, upTo: number): void {
+    if (to === this.#id || upTo <= this.#committed) {
+      return;
+    }
+    this.#send({
+      type: 'fetch',
+      from: this.#id,
+      to,
+      fromSlot: (this.#committed + 1) as Slot,
+      toSlot: upTo as Slot,
+    });
+  }
+
+  #onFetch(m: FetchMessage): void {
+    if (m.fromSlot <= this.#snapshotIndex) {
+      if (this.#snapshot !== undefined) {
+        this.#send({ type: 'snapshot', from: this.#id, to: m.from, snapshot: this.#snapshot });
+      }
+      return;
+    }
+    const to = Math.min(m.toSlot, this.#committed);
+    const chunks = this.#chosenEntries(m.fromSlot, to, 1);
+    const first = chunks[0];
+    if (first !== undefined && first.length > 0) {
+      this.#send({
+        type: 'chosen',
+        from: this.#id,
+        to: m.from,
+        entries: first,
+        committed: this.#committed as Slot,
+      });
+    }
+  }
+
+  #onChosen(m: ChosenMessage): void {
+    for (const e of m.entries) {
+      this.#learnChosen(e.slot, ZERO_BALLOT, e.value);
+    }
+    this.maybeCommit();
+    this.#knownCommit = Math.max(this.#knownCommit, m.committed);
+    if (this.#committed < m.committed && m.entries.length > 0) {
+      this.#fetch(m.from, m.committed);
+    }
+  }
+
+  /** Stores a value known chosen (see the module comment for why this is safe). */
+  #learnChosen(slot: number, reportedBallot: Ballot, value: SlotValue): void {
+    if (slot <= this.#snapshotIndex) {
+      return;
+    }
+    const existing = this.#log.get(slot);
+    if (existing?.chosen === true) {
+      return;
+    }
+    const ballot =
+      existing === undefined ? reportedBallot : maxBallot(existing.ballot, reportedBallot);
+    this.#log.set(slot, { ballot, value, chosen: true });
+    this.#lastSlot = Math.max(this.#lastSlot, slot);
+    this.#dirtySlots.add(slot);
+  }
+
+  #onSnapshot(m: SnapshotMessage): void {
+    const index = m.snapshot.meta.index;
+    if (index <= this.#committed) {
+      return;
+    }
+    this.#snapshot = m.snapshot;
+    this.#pendingSnapshotInstall = m.snapshot;
+    this.#truncateThrough(index);
+    this.#committed = index;
+    this.#knownCommit = Math.max(this.#knownCommit, index);
+    this.#hardStateDirty = true;
+    const ls = this.#leaderState;
+    if (ls !== undefined) {
+      for (const slot of [...ls.inflight.keys()]) {
+        if (slot <= index) {
+          ls.inflight.delete(slot);
+        }
+      }
+      ls.nextSlot = Math.max(ls.nextSlot, index + 1);
+    }
+    this.maybeCommit();
+  }
+
+  /** Drops log entries at or below `index` (all chosen) and records the new log start. */
+  #truncateThrough(index: number): void {
+    for (const slot of [...this.#log.keys()]) {
+      if (slot <= index) {
+        this.#log.delete(slot);
+        this.#dirtySlots.delete(slot);
+      }
+    }
+    this.#snapshotIndex = index;
+    this.#lastSlot = Math.max(this.#lastSlot, index);
+    this.#pendingTruncateBelow = index + 1;
+  }
+
+  // ---------------------------------------------------------------- proposer
+
+  #onPromise(m: PromiseMessage): void {
+    const cand = this.#candidate;
+    if (this.#role !== 'candidate' || cand === undefined || !ballotEquals(m.ballot, cand.ballot)) {
+      return;
+    }
+    if (cand.votes.has(m.from)) {
+      return;
+    }
+    cand.votes.set(m.from, true);
+    this.#absorbPromise(cand, m.from, m.accepted, m.committed, m.snapshotIndex);
+    this.#checkElection(cand);
+  }
+
+  #recordSelfPromise(cand: CandidateState): void {
+    const accepted: AcceptedEntry[] = [];
+    for (const [slot, e] of this.#log) {
+      if (slot >= cand.fromSlot) {
+        accepted.push({ slot: slot as Slot, ballot: e.ballot, value: e.value });
+      }
+    }
+    cand.votes.set(this.#id, true);
+    this.#absorbPromise(cand, this.#id, accepted, this.#committed, this.#snapshotIndex);
+    this.#checkElection(cand);
+  }
+
+  #absorbPromise(
+    cand: CandidateState,
+    from: NodeId,
+    accepted: readonly AcceptedEntry[],
+    committed: number,
+    snapshotIndex: number,
+  ): void {
+    for (const e of accepted) {
+      if (e.slot <= committed) {
+        if (!cand.chosenReported.has(e.slot)) {
+          cand.chosenReported.set(e.slot, e);
+        }
+      }
+      const prev = cand.reported.get(e.slot);
+      if (prev === undefined || compareBallots(e.ballot, prev.ballot) > 0) {
+        cand.reported.set(e.slot, e);
+      }
+    }
+    const known = Math.max(committed, snapshotIndex);
+    if (known > cand.knownChosenUpTo) {
+      cand.knownChosenUpTo = known;
+      cand.knownChosenFrom = from;
+    }
+  }
+
+  #checkElection(cand: CandidateState): void {
+    const result = this.#quorum.phase1Result(cand.votes);
+    if (result === 'won') {
+      this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(undefined);
+    }
+  }
+
+  #onReject(m: RejectMessage): void {
+    this.#observeRound(m.promised);
+    const ours =
+      (this.#role === 'candidate' &&
+        this.#candidate !== undefined &&
+        ballotEquals(this.#candidate.ballot, m.ballot)) ||
+      (this.#role === 'leader' &&
+        this.#leaderState !== undefined &&
+        ballotEquals(this.#leaderState.ballot, m.ballot));
+    if (ours && compareBallots(m.promised, m.ballot) > 0) {
+      // A higher ballot exists: step down and back off for a fresh randomized timeout.
+      this.becomeFollower(undefined);
+    }
+  }
+
+  #onAccepted(m: AcceptedMessage): void {
+    const ls = this.#leaderState;
+    if (this.#role !== 'leader' || ls === undefined || !ballotEquals(m.ballot, ls.ballot)) {
+      return;
+    }
+    ls.lastAckTick.set(m.from, this.#tick);
+    ls.heardFrom.add(m.from);
+    for (const slot of m.slots) {
+      this.#recordAck(ls, m.from, slot);
+    }
+    this.maybeCommit();
+  }
+
+  #onHeartbeatReply(m: HeartbeatReplyMessage): void {
+    const ls = this.#leaderState;
+    if (this.#role !== 'leader' || ls === undefined || !ballotEquals(m.ballot, ls.ballot)) {
+      return;
+    }
+    ls.lastAckTick.set(m.from, this.#tick);
+    ls.heardFrom.add(m.from);
+    if (m.committed > this.#committed && m.committed >= ls.fetchUpTo) {
+      // A peer knows more chosen slots than the leader (for example below a compaction point
+      // the leader never saw): fetch them from it on the next heartbeat.
+      ls.fetchUpTo = m.committed;
+      ls.fetchFrom = m.from;
+    }
+  }
+
+  /** Counts `from`'s acceptance of `slot` in the leader's ballot; marks the slot chosen on a quorum. */
+  #recordAck(ls: LeaderState, from: NodeId, slot: number): void {
+    const inf = ls.inflight.get(slot);
+    const e = this.#log.get(slot);
+    if (inf === undefined || e === undefined || e.chosen) {
+      return;
+    }
+    if (!ballotEquals(e.ballot, ls.ballot)) {
+      return;
+    }
+    inf.acks.add(from);
+    // Flexible Paxos (arXiv 1608.06696, §3): a phase-2 quorum of one ballot suffices.
+    if (this.#quorum.isPhase2Quorum(inf.acks)) {
+      e.chosen = true;
+    }
+  }
+
+  #proposeAt(ls: LeaderState, slot: number, value: SlotValue): AcceptedEntry {
+    const existing = this.#log.get(slot);
+    const chosen = existing?.chosen === true;
+    if (chosen) {
+      assert(
+        existing !== undefined && slotValuesEqual(existing.value, value),
+        `re-proposing a different value at chosen slot ${slot}`,
+      );
+    }
+    this.#log.set(slot, { ballot: ls.ballot, value, chosen });
+    this.#lastSlot = Math.max(this.#lastSlot, slot);
+    this.#dirtySlots.add(slot);
+    if (!chosen) {
+      ls.inflight.set(slot, { acks: new Set(), sentTick: this.#tick });
+    }
+    return { slot: slot as Slot, ballot: ls.ballot, value };
+  }
+
+  #canPropose(): boolean {
+    const ls = this.#leaderState;
+    return (
+      this.#role === 'leader' &&
+      ls !== undefined &&
+      ls.pending.length > 0 &&
+      ls.nextSlot - 1 - this.#committed < this.#config.maxInflightSlots
+    );
+  }
+
+  /** Batches queued commands into new slots while the in-flight window allows. */
+  #flushPending(): void {
+    const ls = this.#leaderState;
+    if (this.#role !== 'leader' || ls === undefined) {
+      return;
+    }
+    const proposals: AcceptedEntry[] = [];
+    while (this.#canPropose()) {
+      const batch: Uint8Array[] = [];
+      let bytes = 0;
+      while (batch.length < this.#config.maxBatchCommands) {
+        const next = ls.pending[0];
+        if (next === undefined) {
+          break;
+        }
+        if (batch.length > 0 && bytes + next.byteLength > this.#config.maxBatchBytes) {
+          break;
+        }
+        batch.push(next);
+        bytes += next.byteLength;
+        ls.pending.shift();
+      }
+      const slot = ls.nextSlot;
+      ls.nextSlot++;
+      proposals.push(this.#proposeAt(ls, slot, { kind: 'commands', commands: batch }));
+    }
+    this.#broadcastAccept(ls, proposals);
+  }
+
+  /** Peers that receive Accept first: all peers, or in thrifty mode a phase-2 quorum with self. */
+  #thriftyTargets(ls: LeaderState): NodeId[] {
+    if (!this.#config.thrifty) {
+      return [...this.#peers];
+    }
+    const voters = this.#quorum.voters.filter((v) => v !== this.#id) as NodeId[];
+    voters.sort((a, b) => {
+      const ta = ls.lastAckTick.get(a) ?? -1;
+      const tb = ls.lastAckTick.get(b) ?? -1;
+      return ta !== tb ? tb - ta : a - b;
+    });
+    const set = new Set<number>([this.#id]);
+    const targets: NodeId[] = [];
+    for (const v of voters) {
+      if (this.#quorum.isPhase2Quorum(set)) {
+        break;
+      }
+      set.add(v);
+      targets.push(v);
+    }
+    return targets;
+  }
+
+  #broadcastAccept(ls: LeaderState, proposals: readonly AcceptedEntry[]): void {
+    if (proposals.length === 0) {
+      return;
+    }
+    const chunks = this.#chunk(proposals);
+    for (const peer of this.#thriftyTargets(ls)) {
+      for (const entries of chunks) {
+        this.#send({
+          type: 'accept',
+          from: this.#id,
+          to: peer,
+          ballot: ls.ballot,
+          entries,
+          committed: this.#committed as Slot,
+        });
+      }
+    }
+  }
+
+  #broadcastHeartbeat(ls: LeaderState): void {
+    for (const peer of this.#peers) {
+      this.#send({
+        type: 'heartbeat',
+        from: this.#id,
+        to: peer,
+        ballot: ls.ballot,
+        committed: this.#committed as Slot,
+      });
+    }
+  }
+
+  #tickLeader(): void {
+    const ls = this.#leaderState;
+    assert(ls !== undefined, 'leader without leader state');
+    this.#heartbeatElapsed++;
+    this.#checkQuorumElapsed++;
+    if (this.#checkQuorumElapsed >= this.#config.electionTimeoutTicks) {
+      this.#checkQuorumElapsed = 0;
+      const heard = new Set<number>(ls.heardFrom);
+      heard.add(this.#id);
+      ls.heardFrom.clear();
+      if (!this.#quorum.isPhase2Quorum(heard)) {
+        // Not heard from a phase-2 quorum for an election timeout: step down.
+        this.becomeFollower(undefined);
+        return;
+      }
+    }
+    if (this.#heartbeatElapsed >= this.#config.heartbeatIntervalTicks) {
+      this.#heartbeatElapsed = 0;
+      this.#broadcastHeartbeat(ls);
+      this.#resendAccepts(ls);
+      this.#leaderFetch(ls);
+    }
+  }
+
+  /** Re-sends Accept for slots in flight for a heartbeat interval to every peer that has not acked. */
+  #resendAccepts(ls: LeaderState): void {
+    const perPeer = new Map<number, AcceptedEntry[]>();
+    for (const [slot, inf] of ls.inflight) {
+      if (this.#tick - inf.sentTick < this.#config.heartbeatIntervalTicks) {
+        continue;
+      }
+      const e = this.#log.get(slot);
+      if (e === undefined || e.chosen) {
+        continue;
+      }
+      inf.sentTick = this.#tick;
+      for (const peer of this.#quorum.voters) {
+        if (peer === this.#id || inf.acks.has(peer)) {
+          continue;
+        }
+        let list = perPeer.get(peer);
+        if (list === undefined) {
+          list = [];
+          perPeer.set(peer, list);
+        }
+        list.push({ slot: slot as Slot, ballot: e.ballot, value: e.value });
+      }
+    }
+    for (const [peer, list] of perPeer) {
+      list.sort((a, b) => a.slot - b.slot);
+      for (const entries of this.#chunk(list)) {
+        this.#send({
+          type: 'accept',
+          from: this.#id,
+          to: peer as NodeId,
+          ballot: ls.ballot,
+          entries,
+          committed: this.#committed as Slot,
+        });
+      }
+    }
+  }
+
+  /** A new leader that lacks chosen slots below what promisers committed fetches them. */
+  #leaderFetch(ls: LeaderState): void {
+    if (ls.fetchUpTo <= this.#committed || ls.fetchFrom === undefined) {
+      return;
+    }
+    this.#fetch(ls.fetchFrom, ls.fetchUpTo);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #chosenEntries(from: number, to: number, maxChunks = Number.POSITIVE_INFINITY): ChosenEntry[][] {
+    const entries: ChosenEntry[] = [];
+    for (let s = Math.max(from, this.#snapshotIndex + 1); s <= to; s++) {
+      const e = this.#log.get(s);
+      if (e === undefined || !e.chosen) {
+        break;
+      }
+      entries.push({ slot: s as Slot, value: e.value });
+    }
+    return this.#chunk(entries).slice(0, maxChunks);
+  }
+
+  /** Splits entries into messages of at most `maxBatchBytes` (at least one entry each). */
+  #chunk<T extends { readonly value: SlotValue }>(entries: readonly T[]): T[][] {
+    const chunks: T[][] = [];
+    let current: T[] = [];
+    let bytes = 0;
+    for (const e of entries) {
+      const b = valueBytes(e.value) + ENTRY_OVERHEAD_BYTES;
+      if (current.length > 0 && bytes + b > this.#config.maxBatchBytes) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(e);
+      bytes += b;
+    }
+    if (current.length > 0) {
+      chunks.push(current);
+    }
+    return chunks;
+  }
+
+  #setPromised(ballot: Ballot): void {
+    assert(compareBallots(ballot, this.#promised) >= 0, 'promised ballot must never decrease');
+    if (!ballotEquals(ballot, this.#promised)) {
+      this.#promised = ballot;
+      this.#leaderCommit = 0;
+      this.#hardStateDirty = true;
+    }
+  }
+
+  #observeRound(b: Ballot): void {
+    this.#maxRoundSeen = Math.max(this.#maxRoundSeen, b.round);
+  }
+
+  #resetElectionTimer(): void {
+    this.#electionElapsed = 0;
+    const j = this.#config.electionTimeoutJitterTicks;
+    this.#randomizedElectionTimeout =
+      this.#config.electionTimeoutTicks + (j > 0 ? this.#config.random.nextInt(j) : 0);
+  }
+
+  #send(m: Message): void {
+    this.#messages.push(m);
+  }
+
+  #sendAfterPersist(m: Message): void {
+    this.#messagesAfterPersist.push(m);
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * A tiny deterministic in-test cluster: replicas, an in-memory network queue, in-memory
+ * storage per node and a host loop that follows the `Ready` contract. The big randomized runs
+ * live in `packages/sim`.
+ */
+import type { QuorumSystem, VoteResult } from '@flexpaxos/quorum';
+import {
+  MemoryLogStorage,
+  MemoryStateStorage,
+  Replica,
+  applyPersistRequest,
+  recoverState,
+  type ChosenEntry,
+  type Message,
+  type NodeId,
+  type RandomSource,
+  type ReplicaConfig,
+  type Snapshot,
+} from '../src/index.js';
+
+/** Test-local counting quorum (until @flexpaxos/quorum exports one). */
+export function countingQuorum(
+  voters: readonly number[],
+  p: number,
+  l = voters.length - p + 1,
+): QuorumSystem {
+  const sorted = [...voters].sort((a, b) => a - b);
+  const count = (ids: ReadonlySet<number>): number => sorted.filter((v) => ids.has(v)).length;
+  return {
+    voters: sorted,
+    phase1Result(votes: ReadonlyMap<number, boolean>): VoteResult {
+      let yes = 0;
+      let no = 0;
+      for (const v of sorted) {
+        const vote = votes.get(v);
+        if (vote === true) yes++;
+        else if (vote === false) no++;
+      }
+      if (yes >= l) return 'won';
+      if (sorted.length - no < l) return 'lost';
+      return 'pending';
+    },
+    phase2CommittedIndex(acked: ReadonlyMap<number, number>): number {
+      const idx = sorted.map((v) => acked.get(v) ?? 0).sort((a, b) => b - a);
+      return idx[p - 1] ?? 0;
+    },
+    isPhase1Quorum: (ids) => count(ids) >= l,
+    isPhase2Quorum: (ids) => count(ids) >= p,
+    intersectsEveryPhase1Quorum: (ids) => count(ids) >= sorted.length - l + 1,
+    describe: () => `counting(N=${sorted.length}, L=${l}, P=${p})`,
+  };
+}
+
+/** A seeded xorshift random source. */
+export function seededRandom(seed: number): RandomSource {
+  let x = seed | 0 || 1;
+  return {
+    nextInt(maxExclusive: number): number {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % maxExclusive;
+    },
+  };
+}
+
+/** Encodes a command as bytes. */
+export function cmd(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+/** Decodes an applied entry into readable strings (`noop` for no-ops). */
+export function show(entry: ChosenEntry): string[] {
+  if (entry.value.kind === 'noop') return ['noop'];
+  return entry.value.commands.map((c) => new TextDecoder().decode(c));
+}
+
+export interface ClusterOptions {
+  readonly n: number;
+  readonly p?: number;
+  readonly l?: number;
+  readonly thrifty?: boolean;
+  readonly seed?: number;
+  readonly maxInflightSlots?: number;
+  readonly maxBatchCommands?: number;
+  readonly maxBatchBytes?: number;
+}
+
+interface Node {
+  replica: Replica;
+  readonly log: MemoryLogStorage;
+  readonly state: MemoryStateStorage;
+  /** Applied entries by slot. */
+  readonly applied: Map<number, ChosenEntry>;
+  /** Commands folded into an installed snapshot, and its index. */
+  installed: { index: number; commands: string[] } | undefined;
+  up: boolean;
+}
+
+/** A deterministic cluster of replicas. */
+export class Cluster {
+  readonly ids: NodeId[];
+  readonly nodes = new Map<number, Node>();
+  /** In-flight messages, FIFO. */
+  queue: Message[] = [];
+  /** Drops a message when it returns true. */
+  dropIf: (m: Message) => boolean = () => false;
+  /** Every message ever sent, for assertions. */
+  readonly sent: Message[] = [];
+  readonly #opts: ClusterOptions;
+  readonly #quorum: QuorumSystem;
+
+  constructor(opts: ClusterOptions) {
+    this.#opts = opts;
+    this.ids = Array.from({ length: opts.n }, (_, i) => (i + 1) as NodeId);
+    const p = opts.p ?? Math.floor(opts.n / 2) + 1;
+    this.#quorum = countingQuorum(this.ids, p, opts.l);
+    for (const id of this.ids) {
+      const log = new MemoryLogStorage();
+      const state = new MemoryStateStorage();
+      this.nodes.set(id, {
+        replica: new Replica(this.config(id)),
+        log,
+        state,
+        applied: new Map(),
+        installed: undefined,
+        up: true,
+      });
+    }
+  }
+
+  config(id: NodeId): ReplicaConfig {
+    return {
+      id,
+      members: this.ids,
+      quorum: this.#quorum,
+      electionTimeoutTicks: 10,
+      electionTimeoutJitterTicks: 10,
+      heartbeatIntervalTicks: 2,
+      maxBatchCommands: this.#opts.maxBatchCommands ?? 64,
+      maxBatchBytes: this.#opts.maxBatchBytes ?? 1 << 20,
+      maxInflightSlots: this.#opts.maxInflightSlots ?? 8,
+      thrifty: this.#opts.thrifty ?? false,
+      random: seededRandom((this.#opts.seed ?? 1) * 1000 + id),
+    };
+  }
+
+  node(id: number): Node {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  replica(id: number): Replica {
+    return this.node(id).replica;
+  }
+
+  /** Runs the host loop of one node until it has nothing ready. */
+  process(id: number): void {
+    const n = this.node(id);
+    while (n.up && n.replica.hasReady()) {
+      const rd = n.replica.ready();
+      this.#send(rd.messages);
+      if (rd.persist !== undefined) {
+        const snap = rd.persist.snapshot;
+        if (snap !== undefined) {
+          n.installed = {
+            index: snap.meta.index,
+            commands: JSON.parse(new TextDecoder().decode(snap.data)) as string[],
+          };
+          for (const s of [...n.applied.keys()]) if (s <= snap.meta.index) n.applied.delete(s);
+        }
+        applyPersistRequest(rd.persist, n.log, n.state);
+      }
+      this.#send(rd.messagesAfterPersist);
+      for (const e of rd.committed) {
+        const prev = n.applied.get(e.slot);
+        if (prev !== undefined) throw new Error(`node ${id} applied slot ${e.slot} twice`);
+        n.applied.set(e.slot, e);
+        n.state.saveApplied(e.slot);
+      }
+      n.replica.advance(rd);
+    }
+  }
+
+  processAll(): void {
+    for (const id of this.ids) this.process(id);
+  }
+
+  #send(ms: readonly Message[]): void {
+    for (const m of ms) {
+      this.sent.push(m);
+      this.queue.push(m);
+    }
+  }
+
+  /** Delivers queued messages (and everything they cause) until the network is quiet. */
+  deliverAll(maxSteps = 100_000): void {
+    this.processAll();
+    let steps = 0;
+    while (this.queue.length > 0) {
+      if (++steps > maxSteps) throw new Error('network did not quiesce');
+      const m = this.queue.shift() as Message;
+      const to = this.nodes.get(m.to);
+      if (to === undefined || !to.up || !this.node(m.from).up || this.dropIf(m)) continue;
+      to.replica.step(m);
+      this.process(m.to);
+    }
+  }
+
+  /** Ticks every live node `count` times, delivering messages after each round. */
+  tick(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      for (const id of this.ids) {
+        const n = this.node(id);
+        if (n.up) {
+          n.replica.tick();
+          this.process(id);
+        }
+      }
+      this.deliverAll();
+    }
+  }
+
+  campaign(id: number): void {
+    this.replica(id).campaign();
+    this.deliverAll();
+  }
+
+  propose(id: number, command: string): void {
+    const r = this.replica(id).propose(cmd(command));
+    if (r.kind !== 'queued') throw new Error(`node ${id} is not leader`);
+  }
+
+  /** Crashes a node: in-memory state is gone, storage stays. */
+  crash(id: number): void {
+    this.node(id).up = false;
+  }
+
+  /** Restarts a crashed node from its storage. */
+  restart(id: number): void {
+    const n = this.node(id);
+    n.replica = new Replica(this.config(id as NodeId), recoverState(n.log, n.state));
+    n.up = true;
+    this.process(id);
+  }
+
+  leaders(): number[] {
+    return this.ids.filter((id) => this.node(id).up && this.replica(id).status().role === 'leader');
+  }
+
+  /** Applied commands of a node, in slot order, no-ops dropped. */
+  appliedCommands(id: number): string[] {
+    const n = this.node(id);
+    const base = n.installed?.commands ?? [];
+    return [
+      ...base,
+      ...[...n.applied.keys()]
+        .filter((s) => s > (n.installed?.index ?? 0))
+        .sort((a, b) => a - b)
+        .flatMap((s) => show(n.applied.get(s) as ChosenEntry))
+        .filter((c) => c !== 'noop'),
+    ];
+  }
+
+  /** Throws when two nodes applied different values at one slot. */
+  checkAgreement(): void {
+    const bySlot = new Map<number, string>();
+    for (const id of this.ids) {
+      for (const [slot, e] of this.node(id).applied) {
+        const v = JSON.stringify(show(e));
+        const prev = bySlot.get(slot);
+        if (prev !== undefined && prev !== v)
+          throw new Error(`agreement violated at slot ${slot}: ${prev} vs ${v}`);
+        bySlot.set(slot, v);
+      }
+    }
+  }
+
+  /** Takes a snapshot of the applied state of a node (the commands as JSON) and compacts. */
+  compact(id: number): Snapshot {
+    const n = this.node(id);
+    const index = n.replica.status().applied;
+    const snapshot: Snapshot = {
+      meta: { index },
+      data: new TextEncoder().encode(JSON.stringify(this.appliedCommands(id))),
+    };
+    n.state.saveSnapshot(snapshot);
+    n.replica.compact(snapshot);
+    this.process(id);
+    return snapshot;
+  }
+}
