@@ -389,7 +389,8 @@ export class Replica {
    * its state machine at that index. The replica keeps it (to send to laggards) and truncates its
    * log below through the next ready's `persist.truncateBelow`. The host is responsible for
    * storing the snapshot itself (it is not repeated in `persist.snapshot`, which is reserved for
-   * snapshots the host must install).
+   * snapshots the host must install). After a restart, the host passes its stored snapshot
+   * here again (same index as `RecoveredState.snapshot`) so the replica can send it to laggards.
    */
   compact(snapshot: Snapshot): void {
     const index = snapshot.meta.index;
@@ -397,10 +398,15 @@ export class Replica {
       index <= this.#applied,
       `compact(${index}) above the applied index ${this.#applied}: the host must apply first`,
     );
-    if (index <= this.#snapshotIndex) {
+    if (index < this.#snapshotIndex) {
       return;
     }
     this.#snapshot = snapshot;
+    if (index === this.#snapshotIndex) {
+      // After a restart the replica knows only the snapshot's metadata: the host hands the
+      // stored snapshot back so that laggards can be sent it.
+      return;
+    }
     this.#truncateThrough(index);
   }
 

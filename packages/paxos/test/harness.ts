@@ -238,9 +238,12 @@ export class Cluster {
   }
 
   /** Restarts a crashed node from its storage. */
-  restart(id: number): void {
+  restart(id: number, handBackSnapshot = true): void {
     const n = this.node(id);
     n.replica = new Replica(this.config(id as NodeId), recoverState(n.log, n.state));
+    // Host duty after a restart: hand the stored snapshot back so it can be sent to laggards.
+    const snapshot = n.state.snapshot();
+    if (snapshot !== undefined && handBackSnapshot) n.replica.compact(snapshot);
     n.up = true;
     this.process(id);
   }

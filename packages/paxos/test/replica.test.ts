@@ -355,6 +355,27 @@ describe('Replica scenarios', () => {
     expect(c.sent.some((m) => m.type === 'snapshot' && m.to === 3)).toBe(true);
   });
 
+  it('serves its recovered snapshot to a laggard after a restart (sim seed 149)', () => {
+    // Regression for /tmp/paxos-bugs/snapshot-lost-after-restart.md: a replica restarted from
+    // a snapshot knew only its metadata and could never send it, so a laggard stayed stuck.
+    const c = new Cluster({ n: 3 });
+    c.campaign(1);
+    c.crash(3);
+    for (let i = 0; i < 4; i++) c.propose(1, `r${i}`);
+    c.tick(4);
+    c.compact(1);
+    c.compact(2);
+    c.crash(1);
+    c.crash(2);
+    c.restart(1);
+    c.restart(2);
+    c.restart(3);
+    c.tick(80);
+    expect(c.leaders()).toHaveLength(1);
+    expect(c.appliedCommands(3)).toEqual(['r0', 'r1', 'r2', 'r3']);
+    expect(c.sent.some((m) => m.type === 'snapshot' && m.to === 3)).toBe(true);
+  });
+
   it('survives a full-cluster restart without losing committed commands', () => {
     const c = new Cluster({ n: 3 });
     c.campaign(1);
