@@ -10,4 +10,9 @@ export {
   startNatsCluster,
   startNatsServer,
 } from './testing/nats-server.js';
-export type { NatsCluster, NatsServer, NatsServerOptions } from './testing/nats-server.js';
+export type {
+  FindNatsServerOptions,
+  NatsCluster,
+  NatsServer,
+  NatsServerOptions,
+} from './testing/nats-server.js';

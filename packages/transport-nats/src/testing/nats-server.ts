@@ -17,7 +17,7 @@ export class NatsServerNotFoundError extends Error {
 
   constructor(searched: readonly string[]) {
     super(
-      `nats-server not found (looked in $NATS_SERVER_BIN and ${searched.join(', ')}); ` +
+      `nats-server not found (tried ${searched.length > 0 ? searched.join(', ') : 'nothing'}); ` +
         'install it with `apt-get install -y nats-server` (Debian/Ubuntu) or put it on PATH',
     );
   }
@@ -30,21 +30,30 @@ export class NatsServerStartError extends Error {
   override readonly name = 'NatsServerStartError' as const;
 }
 
+/** Where {@link findNatsServer} looks; defaults come from the environment. */
+export interface FindNatsServerOptions {
+  /** An explicit binary path, tried first. Default: `$NATS_SERVER_BIN`. */
+  readonly bin?: string | undefined;
+  /** Directories to search. Default: `$PATH`, then `/usr/sbin`, `/usr/local/bin`, `/usr/bin`. */
+  readonly dirs?: readonly string[];
+}
+
 /**
  * Path of the `nats-server` binary: `$NATS_SERVER_BIN`, else the first on `PATH`, else
- * `/usr/sbin` and `/usr/local/bin` (Debian installs it in `/usr/sbin`, often not on a user's
- * PATH). Throws {@link NatsServerNotFoundError} when there is none.
+ * `/usr/sbin`, `/usr/local/bin` and `/usr/bin` (Debian installs it in `/usr/sbin`, often not on
+ * a user's PATH). Throws {@link NatsServerNotFoundError}, whose message says
+ * `apt-get install -y nats-server`, when there is none.
  */
-export function findNatsServer(): string {
-  const fromEnv = process.env['NATS_SERVER_BIN'];
-  const dirs = [
+export function findNatsServer(options: FindNatsServerOptions = {}): string {
+  const bin = 'bin' in options ? options.bin : process.env['NATS_SERVER_BIN'];
+  const dirs = options.dirs ?? [
     ...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== ''),
     '/usr/sbin',
     '/usr/local/bin',
     '/usr/bin',
   ];
   const candidates = [
-    ...(fromEnv !== undefined && fromEnv !== '' ? [fromEnv] : []),
+    ...(bin !== undefined && bin !== '' ? [bin] : []),
     ...dirs.map((d) => join(d, 'nats-server')),
   ];
   for (const c of candidates) {
@@ -55,7 +64,7 @@ export function findNatsServer(): string {
       // try the next one
     }
   }
-  throw new NatsServerNotFoundError(dirs);
+  throw new NatsServerNotFoundError(candidates);
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked: another process may take it before use). */
@@ -74,18 +83,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
-// Every server child still running; killed synchronously when this process exits.
+// Every server child still running, and every temporary directory not yet removed: killed
+// and removed synchronously when this process exits (normally, by process.exit() or after an
+// uncaught exception). A process killed by a signal runs no exit hook; Ctrl-C reaches the
+// servers anyway (same process group), and a SIGTERM handler should call process.exit().
 const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
 let exitHookInstalled = false;
-function track(child: ChildProcess): void {
+function installExitHook(): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
       for (const c of live) {
         c.kill('SIGKILL');
       }
+      for (const d of tempDirs) {
+        rmSync(d, { recursive: true, force: true });
+      }
     });
   }
+}
+function track(child: ChildProcess): void {
+  installExitHook();
   live.add(child);
   child.once('exit', () => live.delete(child));
 }
@@ -204,6 +223,8 @@ function configText(
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const bin = findNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'flexpaxos-nats-'));
+  installExitHook();
+  tempDirs.add(dir);
   const configPath = join(dir, 'nats.conf');
   const fixedPort = options.port;
   let port = fixedPort ?? (await freePort());
@@ -269,6 +290,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     await launch();
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
     throw e;
   }
 
@@ -293,6 +315,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (!removed) {
         removed = true;
         rmSync(dir, { recursive: true, force: true });
+        tempDirs.delete(dir);
       }
     },
     async restart(restartOptions) {
