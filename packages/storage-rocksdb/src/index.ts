@@ -1,1 +1,43 @@
-export {};
+export { openStorage, RocksStore, validateStorageOptions } from './store.js';
+export type {
+  PersistBundle,
+  SnapshotStream,
+  StorageOptions,
+  StorageStats,
+  StoredRecord,
+} from './store.js';
+export {
+  classifyIoError,
+  DataDirInvalidError,
+  DataDirMismatchError,
+  DataDirNewerFormatError,
+  DiskFullError,
+  SnapshotInvalidError,
+  StorageClosedError,
+  StorageConfigError,
+  StorageCorruptionError,
+  StorageError,
+  StorageErrorCode,
+  StorageIoError,
+  StorageLockedError,
+  StoragePermissionError,
+} from './errors.js';
+export type { StorageFatalError } from './errors.js';
+export { FORMAT_VERSION, IDENTITY_FILE, ROCKSDB_DIR } from './data-dir.js';
+export type { DataDirIdentity } from './data-dir.js';
+export { KeyPrefix } from './key-layout.js';
+export { decodeSnapshotStream, encodeSnapshotStream, SnapshotDecoder } from './snapshot-stream.js';
+export type { SnapshotRecord } from './snapshot-stream.js';
+export { toSlot } from './contract-types.js';
+export type {
+  AcceptedEntry,
+  HardState,
+  PersistRequest,
+  RecoveredState,
+  Slot,
+  Snapshot,
+  SnapshotMeta,
+  StateSpace,
+  StateWrite,
+} from './contract-types.js';
+export { AssertionError } from './assert.js';
