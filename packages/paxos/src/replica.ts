@@ -1012,7 +1012,15 @@ export class Replica {
 
   #checkElection(cand: CandidateState): void {
     const result = this.#quorum.phase1Result(cand.votes);
-    if (result === 'won') {
+    // Lead only once the own promise of this ballot is durable. Failure scenario otherwise:
+    //   1. candidate C sends Prepare(b), peers promise, C leads and sends Accept(b, v) at slot s
+    //      while its promise of b is still unsynced;
+    //   2. C crashes, restarts with a lower promise and campaigns again with the same round,
+    //      i.e. the same ballot b;
+    //   3. this incarnation may propose v' != v at slot s in ballot b, and a follower holding
+    //      (b, v) would take the commit announced for (b, v') as choosing v. Two values chosen.
+    // With the promise durable first, a restarted C always picks a ballot above b.
+    if (result === 'won' && cand.votes.get(this.#id) === true) {
       this.becomeLeader();
     } else if (result === 'lost') {
       this.becomeFollower(undefined);

@@ -170,6 +170,13 @@ describe('Replica', () => {
     // One peer promised (L=2); the candidate's own promise is not durable yet.
     for (const m of c.queue.splice(0)) r.step(m);
     expect(r.status().role).toBe('candidate');
+    // Even a phase-1 quorum of peers does not make it leader before its own promise is durable
+    // (else a restart could reuse the ballot with different values).
+    const prepare3 = rd.messages.find((m) => m.type === 'prepare' && m.to === 3) as Message;
+    c.replica(3).step(prepare3);
+    c.process(3);
+    for (const m of c.queue.splice(0)) r.step(m);
+    expect(r.status().role).toBe('candidate');
     r.advance(rd);
     expect(r.status().role).toBe('leader');
   });
