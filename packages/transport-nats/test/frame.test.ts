@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import type { Message } from '@flexpaxos/paxos';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   FRAME_BYTES_MIN,
   FRAME_KIND,
@@ -45,6 +46,11 @@ function roundTrip(
 }
 
 describe('FrameEncoder', () => {
+  it('carries the Paxos core Message union (checked by the type checker)', () => {
+    expectTypeOf<Message>().toExtend<PeerMessage>();
+    expectTypeOf<Message['type']>().toExtend<string>();
+  });
+
   it('round-trips every message type of the core and an unknown type, in order', () => {
     const messages = sampleMessages(1, 2);
     const { frames, out } = roundTrip(messages, 1024 * 1024);
