@@ -34,7 +34,7 @@
  * reported entry therefore has a ballot >= b, and every entry with ballot >= b - accepted or
  * learned - holds v. So the new leader re-proposes v.
  */
-import type { QuorumSystem } from '@flexpaxos/quorum';
+import { pickPhase2Quorum, type QuorumSystem } from '@flexpaxos/quorum';
 import { assert, assertNever } from './assert.js';
 import { ballotEquals, compareBallots, maxBallot, ZERO_BALLOT } from './ballot.js';
 import { ReplicaConfigError, validateReplicaConfig, type ReplicaConfig } from './config.js';
@@ -1144,27 +1144,25 @@ export class Replica {
     this.#broadcastAccept(ls, proposals);
   }
 
-  /** Peers that receive Accept first: all peers, or in thrifty mode a phase-2 quorum with self. */
+  /**
+   * Peers that receive Accept first: all peers, or in thrifty mode the others of a minimal
+   * phase-2 quorum that includes the leader, preferring the peers that acknowledged most
+   * recently (the fastest responders). Re-sends on heartbeat go to every voter that has not
+   * acknowledged, so a slow or dead member of the set costs one heartbeat interval.
+   */
   #thriftyTargets(ls: LeaderState): NodeId[] {
     if (!this.#config.thrifty) {
       return [...this.#peers];
     }
-    const voters = this.#quorum.voters.filter((v) => v !== this.#id) as NodeId[];
-    voters.sort((a, b) => {
+    const others = this.#quorum.voters.filter((v) => v !== this.#id) as NodeId[];
+    others.sort((a, b) => {
       const ta = ls.lastAckTick.get(a) ?? -1;
       const tb = ls.lastAckTick.get(b) ?? -1;
       return ta !== tb ? tb - ta : a - b;
     });
-    const set = new Set<number>([this.#id]);
-    const targets: NodeId[] = [];
-    for (const v of voters) {
-      if (this.#quorum.isPhase2Quorum(set)) {
-        break;
-      }
-      set.add(v);
-      targets.push(v);
-    }
-    return targets;
+    const preferred = this.#isVoter ? [this.#id, ...others] : others;
+    const picked = pickPhase2Quorum(this.#quorum, preferred) ?? preferred;
+    return picked.filter((v) => v !== this.#id) as NodeId[];
   }
 
   #broadcastAccept(ls: LeaderState, proposals: readonly AcceptedEntry[]): void {

@@ -3,7 +3,7 @@
  * storage per node and a host loop that follows the `Ready` contract. The big randomized runs
  * live in `packages/sim`.
  */
-import type { QuorumSystem, VoteResult } from '@flexpaxos/quorum';
+import { countingQuorum as realCountingQuorum, type QuorumSystem } from '@flexpaxos/quorum';
 import {
   MemoryLogStorage,
   MemoryStateStorage,
@@ -18,37 +18,13 @@ import {
   type Snapshot,
 } from '../src/index.js';
 
-/** Test-local counting quorum (until @flexpaxos/quorum exports one). */
-export function countingQuorum(
-  voters: readonly number[],
-  p: number,
-  l = voters.length - p + 1,
-): QuorumSystem {
-  const sorted = [...voters].sort((a, b) => a - b);
-  const count = (ids: ReadonlySet<number>): number => sorted.filter((v) => ids.has(v)).length;
-  return {
-    voters: sorted,
-    phase1Result(votes: ReadonlyMap<number, boolean>): VoteResult {
-      let yes = 0;
-      let no = 0;
-      for (const v of sorted) {
-        const vote = votes.get(v);
-        if (vote === true) yes++;
-        else if (vote === false) no++;
-      }
-      if (yes >= l) return 'won';
-      if (sorted.length - no < l) return 'lost';
-      return 'pending';
-    },
-    phase2CommittedIndex(acked: ReadonlyMap<number, number>): number {
-      const idx = sorted.map((v) => acked.get(v) ?? 0).sort((a, b) => b - a);
-      return idx[p - 1] ?? 0;
-    },
-    isPhase1Quorum: (ids) => count(ids) >= l,
-    isPhase2Quorum: (ids) => count(ids) >= p,
-    intersectsEveryPhase1Quorum: (ids) => count(ids) >= sorted.length - l + 1,
-    describe: () => `counting(N=${sorted.length}, L=${l}, P=${p})`,
-  };
+/** Counting quorums over `voters` (P = `p`, L defaults to N - P + 1). */
+export function countingQuorum(voters: readonly number[], p: number, l?: number): QuorumSystem {
+  return realCountingQuorum(
+    l === undefined
+      ? { members: voters, replication: p }
+      : { members: voters, replication: p, election: l },
+  );
 }
 
 /** A seeded xorshift random source. */
