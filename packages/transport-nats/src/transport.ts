@@ -335,6 +335,15 @@ export class NatsPeerTransport<M extends PeerMessage = PeerMessage> {
     return this.#nc.getServer();
   }
 
+  /**
+   * The underlying NATS connection (reconnects forever), for a host that wants to serve other
+   * subjects (client requests, for example) on the same connection. The transport owns it:
+   * {@link close} closes it.
+   */
+  get natsConnection(): NatsConnection {
+    return this.#nc;
+  }
+
   /** A snapshot of the counters. */
   metrics(): TransportMetrics {
     this.#countReassemblyDrops();

@@ -47,6 +47,7 @@ describe('NatsPeerTransport (one nats-server)', () => {
       decodeErrors: 0,
     });
     expect(a.frameBytesMax).toBe(1024 * 1024);
+    expect(a.natsConnection.isClosed()).toBe(false);
   });
 
   it('groups messages per destination and sends to itself too', async () => {
