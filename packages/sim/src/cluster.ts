@@ -31,7 +31,9 @@ import { formatPersist, formatMessage } from './format.js';
  * - `fabricateApplied`: the host applies a command nobody proposed;
  * - `noDedupe`: the state machine lets a duplicated command take effect twice;
  * - `loseAppliedOnRestart`: a restarted node's state machine comes back empty, yet reports
- *   everything applied.
+ *   everything applied;
+ * - `keepDownInLiveness`: keep this many nodes down in the liveness phase, even more than
+ *   N - max(L, P), so no quorum can form.
  */
 export interface Sabotage {
   readonly forgetPromiseOnRestart?: boolean;
@@ -39,6 +41,7 @@ export interface Sabotage {
   readonly fabricateApplied?: boolean;
   readonly noDedupe?: boolean;
   readonly loseAppliedOnRestart?: boolean;
+  readonly keepDownInLiveness?: number;
 }
 
 /** Settings of one cluster. */
@@ -101,8 +104,8 @@ export class SimCluster {
   private readonly factory: ReplicaFactory;
   private readonly diskRandom: Prng;
   private readonly clockRandom: Prng;
-  /** Trace lines (trace tests), or undefined. */
-  trace: string[] | undefined;
+  /** Receives trace lines (trace tests, debugging), or undefined. */
+  trace: ((line: string) => void) | undefined;
   onApplyCommand: ApplyListener | undefined;
   private fabricated = false;
   /** Stats. */
@@ -132,7 +135,7 @@ export class SimCluster {
   }
 
   private log(line: string): void {
-    if (this.trace !== undefined) this.trace.push(line);
+    if (this.trace !== undefined) this.trace(line);
   }
 
   private options(node: SimNode): SimReplicaOptions {
@@ -191,6 +194,11 @@ export class SimCluster {
     };
     this.log(`${id} restart promised=${recovered.hardState.promised.round}.${recovered.hardState.promised.nodeId} entries=${entries.length} applied=${recovered.applied}`);
     this.start(node, recovered);
+    // Hand the replica its snapshot back so it can serve laggards (ignored by cores that keep it).
+    if (d.snapshot !== undefined && node.replica !== undefined) {
+      node.replica.compact(d.snapshot);
+      this.pump(node);
+    }
   }
 
   /** Pauses a node (no ticks, messages buffered, disk completions deferred). */

@@ -21,6 +21,9 @@ export { runSeeds } from './run.js';
 export type { RunOptions, RunSummary } from './run.js';
 export { unsafeCountingQuorum } from './unsafe-quorum.js';
 export { formatMessage, formatPersist, formatValue } from './format.js';
+export { runTraceScript, runTraceFile, TRACE_SEPARATOR } from './trace.js';
+export type { TraceResult } from './trace.js';
+export { paxosReplicaFactory, SIM_BATCH_LIMITS } from './paxos-factory.js';
 export { compareBallots, formatBallot } from './core-types.js';
 export type {
   ReplicaFactory,

@@ -1,0 +1,33 @@
+/**
+ * Builds real `@flexpaxos/paxos` replicas for the simulator: counting quorums from
+ * `@flexpaxos/quorum` (validated, L + P > N), or the sim's own broken system under
+ * `--unsafe-quorum`.
+ */
+import { Replica, type NodeId, type RecoveredState, type ReplicaConfig } from '@flexpaxos/paxos';
+import { countingQuorum } from '@flexpaxos/quorum';
+import type { ReplicaFactory, SimReplica } from './core-types.js';
+import { unsafeCountingQuorum } from './unsafe-quorum.js';
+
+/** Batch and window limits the simulator runs the core with. */
+export const SIM_BATCH_LIMITS = { maxBatchCommands: 8, maxBatchBytes: 512, maxInflightSlots: 4 } as const;
+
+/** A `ReplicaFactory` creating `@flexpaxos/paxos` replicas. */
+export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
+  const members = o.members as readonly NodeId[];
+  const quorum = o.unsafeQuorum
+    ? unsafeCountingQuorum(members, o.election, o.replication)
+    : countingQuorum({ members, replication: o.replication, election: o.election });
+  const config: ReplicaConfig = {
+    id: o.id as NodeId,
+    members,
+    quorum,
+    electionTimeoutTicks: o.electionTimeoutTicks,
+    electionTimeoutJitterTicks: o.electionTimeoutJitterTicks,
+    heartbeatIntervalTicks: o.heartbeatIntervalTicks,
+    ...SIM_BATCH_LIMITS,
+    thrifty: o.thrifty,
+    random: o.random,
+  };
+  const replica: SimReplica = new Replica(config, recovered as RecoveredState | undefined);
+  return replica;
+};
