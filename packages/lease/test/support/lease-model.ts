@@ -20,21 +20,28 @@ export type Delay = number | null;
 /** One step of a model script, applied at the current true time. */
 export type ModelAction =
   | { readonly kind: 'wait'; readonly ms: number }
-  /** `node` starts phase 1 with a fresh ballot above every ballot so far. */
+  /**
+   * `node` starts phase 1 with a fresh ballot above every ballot so far (unless `ifNotLeader`
+   * and it already leads). Once elected it sends a heartbeat at once, over the same delays.
+   */
   | {
       readonly kind: 'campaign';
       readonly node: number;
+      readonly ifNotLeader?: boolean;
       readonly delays: readonly Delay[];
       readonly replyDelays: readonly Delay[];
     }
-  /** `node`, if it leads, sends a heartbeat soliciting grants. */
+  /** `node` (every node when 0), if it leads, sends a heartbeat soliciting grants. */
   | {
       readonly kind: 'heartbeat';
       readonly node: number;
       readonly delays: readonly Delay[];
       readonly replyDelays: readonly Delay[];
     }
-  /** `node` crashes and restarts at once: proposer state lost, promise kept, clock restarts. */
+  /**
+   * `node` (every node that leads, when 0) crashes and restarts at once: proposer state lost,
+   * promise kept, clock restarts from `newOriginMs`.
+   */
   | { readonly kind: 'restart'; readonly node: number; readonly newOriginMs: number };
 
 /** A detected overlap: at `trueMs`, the listed ballots all held a lease. */
@@ -48,6 +55,8 @@ export interface ModelResult {
   readonly violations: readonly Violation[];
   /** Distinct ballots that held a lease at some checked instant. */
   readonly leaseHolders: readonly string[];
+  /** Per ballot: first and last checked instants (true time) at which it held a lease. */
+  readonly holdSpans: ReadonlyMap<string, readonly [number, number]>;
   /** Leaders elected (phase 1 completed). */
   readonly elections: number;
   /** Prepares refused because of a lease (grant or restart wait). */
@@ -107,6 +116,7 @@ export function runLeaseModel(
   };
   const violations: Violation[] = [];
   const holders = new Set<string>();
+  const spans = new Map<string, [number, number]>();
   let elections = 0;
   let leaseRefusals = 0;
 
@@ -115,7 +125,10 @@ export function runLeaseModel(
     for (const n of nodes.values()) {
       if (n.leader?.holds(n.clock.readAt(now)) === true) holding.push(key(n.leader.ballot));
     }
-    for (const h of holding) holders.add(h);
+    for (const h of holding) {
+      holders.add(h);
+      spans.set(h, [spans.get(h)?.[0] ?? now, now]);
+    }
     if (holding.length > 1) violations.push({ trueMs: now, holders: holding });
   };
   const runUntil = (t: number): void => {
@@ -131,6 +144,25 @@ export function runLeaseModel(
     if (delay !== null) schedule(now + delay, run);
   };
 
+  const heartbeat = (p: Node, delays: readonly Delay[], replyDelays: readonly Delay[]): void => {
+    const leader = p.leader;
+    if (leader === undefined) return;
+    const ballot = leader.ballot;
+    const leaseRound = leader.beginRound(p.clock.readAt(now));
+    quorum.voters.forEach((aid, i) => {
+      send(delays[i] ?? null, () => {
+        const a = node(aid);
+        if (!atLeast(ballot, a.promised)) return;
+        a.promised = ballot;
+        a.acceptorLease.onAcknowledged(ballot, a.clock.readAt(now));
+        send(replyDelays[i] ?? null, () => {
+          if (p.leader !== leader) return;
+          leader.onAck(aid, leaseRound, p.clock.readAt(now));
+        });
+      });
+    });
+  };
+
   for (const action of actions) {
     switch (action.kind) {
       case 'wait':
@@ -138,6 +170,7 @@ export function runLeaseModel(
         break;
       case 'campaign': {
         const p = node(action.node);
+        if (action.ifNotLeader === true && p.leader !== undefined) break;
         round += 1;
         const ballot: LeaseBallot = { round, nodeId: p.id };
         const inc = p.incarnation;
@@ -164,6 +197,8 @@ export function runLeaseModel(
               if (p.leader === undefined && quorum.isPhase1Quorum(p.campaign.promises)) {
                 p.leader = new LeaderLease(config, quorum, ballot, p.clock.readAt(now));
                 elections += 1;
+                // A new leader sends Accepts at once (here: a heartbeat over the same links).
+                heartbeat(p, action.delays, action.replyDelays);
               }
             });
           });
@@ -171,38 +206,30 @@ export function runLeaseModel(
         break;
       }
       case 'heartbeat': {
-        const p = node(action.node);
-        const leader = p.leader;
-        if (leader === undefined) break;
-        const ballot = leader.ballot;
-        const leaseRound = leader.beginRound(p.clock.readAt(now));
-        quorum.voters.forEach((aid, i) => {
-          send(action.delays[i] ?? null, () => {
-            const a = node(aid);
-            if (!atLeast(ballot, a.promised)) return;
-            a.promised = ballot;
-            a.acceptorLease.onAcknowledged(ballot, a.clock.readAt(now));
-            send(action.replyDelays[i] ?? null, () => {
-              if (p.leader !== leader) return;
-              leader.onAck(aid, leaseRound, p.clock.readAt(now));
-            });
-          });
-        });
+        const senders = action.node === 0 ? [...nodes.values()] : [node(action.node)];
+        for (const p of senders) heartbeat(p, action.delays, action.replyDelays);
         break;
       }
       case 'restart': {
-        const n = node(action.node);
-        n.incarnation += 1;
-        n.campaign = undefined;
-        n.leader = undefined;
-        n.clockSpec = { ...n.clockSpec, originMs: action.newOriginMs };
-        n.clock = new DriftingClock(n.clockSpec);
-        n.acceptorLease = new AcceptorLease(config, n.clock.readAt(now));
+        const targets =
+          action.node === 0
+            ? [...nodes.values()].filter((x) => x.leader !== undefined)
+            : [node(action.node)];
+        for (const n of targets) restart(n, action.newOriginMs);
         break;
       }
     }
     check();
   }
   runUntil(queue.reduce((m, e) => Math.max(m, e.at), now));
-  return { violations, leaseHolders: [...holders], elections, leaseRefusals };
+  return { violations, leaseHolders: [...holders], holdSpans: spans, elections, leaseRefusals };
+
+  function restart(n: Node, newOriginMs: number): void {
+    n.incarnation += 1;
+    n.campaign = undefined;
+    n.leader = undefined;
+    n.clockSpec = { ...n.clockSpec, originMs: newOriginMs };
+    n.clock = new DriftingClock(n.clockSpec);
+    n.acceptorLease = new AcceptorLease(config, n.clock.readAt(now));
+  }
 }
