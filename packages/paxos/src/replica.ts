@@ -20,19 +20,23 @@
  *
  * Invariants (checked by assertions where cheap):
  * - `promised` never decreases (it is persisted before any reply that depends on it leaves).
- * - Every log entry's ballot is <= `promised`; an acceptor's entry ballot at a slot never
- *   decreases.
+ * - Every log entry's ballot is <= `promised`.
+ * - Every entry (b, x) has b = the zero ballot or x = the value proposed in ballot b at its slot
+ *   (one proposer per ballot, one proposal per slot per ballot).
+ * - A leader of ballot B announces a committed index covering slot s only if B's proposal at s
+ *   (if any) is the chosen value; on learning otherwise it steps down.
  * - Every slot in (snapshotIndex, committed] has a log entry flagged chosen.
  * - `applied <= committed`.
  *
  * Storing a learned chosen value. An acceptor that learns the chosen value v of slot s (from a
- * `chosen` message or a promise's committed prefix) overwrites its entry with
- * `(max(own ballot at s, reported ballot), v)` and flags it chosen. This keeps the Paxos
- * safety argument intact: let b be the lowest ballot in which s was chosen; every proposal in a
- * ballot >= b is v (induction), and every phase-1 quorum of a later ballot contains an
- * acceptor that accepted in b and whose entry ballot at s has not decreased since. The highest
- * reported entry therefore has a ballot >= b, and every entry with ballot >= b - accepted or
- * learned - holds v. So the new leader re-proposes v.
+ * `chosen` message or a promise's committed prefix) flags its entry chosen with value v; it
+ * keeps its own ballot when its value already is v (never lowering it), and otherwise takes the
+ * reported ballot (the zero ballot for `chosen` messages). This keeps the Paxos safety argument
+ * intact: let b be the lowest ballot in which s was chosen; every proposal in a ballot >= b is v
+ * (induction), and every phase-1 quorum of a later ballot contains an acceptor that accepted
+ * (b, v) and whose entry ballot at s has not decreased since (its value stayed v). Every entry
+ * whose value differs from v has a ballot below b, so the highest reported entry has a ballot
+ * >= b and holds v: the new leader re-proposes v.
  */
 import { pickPhase2Quorum, type QuorumSystem } from '@flexpaxos/quorum';
 import { assert, assertNever } from './assert.js';
@@ -915,8 +919,28 @@ export class Replica {
     if (existing?.chosen === true) {
       return;
     }
+    const ls = this.#leaderState;
+    if (
+      this.#role === 'leader' &&
+      ls !== undefined &&
+      (slot >= ls.nextSlot ||
+        (existing !== undefined &&
+          ballotEquals(existing.ballot, ls.ballot) &&
+          !slotValuesEqual(existing.value, value)))
+    ) {
+      // Another ballot chose a value this leader did not propose: it is stale. It must never
+      // announce a commit covering a slot whose ballot-B proposal was not the chosen value
+      // (followers take "accepted in B, committed by B's leader" as chosen), so it steps down.
+      this.becomeFollower(undefined);
+    }
+    // Invariant: an entry (b, x) has b = the zero ballot or x = the value proposed in ballot b.
+    // Keep the own ballot when the values agree (never lowering it); otherwise the own entry
+    // was a real acceptance in a ballot below the one that chose `value`, and replacing it with
+    // the reported ballot keeps every entry at or above the choosing ballot equal to `value`.
     const ballot =
-      existing === undefined ? reportedBallot : maxBallot(existing.ballot, reportedBallot);
+      existing !== undefined && slotValuesEqual(existing.value, value)
+        ? maxBallot(existing.ballot, reportedBallot)
+        : reportedBallot;
     this.#log.set(slot, { ballot, value, chosen: true });
     this.#lastSlot = Math.max(this.#lastSlot, slot);
     this.#dirtySlots.add(slot);
@@ -934,13 +958,14 @@ export class Replica {
     this.#knownCommit = Math.max(this.#knownCommit, index);
     this.#hardStateDirty = true;
     const ls = this.#leaderState;
-    if (ls !== undefined) {
-      for (const slot of [...ls.inflight.keys()]) {
-        if (slot <= index) {
-          ls.inflight.delete(slot);
-        }
+    if (this.#role === 'leader' && ls !== undefined) {
+      const coversOwnProposal =
+        index >= ls.nextSlot || [...ls.inflight.keys()].some((s) => s <= index);
+      if (coversOwnProposal) {
+        // The snapshot decides slots this leader proposed without telling the values: it cannot
+        // vouch that its ballot's proposals were chosen there, so it steps down (see #learnChosen).
+        this.becomeFollower(undefined);
       }
-      ls.nextSlot = Math.max(ls.nextSlot, index + 1);
     }
     this.maybeCommit();
   }

@@ -234,6 +234,44 @@ describe('Replica', () => {
     expect(r.hasReady()).toBe(false);
   });
 
+  it('steps down when it learns a chosen value that differs from its own proposal', () => {
+    // A stale leader must not announce a commit over a slot where its ballot proposed another
+    // value: followers holding that proposal would take it as chosen.
+    const c = new Cluster({ n: 3 });
+    c.campaign(1);
+    const leader = c.replica(1);
+    leader.propose(cmd('w'));
+    const rd = leader.ready();
+    leader.advance(rd);
+    const slot = leader.status().lastSlot;
+    leader.step({
+      type: 'chosen',
+      from: 3 as NodeId,
+      to: 1 as NodeId,
+      entries: [{ slot, value: { kind: 'commands', commands: [cmd('v')] } }],
+      committed: slot,
+    });
+    expect(leader.status().role).toBe('follower');
+    expect(leader.chosenValue(slot)).toEqual({ kind: 'commands', commands: [cmd('v')] });
+  });
+
+  it('keeps leading when it learns the chosen value it proposed itself', () => {
+    const c = new Cluster({ n: 3 });
+    c.campaign(1);
+    const leader = c.replica(1);
+    leader.propose(cmd('w'));
+    leader.advance(leader.ready());
+    const slot = leader.status().lastSlot;
+    leader.step({
+      type: 'chosen',
+      from: 3 as NodeId,
+      to: 1 as NodeId,
+      entries: [{ slot, value: { kind: 'commands', commands: [cmd('w')] } }],
+      committed: slot,
+    });
+    expect(leader.status()).toMatchObject({ role: 'leader', committed: slot });
+  });
+
   it('starts with the zero ballot', () => {
     expect(new Replica(baseConfig()).status().ballot).toEqual(ZERO_BALLOT);
   });
