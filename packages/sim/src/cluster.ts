@@ -354,6 +354,16 @@ export class SimCluster {
     return this.node(id).sm.effects.has(cmd);
   }
 
+  /** Ids of up nodes whose replica reports the leader role. */
+  leaders(): number[] {
+    const out: number[] = [];
+    for (const n of this.nodes) {
+      const st = n.replica?.status() as { role?: unknown } | undefined;
+      if (st?.role === 'leader') out.push(n.id);
+    }
+    return out;
+  }
+
   /** Nodes that are up. */
   liveNodes(): SimNode[] {
     return this.nodes.filter((n) => n.up);

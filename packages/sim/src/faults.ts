@@ -24,8 +24,17 @@ export interface FaultCounts {
   partitions: number;
 }
 
-/** Draws a partition of `members` whose first piece has a size among L, L-1, P, P-1 or random. */
-export function drawPartition(members: readonly number[], election: number, replication: number, random: Prng): Partition | undefined {
+/**
+ * Draws a partition of `members` whose first piece has a size among L, L-1, P, P-1 or random
+ * (holding `leader` half the time, when given).
+ */
+export function drawPartition(
+  members: readonly number[],
+  election: number,
+  replication: number,
+  random: Prng,
+  leader?: number,
+): Partition | undefined {
   const n = members.length;
   if (n < 2) return undefined;
   const sizes = [election, election - 1, replication, replication - 1, random.between(1, n - 1)].filter(
@@ -33,6 +42,11 @@ export function drawPartition(members: readonly number[], election: number, repl
   );
   const k = random.pick(sizes);
   const shuffled = random.shuffle([...members]);
+  // Half the time the distinguished piece holds the current leader.
+  if (leader !== undefined && random.nextInt(2) === 0) {
+    const at = shuffled.indexOf(leader);
+    if (at >= 0) [shuffled[0], shuffled[at]] = [leader, shuffled[0] as number];
+  }
   const first = shuffled.slice(0, k).sort((a, b) => a - b);
   const rest = shuffled.slice(k);
   const pieces: number[][] = [first];
@@ -83,7 +97,9 @@ export class FaultInjector {
     if (this.random.chance(this.config.crash)) {
       const up = c.nodes.filter((n) => n.up);
       if (up.length > 0) {
-        const victim = this.random.pick(up);
+        // Half the crashes hit a leader, to force leader changes mid-flight.
+        const leaders = this.random.nextInt(2) === 0 ? c.leaders() : [];
+        const victim = leaders.length > 0 ? c.node(this.random.pick(leaders)) : this.random.pick(up);
         c.crash(victim.id);
         this.resumeAt.delete(victim.id);
         this.restartAt.set(victim.id, now + this.random.between(1, this.config.maxDownTicks));
@@ -101,7 +117,8 @@ export class FaultInjector {
       }
     }
     if (c.network.partition === undefined && this.random.chance(this.config.partition)) {
-      const p = drawPartition(c.members, c.config.election, c.config.replication, this.random);
+      const leaders = c.leaders();
+      const p = drawPartition(c.members, c.config.election, c.config.replication, this.random, leaders[0]);
       if (p !== undefined) {
         c.network.setPartition(p);
         this.healAt = now + this.random.between(1, this.config.maxPartitionTicks);

@@ -125,10 +125,10 @@ export function runSeed(opts: SeedOptions): SeedResult {
   };
   const clientConfig: ClientConfig = {
     issue: ratio(1, 4),
-    retryTimeoutTicks: 4 * (electionTimeoutTicks + electionTimeoutJitterTicks),
+    retryTimeoutTicks: cfgRandom.pick([1, 2, 4]) * (electionTimeoutTicks + electionTimeoutJitterTicks),
     padBytes: cfgRandom.between(0, 16),
   };
-  const clientCount = cfgRandom.between(1, 4);
+  const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
   const safetyTicks = opts.safetyTicks ?? 600;
   const livenessBound = opts.livenessBoundTicks ?? 100 * (electionTimeoutTicks + electionTimeoutJitterTicks);
   const verbose = opts.verbose === true;
