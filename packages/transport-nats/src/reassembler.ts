@@ -8,7 +8,11 @@
  * exceeds `bytesMax`.
  */
 import { assert } from './assert.js';
+import { CHUNK_HEADER_BYTES_MAX, FRAME_BYTES_MIN } from './frame.js';
 import type { Chunk } from './frame.js';
+
+/** The smallest payload of a chunk that is not the last of its transfer. */
+const MIN_CHUNK_BYTES = FRAME_BYTES_MIN - CHUNK_HEADER_BYTES_MAX;
 
 /** Limits of a {@link ChunkReassembler}. */
 export interface ReassemblerLimits {
@@ -96,8 +100,10 @@ export class ChunkReassembler {
           reason: `message of ${chunk.totalBytes} bytes exceeds ${this.#limits.bytesMax}`,
         };
       }
-      if (chunk.count > chunk.totalBytes) {
-        return { kind: 'rejected', reason: 'more chunks than bytes' };
+      // Senders fill every chunk but the last with at least MIN_CHUNK_BYTES, so a larger count
+      // is forged; refusing it also bounds the per-transfer bookkeeping.
+      if (chunk.count > Math.ceil(chunk.totalBytes / MIN_CHUNK_BYTES)) {
+        return { kind: 'rejected', reason: `${chunk.count} chunks for ${chunk.totalBytes} bytes` };
       }
       this.#evictFor(sender, chunk.totalBytes);
       partial = {

@@ -107,5 +107,11 @@ describe('ChunkReassembler', () => {
     r.add(chunks[0]!);
     expect(r.add({ ...chunks[1]!, count: 9 })).toMatchObject({ kind: 'rejected' });
     expect(r.partialCount).toBe(0);
+    // More chunks than any sender would cut from 1000 bytes (at least 192 bytes per chunk).
+    expect(r.add({ ...chunks[0]!, transferId: 5, count: 7 })).toMatchObject({
+      kind: 'rejected',
+      reason: '7 chunks for 1000 bytes',
+    });
+    expect(r.add({ ...chunks[0]!, transferId: 6, count: 6 }).kind).toBe('pending');
   });
 });
