@@ -26,7 +26,12 @@ export type { StorageFatalError } from './errors.js';
 export { FORMAT_VERSION, IDENTITY_FILE, ROCKSDB_DIR } from './data-dir.js';
 export type { DataDirIdentity } from './data-dir.js';
 export { KeyPrefix } from './key-layout.js';
-export { decodeSnapshotStream, encodeSnapshotStream, SnapshotDecoder } from './snapshot-stream.js';
+export {
+  decodeSnapshotStream,
+  encodeSnapshotStream,
+  isSnapshotStream,
+  SnapshotDecoder,
+} from './snapshot-stream.js';
 export type { SnapshotRecord } from './snapshot-stream.js';
 export { toSlot } from './contract-types.js';
 export type {

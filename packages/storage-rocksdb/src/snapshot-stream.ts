@@ -25,6 +25,11 @@ const TAG_END = 0;
 const TAG_DATA = 1;
 const TAG_SESSIONS = 2;
 
+/** Whether `data` starts like a snapshot stream (its magic bytes). */
+export function isSnapshotStream(data: Uint8Array): boolean {
+  return data.length >= 4 && Buffer.from(data.buffer, data.byteOffset, 4).equals(MAGIC);
+}
+
 /** One KV record inside a snapshot. */
 export interface SnapshotRecord {
   readonly space: StateSpace;

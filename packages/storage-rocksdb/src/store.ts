@@ -80,7 +80,12 @@ import {
 } from './key-layout.js';
 import { createRocksDb } from './rocksdb-binding.js';
 import type { RocksBatch, RocksDb, RocksIterator } from './rocksdb-binding.js';
-import { decodeSnapshotStream, encodeSnapshotStream, SnapshotDecoder } from './snapshot-stream.js';
+import {
+  decodeSnapshotStream,
+  encodeSnapshotStream,
+  isSnapshotStream,
+  SnapshotDecoder,
+} from './snapshot-stream.js';
 import type { SnapshotRecord } from './snapshot-stream.js';
 import { SnapshotInvalidError } from './errors.js';
 
@@ -97,7 +102,19 @@ export interface StorageOptions {
    * fsync per bundle); it exists for the benchmark's baseline.
    */
   readonly groupCommit?: boolean;
+  /**
+   * Decodes a `Snapshot.data` that is not this package's snapshot stream (for example the KV
+   * state machine's own snapshot bytes) into its index and records, so `persist` can install
+   * it. Without it, `persist` accepts only snapshot streams from `createSnapshot`.
+   */
+  readonly decodeSnapshot?: SnapshotDecodeFn;
 }
+
+/** Turns foreign snapshot bytes into the records to install; throws if they are malformed. */
+export type SnapshotDecodeFn = (data: Uint8Array) => {
+  readonly index: number;
+  readonly records: Iterable<SnapshotRecord>;
+};
 
 /** What one `persist` call makes durable, atomically. */
 export interface PersistBundle {
@@ -191,6 +208,7 @@ export class RocksStore {
   /** Iterators handed out through snapshot streams and `records`, closed by `close`. */
   private readonly openIterators = new Set<RocksIterator>();
   private readonly groupCommit: boolean;
+  private readonly decodeSnapshot: SnapshotDecodeFn | undefined;
   private readonly queue: Job[] = [];
   private scheduled = false;
   private writing = false;
@@ -212,7 +230,9 @@ export class RocksStore {
     recovered: RecoveredState;
     logSlots: Set<number>;
     groupCommit: boolean;
+    decodeSnapshot: SnapshotDecodeFn | undefined;
   }) {
+    this.decodeSnapshot = args.decodeSnapshot;
     this.dir = args.dir;
     this.identity = args.identity;
     this.db = args.db;
@@ -243,7 +263,7 @@ export class RocksStore {
     let decoded: { index: number; records: readonly SnapshotRecord[] } | undefined;
     if (request?.snapshot) {
       try {
-        decoded = decodeSnapshotStream(request.snapshot.data);
+        decoded = this.decodeSnapshotData(request.snapshot.data);
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
@@ -442,6 +462,26 @@ export class RocksStore {
     }
   }
 
+  private decodeSnapshotData(data: Uint8Array): {
+    index: number;
+    records: readonly SnapshotRecord[];
+  } {
+    if (isSnapshotStream(data)) return decodeSnapshotStream(data);
+    if (this.decodeSnapshot === undefined) {
+      throw new SnapshotInvalidError(
+        'snapshot data is not a flexpaxos snapshot stream, and openStorage was given no decodeSnapshot for other formats',
+      );
+    }
+    try {
+      const { index, records } = this.decodeSnapshot(data);
+      return { index, records: [...records] };
+    } catch (err) {
+      throw new SnapshotInvalidError(`decodeSnapshot rejected the snapshot data: ${String(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
   private gate(): Error | undefined {
     if (this.failed) return this.failed;
     if (this.closed) return new StorageClosedError(`store at ${this.dir} is closed`);
@@ -603,6 +643,7 @@ export async function openStorage(options: StorageOptions): Promise<RocksStore> 
       recovered,
       logSlots,
       groupCommit: options.groupCommit ?? true,
+      decodeSnapshot: options.decodeSnapshot,
     });
   } catch (err) {
     await db.close().catch(() => undefined);

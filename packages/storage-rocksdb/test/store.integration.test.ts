@@ -307,6 +307,50 @@ describe('RocksStore.persist', () => {
 });
 
 describe('RocksStore snapshots', () => {
+  it('installs a foreign snapshot format through decodeSnapshot', async () => {
+    const store = await openStorage({
+      dir: await tempDir(),
+      clusterId: 'c1',
+      nodeId: 1,
+      decodeSnapshot: (data) => {
+        const parsed = JSON.parse(new TextDecoder().decode(data)) as {
+          index: number;
+          kv: [string, string][];
+        };
+        return {
+          index: parsed.index,
+          records: parsed.kv.map(([k, v]) => ({
+            space: 'data' as const,
+            key: utf8(k),
+            value: utf8(v),
+          })),
+        };
+      },
+    });
+    stores.push(store);
+    const data = utf8(
+      JSON.stringify({
+        index: 7,
+        kv: [
+          ['a', '1'],
+          ['b', '2'],
+        ],
+      }),
+    );
+    await store.persist({ request: request({ snapshot: { meta: { index: slot(7) }, data } }) }, 0);
+    expect((await allRecords(store)).map((r) => `${text(r.key)}=${text(r.value)}`)).toEqual([
+      'a=1',
+      'b=2',
+    ]);
+    expect(await store.readApplied()).toBe(7);
+    await expect(
+      store.persist(
+        { request: request({ snapshot: { meta: { index: slot(8) }, data: utf8('{bad') } }) },
+        0,
+      ),
+    ).rejects.toBeInstanceOf(SnapshotInvalidError);
+  });
+
   async function fill(store: RocksStore, n: number, applied: number): Promise<void> {
     const writes: StateWrite[] = Array.from({ length: n }, (_, i) => ({
       space: i % 5 === 0 ? 'sessions' : 'data',
