@@ -1,1 +1,14 @@
-export {};
+export type { Operation } from './history.js';
+export { HistoryRecorder } from './history.js';
+export type { Model, StepResult } from './model.js';
+export { STEP_REJECTED, hashString } from './model.js';
+export type { CheckOptions, CheckResult, Verdict } from './linearizability.js';
+export { checkLinearizability } from './linearizability.js';
+export type { PorcupineKvInput, PorcupineKvOutput } from './models/porcupine-kv.js';
+export { partitionBy, porcupineKvModel } from './models/porcupine-kv.js';
+export type { RegisterInput, RegisterOutput, RegisterValue } from './models/register.js';
+export { registerModel } from './models/register.js';
+export type { FlexKvEntry, FlexKvInput, FlexKvOutput, FlexKvState } from './models/flexpaxos-kv.js';
+export { compareCodePoints, flexKvModel } from './models/flexpaxos-kv.js';
+export type { ParseResult } from './parsers.js';
+export { parseFlexKvJson, parseJepsenRegister, parsePorcupineKv } from './parsers.js';

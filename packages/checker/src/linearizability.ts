@@ -1,0 +1,233 @@
+/**
+ * Linearizability checking, Porcupine-style (Athalye, github.com/anishathalye/porcupine):
+ * split the history into independent partitions (per key), and search each with Wing &
+ * Gong's backtracking (J. Wing, C. Gong, "Testing and verifying concurrent objects", 1993)
+ * improved by Lowe's memoization of (set of operations linearized so far, model state)
+ * (G. Lowe, "Testing for linearizability", 2017).
+ *
+ * The search walks a doubly linked list of call and return events in time order. At a call
+ * whose operation fits the model, it linearizes it (removes the call and its return from the
+ * list) and restarts from the head; at a return it cannot pass, it backtracks. A configuration
+ * already seen (same set, equal state) is pruned. Operations that never returned get a return
+ * at infinity, so they may take effect anywhere after their call, or (equivalently) at the
+ * very end, where nothing observes them.
+ *
+ * The search is exponential in the worst case; a time budget turns it into `unknown` rather
+ * than a guess. The core does no I/O: the clock is injected.
+ */
+import type { Operation } from './history.js';
+import type { Model } from './model.js';
+
+/** The answer: only `linearizable` and `not-linearizable` are verdicts. */
+export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
+
+/** Options of {@link checkLinearizability}. */
+export interface CheckOptions {
+  /** Give up with `unknown` after this long (measured with `now`). Absent: no limit. */
+  readonly timeBudgetMs?: number;
+  /** Monotonic clock in milliseconds; required with `timeBudgetMs`. */
+  readonly now?: () => number;
+}
+
+/** What the checker found. */
+export interface CheckResult {
+  readonly verdict: Verdict;
+  /** Number of independent partitions searched. */
+  readonly partitions: number;
+  /** Operations in the history. */
+  readonly operations: number;
+  /** Index (into the model's partition list) of a partition with no linearization. */
+  readonly failedPartition: number | undefined;
+  /** Search steps taken (linearization attempts), a machine-independent cost measure. */
+  readonly steps: number;
+}
+
+interface Budget {
+  readonly deadline: number;
+  readonly now: (() => number) | undefined;
+  steps: number;
+}
+
+class Bitset {
+  readonly words: Uint32Array;
+  constructor(n: number) {
+    this.words = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
+  }
+  set(i: number): void {
+    this.words[i >>> 5] = (this.words[i >>> 5] ?? 0) | (1 << (i & 31));
+  }
+  clear(i: number): void {
+    this.words[i >>> 5] = (this.words[i >>> 5] ?? 0) & ~(1 << (i & 31));
+  }
+  hash(): number {
+    // MurmurHash3-style mixing, so every bit of every word reaches every bit of the hash.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < this.words.length; i++) {
+      let k = Math.imul(this.words[i] ?? 0, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h ^= k;
+      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    return h >>> 0;
+  }
+  equalsWords(other: Uint32Array): boolean {
+    for (let i = 0; i < this.words.length; i++) if (this.words[i] !== other[i]) return false;
+    return true;
+  }
+}
+
+interface CacheEntry<S> {
+  readonly words: Uint32Array;
+  readonly state: S;
+}
+
+/**
+ * Searches one partition: whether a linearization exists, or `out-of-time` when the budget
+ * runs out first.
+ */
+function checkPartition<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+  budget: Budget,
+): boolean | 'out-of-time' {
+  const n = ops.length;
+  if (n === 0) return true;
+  // Events sorted by time; at equal times calls come first (concurrent).
+  const events: { time: number; isCall: boolean; op: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const op = ops[i];
+    if (op === undefined) continue;
+    events.push({ time: op.call, isCall: true, op: i });
+    events.push({ time: op.return ?? Number.POSITIVE_INFINITY, isCall: false, op: i });
+  }
+  events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? -1 : 1));
+  // Node 0 is the head; node k (1..2n) is events[k-1]; -1 is nil.
+  const size = events.length + 1;
+  const next = new Int32Array(size);
+  const prev = new Int32Array(size);
+  const match = new Int32Array(size).fill(-1); // call node -> its return node
+  const opOf = new Int32Array(size).fill(-1);
+  const returnNode = new Int32Array(n);
+  for (let k = 0; k < size; k++) {
+    next[k] = k + 1 < size ? k + 1 : -1;
+    prev[k] = k - 1;
+  }
+  for (let k = 1; k < size; k++) {
+    const e = events[k - 1];
+    if (e === undefined) continue;
+    opOf[k] = e.op;
+    if (!e.isCall) returnNode[e.op] = k;
+  }
+  for (let k = 1; k < size; k++) {
+    const e = events[k - 1];
+    if (e?.isCall) match[k] = returnNode[e.op] ?? -1;
+  }
+  const get = (a: Int32Array, i: number): number => a[i] ?? -1;
+  const lift = (call: number): void => {
+    next[get(prev, call)] = get(next, call);
+    prev[get(next, call)] = get(prev, call); // a call is always followed by its return
+    const r = get(match, call);
+    next[get(prev, r)] = get(next, r);
+    const rn = get(next, r);
+    if (rn !== -1) prev[rn] = get(prev, r);
+  };
+  const unlift = (call: number): void => {
+    const r = get(match, call);
+    next[get(prev, r)] = r;
+    const rn = get(next, r);
+    if (rn !== -1) prev[rn] = r;
+    next[get(prev, call)] = call;
+    prev[get(next, call)] = call;
+  };
+
+  const linearized = new Bitset(n);
+  const cache = new Map<number, CacheEntry<S>[]>();
+  const stackNode: number[] = [];
+  const stackState: S[] = [];
+  let state = model.init();
+  let entry = get(next, 0);
+  while (get(next, 0) !== -1) {
+    if ((++budget.steps & 1023) === 0 && budget.now !== undefined && budget.now() > budget.deadline) {
+      return 'out-of-time';
+    }
+    const m = get(match, entry);
+    if (m !== -1) {
+      const op = ops[get(opOf, entry)];
+      if (op === undefined) throw new Error('assertion failed: event without operation');
+      const res = model.step(state, op.input, op.output);
+      if (res.ok) {
+        const id = get(opOf, entry);
+        linearized.set(id);
+        const h = model.hash === undefined ? linearized.hash() : (linearized.hash() ^ model.hash(res.state)) >>> 0;
+        let bucket = cache.get(h);
+        let seen = false;
+        if (bucket !== undefined) {
+          for (const c of bucket) {
+            if (linearized.equalsWords(c.words) && model.equal(c.state, res.state)) {
+              seen = true;
+              break;
+            }
+          }
+        }
+        if (!seen) {
+          if (bucket === undefined) {
+            bucket = [];
+            cache.set(h, bucket);
+          }
+          bucket.push({ words: linearized.words.slice(), state: res.state });
+          stackNode.push(entry);
+          stackState.push(state);
+          state = res.state;
+          lift(entry);
+          entry = get(next, 0);
+        } else {
+          linearized.clear(id);
+          entry = get(next, entry);
+        }
+      } else {
+        entry = get(next, entry);
+      }
+    } else {
+      // A return event: its operation must be linearized before we can go past it.
+      const top = stackNode.pop();
+      if (top === undefined) return false;
+      state = stackState.pop() as S;
+      linearized.clear(get(opOf, top));
+      unlift(top);
+      entry = get(next, top);
+    }
+  }
+  return true;
+}
+
+/**
+ * Checks whether `operations` are linearizable with respect to `model`. Partitions are
+ * searched one after another under one shared budget; the first partition without a
+ * linearization makes the verdict `not-linearizable`.
+ */
+export function checkLinearizability<S, I, O>(
+  model: Model<S, I, O>,
+  operations: readonly Operation<I, O>[],
+  options: CheckOptions = {},
+): CheckResult {
+  const { timeBudgetMs, now } = options;
+  if (timeBudgetMs !== undefined && now === undefined) {
+    throw new Error('assertion failed: timeBudgetMs needs an injected clock (now)');
+  }
+  const budget: Budget = {
+    deadline: timeBudgetMs !== undefined && now !== undefined ? now() + timeBudgetMs : Number.POSITIVE_INFINITY,
+    now: timeBudgetMs !== undefined ? now : undefined,
+    steps: 0,
+  };
+  const parts = model.partition ? model.partition(operations) : [operations.slice()];
+  const base = { partitions: parts.length, operations: operations.length };
+  for (let p = 0; p < parts.length; p++) {
+    const found = checkPartition(model, parts[p] ?? [], budget);
+    if (found === 'out-of-time') return { ...base, verdict: 'unknown', failedPartition: undefined, steps: budget.steps };
+    if (!found) return { ...base, verdict: 'not-linearizable', failedPartition: p, steps: budget.steps };
+  }
+  return { ...base, verdict: 'linearizable', failedPartition: undefined, steps: budget.steps };
+}

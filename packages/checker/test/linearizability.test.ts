@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { HistoryRecorder, checkLinearizability, registerModel } from '../src/index.js';
+import type { Operation, RegisterInput, RegisterOutput, RegisterValue } from '../src/index.js';
+
+type RegOp = Operation<RegisterInput, RegisterOutput>;
+
+const op = (
+  call: number,
+  ret: number | undefined,
+  input: RegisterInput,
+  output: RegisterOutput | undefined,
+  clientId = call,
+): RegOp => ({ clientId, input, call, output, return: ret });
+const write = (v: string): RegisterInput => ({ f: 'write', value: v });
+const read: RegisterInput = { f: 'read' };
+const got = (v: RegisterValue): RegisterOutput => ({ f: 'read', value: v });
+const wrote: RegisterOutput = { f: 'write' };
+
+describe('checkLinearizability', () => {
+  it('accepts a sequential history that follows the model', () => {
+    const h = [op(0, 1, write('1'), wrote), op(2, 3, read, got('1'))];
+    expect(checkLinearizability(registerModel, h).verdict).toBe('linearizable');
+  });
+
+  it('rejects a read of a value that was overwritten before it started', () => {
+    const h = [op(0, 1, write('1'), wrote), op(2, 3, write('2'), wrote), op(4, 5, read, got('1'))];
+    const r = checkLinearizability(registerModel, h);
+    expect(r.verdict).toBe('not-linearizable');
+    expect(r.failedPartition).toBe(0);
+  });
+
+  it('lets concurrent operations take effect in either order', () => {
+    const h = [op(0, 3, write('1'), wrote), op(1, 2, read, got('1')), op(4, 5, read, got('1'))];
+    expect(checkLinearizability(registerModel, h).verdict).toBe('linearizable');
+  });
+
+  it('rejects a read that sees a value and then the older one (no going back)', () => {
+    const h = [
+      op(0, 10, write('1'), wrote),
+      op(1, 2, read, got('1')),
+      op(3, 4, read, got(null)),
+    ];
+    expect(checkLinearizability(registerModel, h).verdict).toBe('not-linearizable');
+  });
+
+  it('lets a pending write take effect late, or never', () => {
+    const pending = op(0, undefined, write('1'), undefined);
+    expect(checkLinearizability(registerModel, [pending, op(1, 2, read, got(null))]).verdict).toBe('linearizable');
+    expect(checkLinearizability(registerModel, [pending, op(1, 2, read, got('1'))]).verdict).toBe('linearizable');
+    expect(
+      checkLinearizability(registerModel, [pending, op(1, 2, read, got('1')), op(3, 4, read, got(null))]).verdict,
+    ).toBe('not-linearizable');
+  });
+
+  it('does not let a pending write take effect before its invocation', () => {
+    const h = [op(0, 1, read, got('1')), op(2, undefined, write('1'), undefined)];
+    expect(checkLinearizability(registerModel, h).verdict).toBe('not-linearizable');
+  });
+
+  it('answers unknown when the time budget runs out', () => {
+    // Many concurrent writes and a contradiction at the end: a large search.
+    const h: RegOp[] = [];
+    for (let i = 0; i < 11; i++) h.push(op(i, 100, write(String(i)), wrote, i));
+    h.push(op(101, 102, read, got('x')));
+    let t = 0;
+    const r = checkLinearizability(registerModel, h, { timeBudgetMs: 5, now: () => t++ });
+    expect(r.verdict).toBe('unknown');
+    expect(checkLinearizability(registerModel, h).verdict).toBe('not-linearizable');
+  });
+
+  it('asserts that a time budget comes with a clock', () => {
+    expect(() => checkLinearizability(registerModel, [], { timeBudgetMs: 1 })).toThrow(/clock/);
+  });
+});
+
+/** Every order of `xs`. */
+function* permutations<T>(xs: readonly T[]): Generator<T[]> {
+  if (xs.length === 0) {
+    yield [];
+    return;
+  }
+  for (let i = 0; i < xs.length; i++) {
+    const rest = [...xs.slice(0, i), ...xs.slice(i + 1)];
+    for (const p of permutations(rest)) yield [xs[i] as T, ...p];
+  }
+}
+
+/** The definition, by brute force: some subset of pending ops, in some real-time-respecting order. */
+function naiveLinearizable(ops: readonly RegOp[]): boolean {
+  const pending = ops.filter((o) => o.return === undefined);
+  const done = ops.filter((o) => o.return !== undefined);
+  for (let mask = 0; mask < 1 << pending.length; mask++) {
+    const chosen = [...done, ...pending.filter((_, i) => (mask >> i) & 1)];
+    for (const order of permutations(chosen)) {
+      const respectsTime = order.every((a, i) => order.slice(i + 1).every((b) => b.return === undefined || b.return >= a.call));
+      if (!respectsTime) continue;
+      let state: RegisterValue = null;
+      let ok = true;
+      for (const o of order) {
+        const r = registerModel.step(state, o.input, o.output);
+        if (!r.ok) {
+          ok = false;
+          break;
+        }
+        state = r.state;
+      }
+      if (ok) return true;
+    }
+  }
+  return false;
+}
+
+const valueArb = fc.constantFrom<RegisterValue>(null, '1', '2');
+const registerHistoryArb = fc
+  .array(
+    fc.record({
+      input: fc.oneof(
+        fc.constant<RegisterInput>({ f: 'read' }),
+        valueArb.map((v): RegisterInput => ({ f: 'write', value: v })),
+        fc.tuple(valueArb, valueArb).map(([from, to]): RegisterInput => ({ f: 'cas', from, to })),
+      ),
+      readValue: valueArb,
+      casOk: fc.boolean(),
+      start: fc.nat(12),
+      length: fc.nat(6),
+      pending: fc.boolean(),
+    }),
+    { maxLength: 6 },
+  )
+  .map((specs) =>
+    specs.map((s, i): RegOp => {
+      const output: RegisterOutput =
+        s.input.f === 'read' ? { f: 'read', value: s.readValue } : s.input.f === 'write' ? { f: 'write' } : { f: 'cas', ok: s.casOk };
+      const pending = s.pending && s.input.f !== 'read';
+      return {
+        clientId: i,
+        input: s.input,
+        call: s.start * 2,
+        output: pending ? undefined : output,
+        return: pending ? undefined : s.start * 2 + s.length * 2 + 1,
+      };
+    }),
+  );
+
+describe('checkLinearizability against a brute-force search', () => {
+  it('agrees with the definition on small random register histories', () => {
+    let seenBoth = { yes: 0, no: 0 };
+    fc.assert(
+      fc.property(registerHistoryArb, (ops) => {
+        const expected = naiveLinearizable(ops);
+        const v = checkLinearizability(registerModel, ops).verdict;
+        seenBoth = expected ? { ...seenBoth, yes: seenBoth.yes + 1 } : { ...seenBoth, no: seenBoth.no + 1 };
+        expect(v).toBe(expected ? 'linearizable' : 'not-linearizable');
+      }),
+      { seed: 20261122, numRuns: 400 },
+    );
+    expect(seenBoth.yes).toBeGreaterThan(20);
+    expect(seenBoth.no).toBeGreaterThan(20);
+  });
+});
+
+describe('HistoryRecorder', () => {
+  it('stamps invocations and responses in call order and keeps abandoned operations pending', () => {
+    const h = new HistoryRecorder<RegisterInput, RegisterOutput>();
+    const a = h.invoke('c1', write('1'));
+    const b = h.invoke('c2', read);
+    h.complete(b, got('1'));
+    h.abandon(a);
+    const c = h.invoke('c3', write('2'));
+    h.fail(c);
+    const ops = h.operations();
+    expect(ops).toEqual([
+      { clientId: 'c1', input: write('1'), call: 0, output: undefined, return: undefined },
+      { clientId: 'c2', input: read, call: 1, output: got('1'), return: 2 },
+    ]);
+    expect(checkLinearizability(registerModel, ops).verdict).toBe('linearizable');
+    expect(() => h.complete(b, got('1'))).toThrow(/not pending/);
+  });
+});
