@@ -7,7 +7,7 @@ import {
   validateLeaseConfig,
   type LeaseConfig,
 } from '../src/index.js';
-import { testCountingQuorum } from './support/test-quorum.js';
+import { counting } from './support/test-quorum.js';
 
 const good: LeaseConfig = {
   leaseDurationMs: 1000,
@@ -78,7 +78,7 @@ describe('LeaseConfigError', () => {
       clockDriftBoundMs: 600,
       electionTimeoutMs: 1000,
     };
-    const quorum = testCountingQuorum(3, 2, 2);
+    const quorum = counting(3, 2, 2);
     for (const make of [
       () => new AcceptorLease(bad, 0),
       () => new LeaderLease(bad, quorum, { round: 1, nodeId: 1 }, 0),

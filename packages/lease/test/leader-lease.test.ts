@@ -5,7 +5,7 @@ import {
   type LeaseConfig,
   type LeaseRoundId,
 } from '../src/index.js';
-import { subsetsOfSize, testCountingQuorum } from './support/test-quorum.js';
+import { subsetsOfSize, counting } from './support/test-quorum.js';
 import fc from 'fast-check';
 
 const config: LeaseConfig = {
@@ -17,13 +17,13 @@ const ballot = { round: 4, nodeId: 1 };
 
 describe('LeaderLease', () => {
   it('holds no lease before acknowledgements', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     expect(l.validUntilMs()).toBeUndefined();
     expect(l.holds(0)).toBe(false);
   });
 
   it('counts a grant from the send time, shortened by the drift bound', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     const r = l.beginRound(100);
     expect(l.onAck(1, r, 150)).toBe(true);
     expect(l.grantedUntilMs(1)).toBe(100 + 1000 - 100);
@@ -36,12 +36,7 @@ describe('LeaderLease', () => {
   });
 
   it('uses the full lease duration when unsafeLease is set', () => {
-    const l = new LeaderLease(
-      { ...config, unsafeLease: true },
-      testCountingQuorum(3, 2, 2),
-      ballot,
-      0,
-    );
+    const l = new LeaderLease({ ...config, unsafeLease: true }, counting(3, 2, 2), ballot, 0);
     const r = l.beginRound(100);
     l.onAck(1, r, 110);
     l.onAck(2, r, 110);
@@ -50,7 +45,7 @@ describe('LeaderLease', () => {
 
   it('holds until the grant that completes a phase-1-intersecting set ends', () => {
     // N=5, L=4, P=2: any 2 grants intersect every phase-1 quorum of 4.
-    const l = new LeaderLease(config, testCountingQuorum(5, 4, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(5, 4, 2), ballot, 0);
     const r1 = l.beginRound(0);
     const r2 = l.beginRound(300);
     l.onAck(3, r1, 310); // until 900
@@ -58,7 +53,7 @@ describe('LeaderLease', () => {
     l.onAck(5, r2, 310); // until 1200
     expect(l.validUntilMs()).toBe(1200);
     // N=5, L=2, P=4: need 4 grants; the fourth-longest decides.
-    const m = new LeaderLease(config, testCountingQuorum(5, 2, 4), ballot, 0);
+    const m = new LeaderLease(config, counting(5, 2, 4), ballot, 0);
     const s1 = m.beginRound(0);
     const s2 = m.beginRound(300);
     m.onAck(1, s1, 310); // 900
@@ -72,7 +67,7 @@ describe('LeaderLease', () => {
   });
 
   it('is renewed by later rounds and ignores an older round acknowledged late', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     const r1 = l.beginRound(0);
     const r2 = l.beginRound(500);
     l.onAck(1, r2, 510);
@@ -83,7 +78,7 @@ describe('LeaderLease', () => {
   });
 
   it('forgets rounds whose grant has ended, so an acknowledgement of one only counts as heard', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     const r1 = l.beginRound(0);
     l.beginRound(900); // r1 would grant until 900: forgotten
     expect(l.onAck(1, r1, 950)).toBe(false);
@@ -91,13 +86,13 @@ describe('LeaderLease', () => {
   });
 
   it('asserts on an acknowledgement of a round never begun and on a clock going backwards', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 100);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 100);
     expect(() => l.onAck(1, 1 as LeaseRoundId, 100)).toThrow(LeaseAssertionError);
     expect(() => l.beginRound(99)).toThrow(/went backwards/);
   });
 
   it('ignores acknowledgements from non-voters', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     const r = l.beginRound(0);
     expect(l.onAck(9, r, 1)).toBe(false);
     expect(l.grantedUntilMs(9)).toBeUndefined();
@@ -125,7 +120,7 @@ describe('LeaderLease', () => {
         ),
         fc.integer({ min: 0, max: 5000 }),
         ([n, lq, pq], acks, probeMs) => {
-          const quorum = testCountingQuorum(n, lq, pq);
+          const quorum = counting(n, lq, pq);
           const l = new LeaderLease(config, quorum, ballot, 0);
           const sends = [...acks].sort((a, b) => a.sentAtMs - b.sentAtMs);
           const rounds = sends.map((s) => ({ ...s, round: l.beginRound(s.sentAtMs) }));
@@ -154,7 +149,7 @@ describe('LeaderLease', () => {
 
 describe('LeaderLease.canServeLeaseRead', () => {
   const held = (): LeaderLease => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     const r = l.beginRound(0);
     l.onAck(1, r, 5);
     l.onAck(2, r, 5);
@@ -249,13 +244,13 @@ describe('LeaderLease.canServeLeaseRead', () => {
 
 describe('LeaderLease.shouldStepDown', () => {
   it('does not step down during its first election timeout', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 1000);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 1000);
     expect(l.shouldStepDown(2499)).toBe(false);
     expect(l.shouldStepDown(2500)).toBe(true);
   });
 
   it('steps down after an election timeout without hearing a phase-2 quorum', () => {
-    const l = new LeaderLease(config, testCountingQuorum(5, 3, 3), ballot, 0);
+    const l = new LeaderLease(config, counting(5, 3, 3), ballot, 0);
     const r = l.beginRound(1000);
     l.onAck(1, r, 1010);
     l.onAck(2, r, 1020);
@@ -267,7 +262,7 @@ describe('LeaderLease.shouldStepDown', () => {
   });
 
   it('stays while a phase-2 quorum was heard within the last election timeout', () => {
-    const l = new LeaderLease(config, testCountingQuorum(5, 3, 3), ballot, 0);
+    const l = new LeaderLease(config, counting(5, 3, 3), ballot, 0);
     l.onHeard(2, 1020);
     l.onHeard(3, 1100);
     l.onHeard(4, 2500);
@@ -279,7 +274,7 @@ describe('LeaderLease.shouldStepDown', () => {
   });
 
   it('counts replies to forgotten rounds as heard', () => {
-    const l = new LeaderLease(config, testCountingQuorum(3, 2, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(3, 2, 2), ballot, 0);
     const r1 = l.beginRound(0);
     l.beginRound(950);
     l.onAck(1, r1, 1600);
@@ -289,11 +284,11 @@ describe('LeaderLease.shouldStepDown', () => {
 
   it('uses the phase-2 quorum size, not a majority', () => {
     // N=5, L=4, P=2: two acceptors keep the leader in office.
-    const l = new LeaderLease(config, testCountingQuorum(5, 4, 2), ballot, 0);
+    const l = new LeaderLease(config, counting(5, 4, 2), ballot, 0);
     l.onHeard(1, 1400);
     l.onHeard(2, 1400);
     expect(l.shouldStepDown(2000)).toBe(false);
-    const m = new LeaderLease(config, testCountingQuorum(5, 2, 4), ballot, 0);
+    const m = new LeaderLease(config, counting(5, 2, 4), ballot, 0);
     m.onHeard(1, 1400);
     m.onHeard(2, 1400);
     m.onHeard(3, 1400);
