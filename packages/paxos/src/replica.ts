@@ -1296,12 +1296,15 @@ export class Replica {
 
   #chosenEntries(from: number, to: number, maxChunks = Number.POSITIVE_INFINITY): ChosenEntry[][] {
     const entries: ChosenEntry[] = [];
-    for (let s = Math.max(from, this.#snapshotIndex + 1); s <= to; s++) {
+    const budgetBytes = maxChunks * this.#config.maxBatchBytes;
+    let bytes = 0;
+    for (let s = Math.max(from, this.#snapshotIndex + 1); s <= to && bytes <= budgetBytes; s++) {
       const e = this.#log.get(s);
       if (e === undefined || !e.chosen) {
         break;
       }
       entries.push({ slot: s as Slot, value: e.value });
+      bytes += valueBytes(e.value) + ENTRY_OVERHEAD_BYTES;
     }
     return this.#chunk(entries).slice(0, maxChunks);
   }
