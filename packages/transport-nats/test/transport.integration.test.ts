@@ -86,7 +86,8 @@ describe('NatsPeerTransport (one nats-server)', () => {
     raw.publish(subject, 'hello');
     raw.publish(subject, new Uint8Array());
     raw.publish(subject, new Uint8Array([1, 1, 1, 2, 1, 3, 5, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1]));
-    raw.publish(subject, new Uint8Array([1, 2, 1, 2, 0, 0, 0, 1, 0, 0, 2, 10, 0, 1, 2, 3])); // chunk of bogus transfer
+    // The first chunk of a transfer that never completes: held (pending), not a decode error.
+    raw.publish(subject, new Uint8Array([1, 2, 1, 2, 0, 0, 0, 1, 0, 0, 2, 0x90, 0x03, 0, 1, 2, 3]));
     await raw.flush();
     await raw.close();
     a.send([heartbeat(1, 2, 7)]);
