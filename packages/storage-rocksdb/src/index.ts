@@ -36,6 +36,7 @@ export type { SnapshotRecord } from './snapshot-stream.js';
 export { toSlot } from './contract-types.js';
 export type {
   AcceptedEntry,
+  Ballot,
   HardState,
   PersistRequest,
   RecoveredState,
