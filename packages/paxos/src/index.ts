@@ -17,8 +17,9 @@ export type {
   SnapshotMessage,
 } from './messages.js';
 export type { Ready } from './ready.js';
-export { Replica, slotValuesEqual } from './replica.js';
-export type { ProposeResult, ReplicaStatus, Role } from './replica.js';
+export { Replica } from './replica.js';
+export type { ProposeResult, ReplicaStatus, Role } from './replica-status.js';
+export { NOOP, chunkEntries, slotValuesEqual, valueBytes } from './slot-value.js';
 export {
   MemoryLogStorage,
   MemoryStateStorage,

@@ -70,35 +70,14 @@ import type {
   Snapshot,
 } from './types.js';
 
-/** A replica's role. */
-export type Role = 'follower' | 'candidate' | 'leader';
-
-/** Outcome of `Replica.propose`. */
-export type ProposeResult =
-  | { readonly kind: 'queued' }
-  | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined };
-
-/** A snapshot of a replica's observable state (for status pages, tests and the simulator). */
-export interface ReplicaStatus {
-  readonly id: NodeId;
-  readonly role: Role;
-  /** The highest ballot this replica promised (its own ballot while candidate or leader). */
-  readonly ballot: Ballot;
-  /** The leader this replica currently follows (itself when leader), if known. */
-  readonly leader: NodeId | undefined;
-  /** Every slot up to here is chosen and known locally. */
-  readonly committed: Slot;
-  /** Every slot up to here was handed to the host and acknowledged with `advance`. */
-  readonly applied: Slot;
-  /** The highest slot with a log entry (or the snapshot index when the log is empty). */
-  readonly lastSlot: Slot;
-  /** Slots at or below this are folded into the latest snapshot. */
-  readonly snapshotIndex: Slot;
-  /** Commands queued at the leader and not yet put into a slot. */
-  readonly pendingCommands: number;
-  /** Slots the leader proposed that are not yet committed. */
-  readonly inflightSlots: number;
-}
+import type { ProposeResult, ReplicaStatus, Role } from './replica-status.js';
+import {
+  chunkEntries,
+  ENTRY_OVERHEAD_BYTES,
+  NOOP,
+  slotValuesEqual,
+  valueBytes,
+} from './slot-value.js';
 
 /** One slot of the in-memory log. */
 interface LogEntry {
@@ -156,51 +135,6 @@ interface Outstanding {
   /** Slots of the leader's own ballot that this ready makes durable. */
   readonly selfAccepted: readonly { slot: number; ballot: Ballot }[];
 }
-
-const ENTRY_OVERHEAD_BYTES = 32;
-
-function valueBytes(value: SlotValue): number {
-  if (value.kind === 'noop') {
-    return 0;
-  }
-  let n = 0;
-  for (const c of value.commands) {
-    n += c.byteLength;
-  }
-  return n;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) {
-    return false;
-  }
-  for (let i = 0; i < a.byteLength; i++) {
-    if (a[i] !== b[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** Structural equality of slot values. */
-export function slotValuesEqual(a: SlotValue, b: SlotValue): boolean {
-  if (a.kind === 'noop' || b.kind === 'noop') {
-    return a.kind === b.kind;
-  }
-  if (a.commands.length !== b.commands.length) {
-    return false;
-  }
-  for (let i = 0; i < a.commands.length; i++) {
-    const x = a.commands[i];
-    const y = b.commands[i];
-    if (x === undefined || y === undefined || !bytesEqual(x, y)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-const NOOP: SlotValue = Object.freeze({ kind: 'noop' });
 
 /**
  * A Multi-Paxos replica (proposer + acceptor + learner), driven by its host:
@@ -1311,23 +1245,7 @@ export class Replica {
 
   /** Splits entries into messages of at most `maxBatchBytes` (at least one entry each). */
   #chunk<T extends { readonly value: SlotValue }>(entries: readonly T[]): T[][] {
-    const chunks: T[][] = [];
-    let current: T[] = [];
-    let bytes = 0;
-    for (const e of entries) {
-      const b = valueBytes(e.value) + ENTRY_OVERHEAD_BYTES;
-      if (current.length > 0 && bytes + b > this.#config.maxBatchBytes) {
-        chunks.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(e);
-      bytes += b;
-    }
-    if (current.length > 0) {
-      chunks.push(current);
-    }
-    return chunks;
+    return chunkEntries(entries, this.#config.maxBatchBytes);
   }
 
   #setPromised(ballot: Ballot): void {

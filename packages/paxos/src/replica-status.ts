@@ -1,0 +1,32 @@
+/** Public result and status types of `Replica`. */
+import type { Ballot, NodeId, Slot } from './types.js';
+
+/** A replica's role. */
+export type Role = 'follower' | 'candidate' | 'leader';
+
+/** Outcome of `Replica.propose`. */
+export type ProposeResult =
+  | { readonly kind: 'queued' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined };
+
+/** A snapshot of a replica's observable state (for status pages, tests and the simulator). */
+export interface ReplicaStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  /** The highest ballot this replica promised (its own ballot while candidate or leader). */
+  readonly ballot: Ballot;
+  /** The leader this replica currently follows (itself when leader), if known. */
+  readonly leader: NodeId | undefined;
+  /** Every slot up to here is chosen and known locally. */
+  readonly committed: Slot;
+  /** Every slot up to here was handed to the host and acknowledged with `advance`. */
+  readonly applied: Slot;
+  /** The highest slot with a log entry (or the snapshot index when the log is empty). */
+  readonly lastSlot: Slot;
+  /** Slots at or below this are folded into the latest snapshot. */
+  readonly snapshotIndex: Slot;
+  /** Commands queued at the leader and not yet put into a slot. */
+  readonly pendingCommands: number;
+  /** Slots the leader proposed that are not yet committed. */
+  readonly inflightSlots: number;
+}
