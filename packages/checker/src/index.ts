@@ -12,3 +12,5 @@ export type { FlexKvEntry, FlexKvInput, FlexKvOutput, FlexKvState } from './mode
 export { compareCodePoints, flexKvModel } from './models/flexpaxos-kv.js';
 export type { ParseResult } from './parsers.js';
 export { parseFlexKvJson, parseJepsenRegister, parsePorcupineKv } from './parsers.js';
+export type { KvOpLike, KvResultLike } from './models/flexpaxos-kv-adapter.js';
+export { fromKvOp, fromKvResult } from './models/flexpaxos-kv-adapter.js';
