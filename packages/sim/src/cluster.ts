@@ -179,9 +179,10 @@ export class SimCluster {
     const d = node.disk.durable;
     if (this.config.sabotage.forgetPromiseOnRestart === true) d.hardState = undefined;
     if (this.config.sabotage.loseAppliedOnRestart === true) {
-      const applied = node.sm.applied;
+      const { applied, chain } = node.sm;
       node.sm.restore(new SimStateMachine().serialize());
       node.sm.applied = applied;
+      node.sm.chain = chain;
     }
     this.checker.onRecover(id, d.hardState);
     const snapIndex = d.snapshot?.meta.index ?? 0;
@@ -381,7 +382,7 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     electionTimeoutJitterTicks: 10,
     heartbeatIntervalTicks: 2,
     thrifty: false,
-    network: { minDelayTicks: 1, maxDelayTicks: 3, loss: NEVER, duplication: NEVER },
+    network: { minDelayTicks: 1, maxDelayTicks: 3, loss: NEVER, duplication: NEVER, slow: NEVER, maxSlowDelayTicks: 3 },
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: 2,
     clockSkip: NEVER,

@@ -13,6 +13,9 @@ export interface NetworkConfig {
   readonly maxDelayTicks: number;
   readonly loss: Ratio;
   readonly duplication: Ratio;
+  /** Probability that a message is slow: delayed up to `maxSlowDelayTicks` (stale deliveries). */
+  readonly slow: Ratio;
+  readonly maxSlowDelayTicks: number;
 }
 
 /** How a partition blocks links between its pieces. */
@@ -58,7 +61,7 @@ export class SimNetwork {
 
   /** Stops loss and duplication (liveness phase); delays stay. */
   calm(): void {
-    this.config = { ...this.config, loss: NEVER, duplication: NEVER };
+    this.config = { ...this.config, loss: NEVER, duplication: NEVER, slow: NEVER };
   }
 
   /** Installs (or with `undefined` heals) a partition. */
@@ -105,7 +108,9 @@ export class SimNetwork {
   }
 
   private enqueue(message: SimMessage, now: number): void {
-    const due = now + this.random.between(this.config.minDelayTicks, this.config.maxDelayTicks);
+    const c = this.config;
+    const max = c.slow.num > 0 && this.random.chance(c.slow) ? c.maxSlowDelayTicks : c.maxDelayTicks;
+    const due = now + this.random.between(c.minDelayTicks, Math.max(c.minDelayTicks, max));
     const bucket = this.buckets.get(due);
     if (bucket === undefined) this.buckets.set(due, [message]);
     else bucket.push(message);

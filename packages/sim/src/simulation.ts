@@ -106,7 +106,9 @@ export function runSeed(opts: SeedOptions): SeedResult {
       minDelayTicks: 1,
       maxDelayTicks: cfgRandom.between(1, 6),
       loss: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 20)]),
-      duplication: pickRatio(cfgRandom, [NEVER, ratio(1, 50)]),
+      duplication: pickRatio(cfgRandom, [NEVER, ratio(1, 50), ratio(1, 5)]),
+      slow: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 20)]),
+      maxSlowDelayTicks: 60,
     },
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: cfgRandom.between(0, 3),
@@ -211,7 +213,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const summary =
     `N=${shape.nodes} P=${shape.replication} L=${shape.election}${config.thrifty ? ' thrifty' : ''}` +
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
-    ` | net delay<=${config.network.maxDelayTicks} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
+    ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
     ` | faults: ${counts.crashes} crashes, ${counts.pauses} pauses, ${counts.partitions} partitions` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
     ` | checked: agreement+validity over ${checker.appliedSlots} applies, exactly-once over ${checker.commandsTookEffect} effects,` +
