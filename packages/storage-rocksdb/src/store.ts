@@ -221,6 +221,8 @@ export class RocksStore {
   private readonly logSlots: Set<number>;
   /** Highest promised ballot durable or queued. */
   private promisedHigh: HardState['promised'];
+  /** Applied index durable or queued (what `compact` may not exceed). */
+  private appliedHigh: number;
 
   /** @internal use `openStorage`. */
   constructor(args: {
@@ -240,6 +242,7 @@ export class RocksStore {
     this.logSlots = args.logSlots;
     this.groupCommit = args.groupCommit;
     this.promisedHigh = args.recovered.hardState.promised;
+    this.appliedHigh = args.recovered.applied;
   }
 
   /** The error that fail-stopped this store, or `undefined` while it is healthy. */
@@ -284,6 +287,8 @@ export class RocksStore {
       this.promisedHigh = request.hardState.promised;
     }
     const install = decoded;
+    if (install) this.appliedHigh = install.index;
+    if (bundle.applied !== undefined) this.appliedHigh = bundle.applied;
     return new Promise<H>((resolve, reject) => {
       this.enqueue({
         isolated: install !== undefined,
@@ -314,6 +319,10 @@ export class RocksStore {
   compact(index: Slot): Promise<void> {
     const gate = this.gate();
     if (gate) return Promise.reject(gate);
+    assert(
+      index <= this.appliedHigh,
+      `compact(${index}) above the applied index ${this.appliedHigh}`,
+    );
     return new Promise<void>((resolve, reject) => {
       this.enqueue({
         isolated: false,
@@ -392,6 +401,7 @@ export class RocksStore {
     const decoder = new SnapshotDecoder();
     for await (const chunk of chunks) decoder.push(chunk);
     const { index, records } = decoder.finish();
+    this.appliedHigh = index;
     await new Promise<void>((resolve, reject) => {
       this.enqueue({
         isolated: true,

@@ -277,6 +277,13 @@ describe('RocksStore.persist', () => {
     expect(await store.readApplied()).toBe(2);
   });
 
+  it('asserts that compaction does not pass the applied index', async () => {
+    const store = await open(await tempDir());
+    await store.persist({ applied: slot(4) }, 0);
+    expect(() => store.compact(slot(5))).toThrow(AssertionError);
+    await store.compact(slot(4));
+  });
+
   it('rejects after close with StorageClosedError', async () => {
     const store = await open(await tempDir());
     await store.close();
