@@ -79,9 +79,53 @@ class Bitset {
   }
 }
 
-interface CacheEntry<S> {
-  readonly words: Uint32Array;
-  readonly state: S;
+/**
+ * Lowe's cache of visited configurations: (set of linearized operations, state). Bitsets live
+ * back to back in one growing typed array, so millions of entries cost no per-entry objects
+ * besides the state.
+ */
+class ConfigCache<S> {
+  private pool: Uint32Array;
+  private readonly width: number;
+  private count = 0;
+  private readonly states: S[] = [];
+  /** hash -> entry index, or an array of them on collisions. */
+  private readonly buckets = new Map<number, number | number[]>();
+
+  constructor(width: number) {
+    this.width = width;
+    this.pool = new Uint32Array(width * 1024);
+  }
+
+  private matches(entry: number, words: Uint32Array, state: S, equal: (a: S, b: S) => boolean): boolean {
+    const base = entry * this.width;
+    for (let i = 0; i < this.width; i++) if (this.pool[base + i] !== words[i]) return false;
+    return equal(this.states[entry] as S, state);
+  }
+
+  /** Adds the configuration unless an equal one is there; returns whether it was added. */
+  add(hash: number, words: Uint32Array, state: S, equal: (a: S, b: S) => boolean): boolean {
+    const b = this.buckets.get(hash);
+    if (b !== undefined) {
+      if (typeof b === 'number') {
+        if (this.matches(b, words, state, equal)) return false;
+      } else {
+        for (const e of b) if (this.matches(e, words, state, equal)) return false;
+      }
+    }
+    const entry = this.count++;
+    if (entry * this.width + this.width > this.pool.length) {
+      const next = new Uint32Array(this.pool.length * 2);
+      next.set(this.pool);
+      this.pool = next;
+    }
+    this.pool.set(words, entry * this.width);
+    this.states.push(state);
+    if (b === undefined) this.buckets.set(hash, entry);
+    else if (typeof b === 'number') this.buckets.set(hash, [b, entry]);
+    else b.push(entry);
+    return true;
+  }
 }
 
 /**
@@ -144,7 +188,8 @@ function checkPartition<S, I, O>(
   };
 
   const linearized = new Bitset(n);
-  const cache = new Map<number, CacheEntry<S>[]>();
+  const cache = new ConfigCache<S>(linearized.words.length);
+  const equal = model.equal.bind(model);
   const stackNode: number[] = [];
   const stackState: S[] = [];
   let state = model.init();
@@ -162,22 +207,7 @@ function checkPartition<S, I, O>(
         const id = get(opOf, entry);
         linearized.set(id);
         const h = model.hash === undefined ? linearized.hash() : (linearized.hash() ^ model.hash(res.state)) >>> 0;
-        let bucket = cache.get(h);
-        let seen = false;
-        if (bucket !== undefined) {
-          for (const c of bucket) {
-            if (linearized.equalsWords(c.words) && model.equal(c.state, res.state)) {
-              seen = true;
-              break;
-            }
-          }
-        }
-        if (!seen) {
-          if (bucket === undefined) {
-            bucket = [];
-            cache.set(h, bucket);
-          }
-          bucket.push({ words: linearized.words.slice(), state: res.state });
+        if (cache.add(h, linearized.words, res.state, equal)) {
           stackNode.push(entry);
           stackState.push(state);
           state = res.state;
