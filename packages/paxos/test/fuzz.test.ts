@@ -4,6 +4,7 @@
  * that must make progress. The large randomized runs are the simulator's (packages/sim); this
  * one keeps the core honest on its own.
  */
+import type { QuorumSystem } from '@flexpaxos/quorum';
 import { describe, expect, it } from 'vitest';
 import {
   MemoryLogStorage,
@@ -35,11 +36,13 @@ function runSeed(
   n: number,
   p: number,
   thrifty: boolean,
+  makeQuorum: (ids: readonly number[], p: number) => QuorumSystem = (ids, q) =>
+    countingQuorum(ids, q),
 ): { applied: number; proposed: number } {
   const rng: RandomSource = seededRandom(seed * 7919 + 17);
   const chance = (num: number, den: number) => rng.nextInt(den) < num;
   const ids = Array.from({ length: n }, (_, i) => (i + 1) as NodeId);
-  const quorum = countingQuorum(ids, p);
+  const quorum = makeQuorum(ids, p);
   const config = (id: NodeId) => ({
     id,
     members: ids,
@@ -227,5 +230,38 @@ describe('Replica (randomized)', () => {
       applied += r.applied;
     }
     expect(applied).toBeGreaterThan(100);
+  });
+
+  it('catches agreement violations when phase-1 and phase-2 quorums may not intersect', () => {
+    // The checker must be able to fail: with L + P = N (here N=4, P=2, L=2) two leaders can
+    // each choose a value at one slot. A deliberately broken quorum system, local to this test.
+    const unsafe = (ids: readonly number[], q: number): QuorumSystem => {
+      const safe = countingQuorum(ids, q);
+      const l = ids.length - q;
+      const count = (set: ReadonlySet<number>) => ids.filter((v) => set.has(v)).length;
+      return {
+        voters: safe.voters,
+        phase1Result: (votes) => {
+          const yes = [...votes].filter(([v, ok]) => ok && ids.includes(v)).length;
+          const no = [...votes].filter(([v, ok]) => !ok && ids.includes(v)).length;
+          return yes >= l ? 'won' : ids.length - no < l ? 'lost' : 'pending';
+        },
+        phase2CommittedIndex: (acked) => safe.phase2CommittedIndex(acked),
+        isPhase1Quorum: (set) => count(set) >= l,
+        isPhase2Quorum: (set) => safe.isPhase2Quorum(set),
+        intersectsEveryPhase1Quorum: (set) => safe.intersectsEveryPhase1Quorum(set),
+        describe: () => `unsafe(N=${ids.length}, L=${l}, P=${q})`,
+      };
+    };
+    let violations = 0;
+    for (let seed = 1; seed <= 40 && violations === 0; seed++) {
+      try {
+        runSeed(seed, 4, 2, false, unsafe);
+      } catch (e) {
+        if (String(e).includes('agreement violated')) violations++;
+        else throw e;
+      }
+    }
+    expect(violations).toBeGreaterThan(0);
   });
 });
