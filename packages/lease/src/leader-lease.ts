@@ -89,6 +89,8 @@ export class LeaderLease {
   readonly #becameLeaderAtMs: number;
   #transferring = false;
   #lastNowMs: number;
+  /** Cached {@link validUntilMs} result; `null` when a grant changed since it was computed. */
+  #validUntilCache: number | undefined | null = null;
 
   /**
    * Starts the lease bookkeeping of a leader of `ballot` that took office at `nowMs` (leader's
@@ -151,6 +153,7 @@ export class LeaderLease {
     const previous = this.#grantedUntilMs.get(acceptor);
     if (previous !== undefined && previous >= untilMs) return false;
     this.#grantedUntilMs.set(acceptor, untilMs);
+    this.#validUntilCache = null;
     return true;
   }
 
@@ -175,11 +178,20 @@ export class LeaderLease {
    */
   validUntilMs(): number | undefined {
     if (this.#transferring) return undefined;
-    const ends = [...this.#grantedUntilMs.values()].sort((a, b) => b - a);
-    for (const g of ends) {
-      const granting = new Set<VoterId>();
-      for (const [id, until] of this.#grantedUntilMs) if (until >= g) granting.add(id);
-      if (this.#quorum.intersectsEveryPhase1Quorum(granting)) return g;
+    if (this.#validUntilCache === null) this.#validUntilCache = this.#computeValidUntilMs();
+    return this.#validUntilCache;
+  }
+
+  #computeValidUntilMs(): number | undefined {
+    // Walk the grants from the longest down, growing the granting set; the first end at which
+    // the set meets every phase-1 quorum is the answer (ties are added together).
+    const byEnd = [...this.#grantedUntilMs].sort(([, a], [, b]) => b - a);
+    const granting = new Set<VoterId>();
+    for (let i = 0; i < byEnd.length; i++) {
+      const [id, end] = byEnd[i]!;
+      granting.add(id);
+      if (i + 1 < byEnd.length && byEnd[i + 1]![1] === end) continue;
+      if (this.#quorum.intersectsEveryPhase1Quorum(granting)) return end;
     }
     return undefined;
   }
@@ -205,6 +217,7 @@ export class LeaderLease {
   beginTransfer(): void {
     this.#transferring = true;
     this.#grantedUntilMs.clear();
+    this.#validUntilCache = undefined;
   }
 
   /**

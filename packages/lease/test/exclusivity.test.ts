@@ -104,6 +104,93 @@ describe('lease exclusivity (scenarios)', () => {
 });
 
 /**
+ * One handover with every parameter explicit: node 1 leads from 1100 and heartbeats once
+ * (every link `delayMs`), then node 2 campaigns once at `campaignAtMs` without reaching node 1
+ * and heartbeats when elected. Node 1 stays alive and silent, still believing it leads.
+ */
+function handover(
+  config: LeaseConfig,
+  leaderRate: number,
+  acceptorRate: number,
+  delayMs: number,
+  campaignAtMs: number,
+) {
+  const d3: Delay[] = [delayMs, delayMs, delayMs];
+  const cut: Delay[] = [null, delayMs, delayMs];
+  const start = 1100 + 4 * delayMs; // node 1 elected and its heartbeat acknowledged by then
+  const actions: ModelAction[] = [
+    { kind: 'wait', ms: 1100 },
+    { kind: 'campaign', node: 1, delays: d3, replyDelays: d3 },
+    { kind: 'wait', ms: Math.max(0, campaignAtMs - 1100) },
+    { kind: 'campaign', node: 2, delays: cut, replyDelays: cut },
+    { kind: 'wait', ms: 3 * delayMs },
+    { kind: 'heartbeat', node: 2, delays: cut, replyDelays: cut },
+    { kind: 'wait', ms: 400 },
+  ];
+  expect(campaignAtMs).toBeGreaterThanOrEqual(start);
+  return runLeaseModel(
+    config,
+    counting(3, 2, 2),
+    [linear(0, leaderRate), linear(5000, acceptorRate), linear(77, acceptorRate)],
+    actions,
+  );
+}
+
+describe('lease exclusivity (exhaustive sweep)', () => {
+  // Rates 0.95..1.05: requiredClockDriftBoundMs gives 106 for D = 1000.
+  const config: LeaseConfig = {
+    leaseDurationMs: 1000,
+    clockDriftBoundMs: 106,
+    electionTimeoutMs: 1200,
+  };
+  const sweep = (c: LeaseConfig) => {
+    let violations = 0;
+    let secondLeaderHeld = 0;
+    let runs = 0;
+    for (const leaderRate of [0.95, 1, 1.05]) {
+      for (const acceptorRate of [0.95, 1.05]) {
+        for (const delayMs of [0, 4]) {
+          const start = 1100 + 4 * delayMs;
+          // Every 2 ms from right after node 1's heartbeat to past any possible lease end.
+          for (let t = start; t <= start + 1250; t += 2) {
+            const r = handover(c, leaderRate, acceptorRate, delayMs, t);
+            runs += 1;
+            if (r.violations.length > 0) violations += 1;
+            if (r.leaseHolders.includes('2.2')) secondLeaderHeld += 1;
+          }
+        }
+      }
+    }
+    return { runs, violations, secondLeaderHeld };
+  };
+
+  it('finds no overlap at any campaign instant, rate pair and delay with a correct config', () => {
+    expect(config.clockDriftBoundMs).toBe(
+      requiredClockDriftBoundMs({
+        leaseDurationMs: 1000,
+        rateErrorPpm: 50_000,
+        stepMsMax: 0,
+        jitterMsMax: 0,
+      }),
+    );
+    const r = sweep(config);
+    expect(r.violations).toBe(0);
+    expect(r.secondLeaderHeld).toBeGreaterThan(r.runs / 10); // the handover does happen
+  });
+
+  it('finds overlaps in the same sweep when the leader ignores the drift bound', () => {
+    expect(sweep({ ...config, unsafeLease: true }).violations).toBeGreaterThan(0);
+  });
+
+  it('finds overlaps with a drift bound just below what these clocks need', () => {
+    // Slow leader (0.95), fast acceptors (1.05), no delay: the leader's count must end by
+    // 1000 / 1.05 = 952.4 ms of true time, so D - drift must be at most 0.95 * 952.4 = 904.8.
+    expect(sweep({ ...config, clockDriftBoundMs: 95 }).violations).toBe(0);
+    expect(sweep({ ...config, clockDriftBoundMs: 90 }).violations).toBeGreaterThan(0);
+  });
+});
+
+/**
  * Pinned so that CI is reproducible; fast-check prints the seed and path of any failure. Set
  * LEASE_PROPERTY_SEED / LEASE_PROPERTY_RUNS to explore further, LEASE_PROPERTY_STATS to print
  * how often leases changed hands.
