@@ -1,11 +1,13 @@
 /**
- * `pnpm check-history --format porcupine-kv|jepsen-register|flexpaxos-kv [--time-budget-ms N] FILE...`
+ * `pnpm check-history --format porcupine-kv|jepsen-register|flexpaxos-kv
+ *   [--time-budget-ms N] [--explain] FILE...`
  *
  * Prints one line per file: `FILE: linearizable`, `FILE: not linearizable` or
  * `FILE: unknown` (the time budget ran out, or the file could not be read or parsed; the
- * reason follows). Exit status: 0 when every file is linearizable, 1 when any is not (a
- * definite violation wins), otherwise 2 when any is unknown or unreadable; 2 also for usage
- * errors.
+ * reason follows). `--explain` prints a counterexample summary to stderr.
+ *
+ * Exit status: 0 when every file is linearizable, 1 when any is not (a definite violation
+ * wins), otherwise 2 when any is unknown or unreadable; 2 also for usage errors.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +21,7 @@ import { parseFlexKvJson, parseJepsenRegister, parsePorcupineKv } from './parser
 const FORMATS = ['porcupine-kv', 'jepsen-register', 'flexpaxos-kv'] as const;
 type Format = (typeof FORMATS)[number];
 
-const USAGE = `usage: check-history --format ${FORMATS.join('|')} [--time-budget-ms N] FILE...`;
+const USAGE = `usage: check-history --format ${FORMATS.join('|')} [--time-budget-ms N] [--explain] FILE...`;
 
 function check(format: Format, text: string, timeBudgetMs: number): CheckResult | string {
   const options = { timeBudgetMs, now: () => performance.now() };
@@ -42,6 +44,7 @@ function check(format: Format, text: string, timeBudgetMs: number): CheckResult 
 function main(args: readonly string[]): number {
   let format: Format | undefined;
   let timeBudgetMs = 300_000;
+  let explain = false;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -58,6 +61,8 @@ function main(args: readonly string[]): number {
         process.stderr.write(`--time-budget-ms needs a non-negative number\n${USAGE}\n`);
         return 2;
       }
+    } else if (a === '--explain') {
+      explain = true;
     } else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -94,6 +99,23 @@ function main(args: readonly string[]): number {
     } else if (r.verdict === 'not-linearizable') {
       anyNot = true;
       process.stdout.write(`${file}: not linearizable\n`);
+      if (explain && r.counterexample !== undefined) {
+        const c = r.counterexample;
+        const linearized = new Set(c.longestLinearizable);
+        const left = c.operations.filter((o) => !linearized.has(o));
+        process.stderr.write(
+          `${file}: partition ${r.failedPartition} (${c.operations.length} operations): at most ` +
+            `${c.longestLinearizable.length} linearize; left over, first by call time:\n` +
+            left
+              .sort((x, y) => x.call - y.call)
+              .slice(0, 5)
+              .map(
+                (o) =>
+                  `  client ${o.clientId} call ${o.call} return ${o.return ?? 'never'}: ${JSON.stringify(o.input)} -> ${JSON.stringify(o.output) ?? 'unknown'}\n`,
+              )
+              .join(''),
+        );
+      }
     } else {
       anyUnknown = true;
       process.stdout.write(`${file}: unknown (time budget of ${timeBudgetMs} ms ran out)\n`);

@@ -36,7 +36,13 @@ export interface Operation<I, O> {
  */
 export class HistoryRecorder<I, O> {
   private clock = 0;
-  private readonly ops: { clientId: number | string; input: I; call: number; output: O | undefined; return: number | undefined }[] = [];
+  private readonly ops: {
+    clientId: number | string;
+    input: I;
+    call: number;
+    output: O | undefined;
+    return: number | undefined;
+  }[] = [];
 
   /** Records an invocation; returns the operation's id for {@link complete}. */
   invoke(clientId: number | string, input: I): number {
@@ -47,7 +53,8 @@ export class HistoryRecorder<I, O> {
   /** Records a response with a known result. */
   complete(id: number, output: O): void {
     const op = this.ops[id];
-    if (op === undefined || op.return !== undefined) throw new Error(`assertion failed: operation ${id} is not pending`);
+    if (op === undefined || op.return !== undefined)
+      throw new Error(`assertion failed: operation ${id} is not pending`);
     op.output = output;
     op.return = this.clock++;
   }
@@ -58,13 +65,15 @@ export class HistoryRecorder<I, O> {
    */
   abandon(id: number): void {
     const op = this.ops[id];
-    if (op === undefined || op.return !== undefined) throw new Error(`assertion failed: operation ${id} is not pending`);
+    if (op === undefined || op.return !== undefined)
+      throw new Error(`assertion failed: operation ${id} is not pending`);
   }
 
   /** Records a definite failure: the operation did not take effect, so it is dropped. */
   fail(id: number): void {
     const op = this.ops[id];
-    if (op === undefined || op.return !== undefined) throw new Error(`assertion failed: operation ${id} is not pending`);
+    if (op === undefined || op.return !== undefined)
+      throw new Error(`assertion failed: operation ${id} is not pending`);
     op.return = -1;
   }
 

@@ -2,7 +2,7 @@ export type { Operation } from './history.js';
 export { HistoryRecorder } from './history.js';
 export type { Model, StepResult } from './model.js';
 export { STEP_REJECTED, hashString } from './model.js';
-export type { CheckOptions, CheckResult, Verdict } from './linearizability.js';
+export type { CheckOptions, CheckResult, Counterexample, Verdict } from './linearizability.js';
 export { checkLinearizability } from './linearizability.js';
 export type { PorcupineKvInput, PorcupineKvOutput } from './models/porcupine-kv.js';
 export { partitionBy, porcupineKvModel } from './models/porcupine-kv.js';

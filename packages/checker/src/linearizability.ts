@@ -29,8 +29,18 @@ export interface CheckOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Evidence for a `not-linearizable` verdict: the partition with no linearization and the
+ * longest prefix of it the search could linearize (the next operation to look at is among
+ * those left out).
+ */
+export interface Counterexample<I, O> {
+  readonly operations: readonly Operation<I, O>[];
+  readonly longestLinearizable: readonly Operation<I, O>[];
+}
+
 /** What the checker found. */
-export interface CheckResult {
+export interface CheckResult<I = unknown, O = unknown> {
   readonly verdict: Verdict;
   /** Number of independent partitions searched. */
   readonly partitions: number;
@@ -38,6 +48,8 @@ export interface CheckResult {
   readonly operations: number;
   /** Index (into the model's partition list) of a partition with no linearization. */
   readonly failedPartition: number | undefined;
+  /** Present with `not-linearizable`. */
+  readonly counterexample: Counterexample<I, O> | undefined;
   /** Search steps taken (linearization attempts), a machine-independent cost measure. */
   readonly steps: number;
 }
@@ -97,7 +109,12 @@ class ConfigCache<S> {
     this.pool = new Uint32Array(width * 1024);
   }
 
-  private matches(entry: number, words: Uint32Array, state: S, equal: (a: S, b: S) => boolean): boolean {
+  private matches(
+    entry: number,
+    words: Uint32Array,
+    state: S,
+    equal: (a: S, b: S) => boolean,
+  ): boolean {
     const base = entry * this.width;
     for (let i = 0; i < this.width; i++) if (this.pool[base + i] !== words[i]) return false;
     return equal(this.states[entry] as S, state);
@@ -136,6 +153,7 @@ function checkPartition<S, I, O>(
   model: Model<S, I, O>,
   ops: readonly Operation<I, O>[],
   budget: Budget,
+  longest: number[],
 ): boolean | 'out-of-time' {
   const n = ops.length;
   if (n === 0) return true;
@@ -147,7 +165,9 @@ function checkPartition<S, I, O>(
     events.push({ time: op.call, isCall: true, op: i });
     events.push({ time: op.return ?? Number.POSITIVE_INFINITY, isCall: false, op: i });
   }
-  events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? -1 : 1));
+  events.sort(
+    (a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? -1 : 1),
+  );
   // Node 0 is the head; node k (1..2n) is events[k-1]; -1 is nil.
   const size = events.length + 1;
   const next = new Int32Array(size);
@@ -195,7 +215,11 @@ function checkPartition<S, I, O>(
   let state = model.init();
   let entry = get(next, 0);
   while (get(next, 0) !== -1) {
-    if ((++budget.steps & 1023) === 0 && budget.now !== undefined && budget.now() > budget.deadline) {
+    if (
+      (++budget.steps & 1023) === 0 &&
+      budget.now !== undefined &&
+      budget.now() > budget.deadline
+    ) {
       return 'out-of-time';
     }
     const m = get(match, entry);
@@ -206,9 +230,16 @@ function checkPartition<S, I, O>(
       if (res.ok) {
         const id = get(opOf, entry);
         linearized.set(id);
-        const h = model.hash === undefined ? linearized.hash() : (linearized.hash() ^ model.hash(res.state)) >>> 0;
+        const h =
+          model.hash === undefined
+            ? linearized.hash()
+            : (linearized.hash() ^ model.hash(res.state)) >>> 0;
         if (cache.add(h, linearized.words, res.state, equal)) {
           stackNode.push(entry);
+          if (stackNode.length > longest.length) {
+            longest.length = 0;
+            for (const node of stackNode) longest.push(get(opOf, node));
+          }
           stackState.push(state);
           state = res.state;
           lift(entry);
@@ -242,22 +273,50 @@ export function checkLinearizability<S, I, O>(
   model: Model<S, I, O>,
   operations: readonly Operation<I, O>[],
   options: CheckOptions = {},
-): CheckResult {
+): CheckResult<I, O> {
   const { timeBudgetMs, now } = options;
   if (timeBudgetMs !== undefined && now === undefined) {
     throw new Error('assertion failed: timeBudgetMs needs an injected clock (now)');
   }
   const budget: Budget = {
-    deadline: timeBudgetMs !== undefined && now !== undefined ? now() + timeBudgetMs : Number.POSITIVE_INFINITY,
+    deadline:
+      timeBudgetMs !== undefined && now !== undefined
+        ? now() + timeBudgetMs
+        : Number.POSITIVE_INFINITY,
     now: timeBudgetMs !== undefined ? now : undefined,
     steps: 0,
   };
   const parts = model.partition ? model.partition(operations) : [operations.slice()];
   const base = { partitions: parts.length, operations: operations.length };
   for (let p = 0; p < parts.length; p++) {
-    const found = checkPartition(model, parts[p] ?? [], budget);
-    if (found === 'out-of-time') return { ...base, verdict: 'unknown', failedPartition: undefined, steps: budget.steps };
-    if (!found) return { ...base, verdict: 'not-linearizable', failedPartition: p, steps: budget.steps };
+    const part = parts[p] ?? [];
+    const longest: number[] = [];
+    const found = checkPartition(model, part, budget, longest);
+    if (found === 'out-of-time') {
+      return {
+        ...base,
+        verdict: 'unknown',
+        failedPartition: undefined,
+        counterexample: undefined,
+        steps: budget.steps,
+      };
+    }
+    if (!found) {
+      const longestLinearizable = longest.map((i) => part[i]).filter((o) => o !== undefined);
+      return {
+        ...base,
+        verdict: 'not-linearizable',
+        failedPartition: p,
+        counterexample: { operations: part, longestLinearizable },
+        steps: budget.steps,
+      };
+    }
   }
-  return { ...base, verdict: 'linearizable', failedPartition: undefined, steps: budget.steps };
+  return {
+    ...base,
+    verdict: 'linearizable',
+    failedPartition: undefined,
+    counterexample: undefined,
+    steps: budget.steps,
+  };
 }

@@ -8,7 +8,8 @@ import type { PorcupineKvInput, PorcupineKvOutput } from './models/porcupine-kv.
 import type { RegisterInput, RegisterOutput, RegisterValue } from './models/register.js';
 
 /** A parse outcome. */
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type ParseResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 interface Open<I> {
   readonly clientId: string;
@@ -23,7 +24,9 @@ const KV_LINE =
  * Parses Porcupine's `kv/cNN-*.txt` format (one EDN-like event per line). Time is line order.
  * `:fail` drops the operation (it did not happen); `:info` leaves it pending to the end.
  */
-export function parsePorcupineKv(text: string): ParseResult<Operation<PorcupineKvInput, PorcupineKvOutput>[]> {
+export function parsePorcupineKv(
+  text: string,
+): ParseResult<Operation<PorcupineKvInput, PorcupineKvOutput>[]> {
   const ops: Operation<PorcupineKvInput, PorcupineKvOutput>[] = [];
   const open = new Map<string, Open<PorcupineKvInput>>();
   const lines = text.split('\n');
@@ -31,16 +34,23 @@ export function parsePorcupineKv(text: string): ParseResult<Operation<PorcupineK
     const line = (lines[i] ?? '').trim();
     if (line === '') continue;
     const m = KV_LINE.exec(line);
-    if (m === null) return { ok: false, error: `line ${i + 1}: not a Porcupine KV event: ${line.slice(0, 80)}` };
+    if (m === null)
+      return { ok: false, error: `line ${i + 1}: not a Porcupine KV event: ${line.slice(0, 80)}` };
     const [, process = '', type, f, key = '', , quoted] = m;
     const value = quoted ?? '';
     if (type === 'invoke') {
-      if (open.has(process)) return { ok: false, error: `line ${i + 1}: process ${process} invokes twice` };
-      open.set(process, { clientId: process, input: { op: f as PorcupineKvInput['op'], key, value }, call: i });
+      if (open.has(process))
+        return { ok: false, error: `line ${i + 1}: process ${process} invokes twice` };
+      open.set(process, {
+        clientId: process,
+        input: { op: f as PorcupineKvInput['op'], key, value },
+        call: i,
+      });
       continue;
     }
     const o = open.get(process);
-    if (o === undefined) return { ok: false, error: `line ${i + 1}: process ${process} completes nothing` };
+    if (o === undefined)
+      return { ok: false, error: `line ${i + 1}: process ${process} completes nothing` };
     open.delete(process);
     if (type === 'fail') continue;
     if (type === 'info') ops.push({ ...o, output: undefined, return: undefined });
@@ -62,7 +72,9 @@ function registerValue(s: string): RegisterValue {
  * read with an unknown result; `:fail :cas` is a cas that did not see `from`; `:fail :write`
  * did not happen.
  */
-export function parseJepsenRegister(text: string): ParseResult<Operation<RegisterInput, RegisterOutput>[]> {
+export function parseJepsenRegister(
+  text: string,
+): ParseResult<Operation<RegisterInput, RegisterOutput>[]> {
   const ops: Operation<RegisterInput, RegisterOutput>[] = [];
   const open = new Map<string, Open<RegisterInput>>();
   const lines = text.split('\n');
@@ -85,13 +97,16 @@ export function parseJepsenRegister(text: string): ParseResult<Operation<Registe
         if (c === null) return { ok: false, error: `line ${i + 1}: bad cas argument ${arg}` };
         input = { f: 'cas', from: registerValue(c[1] ?? ''), to: registerValue(c[2] ?? '') };
       }
-      if (open.has(process)) return { ok: false, error: `line ${i + 1}: process ${process} invokes twice` };
+      if (open.has(process))
+        return { ok: false, error: `line ${i + 1}: process ${process} invokes twice` };
       open.set(process, { clientId: process, input, call: i });
       continue;
     }
     const o = open.get(process);
-    if (o === undefined) return { ok: false, error: `line ${i + 1}: process ${process} completes nothing` };
-    if (`:${o.input.f}` !== f) return { ok: false, error: `line ${i + 1}: completes ${f} but ${o.input.f} is open` };
+    if (o === undefined)
+      return { ok: false, error: `line ${i + 1}: process ${process} completes nothing` };
+    if (`:${o.input.f}` !== f)
+      return { ok: false, error: `line ${i + 1}: completes ${f} but ${o.input.f} is open` };
     open.delete(process);
     if (type === ':info') {
       ops.push({ ...o, output: undefined, return: undefined });
@@ -109,7 +124,8 @@ export function parseJepsenRegister(text: string): ParseResult<Operation<Registe
       ops.push({ ...o, output: { f: 'cas', ok: false }, return: i });
     }
   }
-  if (events === 0 && text.trim() !== '') return { ok: false, error: 'no Jepsen register events found' };
+  if (events === 0 && text.trim() !== '')
+    return { ok: false, error: 'no Jepsen register events found' };
   for (const o of open.values()) ops.push({ ...o, output: undefined, return: undefined });
   return { ok: true, value: ops };
 }
@@ -143,11 +159,15 @@ export function parseFlexKvJson(text: string): ParseResult<Operation<FlexKvInput
       (ret !== undefined && typeof ret !== 'number') ||
       (typeof clientId !== 'number' && typeof clientId !== 'string')
     ) {
-      return { ok: false, error: `operation ${i}: expected { clientId, input: { type, ... }, call, output?, return? }` };
+      return {
+        ok: false,
+        error: `operation ${i}: expected { clientId, input: { type, ... }, call, output?, return? }`,
+      };
     }
     let output = (o?.['output'] ?? undefined) as FlexKvOutput | undefined;
     // JSON has no undefined: an absent key reads as `"kv": null`.
-    if (output?.type === 'get' && (output.kv as unknown) === null) output = { type: 'get', kv: undefined };
+    if (output?.type === 'get' && (output.kv as unknown) === null)
+      output = { type: 'get', kv: undefined };
     ops.push({ clientId, input: input as FlexKvInput, call, output, return: ret });
   }
   return { ok: true, value: ops };

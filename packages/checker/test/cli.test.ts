@@ -10,11 +10,15 @@ const DATA = fileURLToPath(new URL('../../../../shared/data/porcupine', import.m
 
 /** Runs the CLI the way `pnpm check-history` does (tsx on the source). */
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'packages/checker/src/cli.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'packages/checker/src/cli.ts', ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -65,8 +69,20 @@ describe('check-history CLI', () => {
     writeFileSync(
       f,
       JSON.stringify([
-        { clientId: 1, input: { type: 'put', key: 'k', value: 'v' }, call: 0, output: { type: 'put', version: 1, revision: 1 }, return: 1 },
-        { clientId: 2, input: { type: 'get', key: 'k' }, call: 2, output: { type: 'get', kv: null }, return: 3 },
+        {
+          clientId: 1,
+          input: { type: 'put', key: 'k', value: 'v' },
+          call: 0,
+          output: { type: 'put', version: 1, revision: 1 },
+          return: 1,
+        },
+        {
+          clientId: 2,
+          input: { type: 'get', key: 'k' },
+          call: 2,
+          output: { type: 'get', kv: null },
+          return: 3,
+        },
       ]),
     );
     const r = cli('--format', 'flexpaxos-kv', f);

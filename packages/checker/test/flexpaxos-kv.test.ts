@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryRecorder, checkLinearizability, compareCodePoints, flexKvModel } from '../src/index.js';
+import {
+  HistoryRecorder,
+  checkLinearizability,
+  compareCodePoints,
+  flexKvModel,
+} from '../src/index.js';
 import type { FlexKvInput, FlexKvOutput } from '../src/index.js';
 
 type Rec = HistoryRecorder<FlexKvInput, FlexKvOutput>;
@@ -15,13 +20,43 @@ describe('flexKvModel', () => {
   it('accepts a sequential history with matching versions and revisions', () => {
     const h: Rec = new HistoryRecorder();
     seq(h, 'a', { type: 'put', key: 'k', value: 'x' }, { type: 'put', version: 1, revision: 3 });
-    seq(h, 'a', { type: 'get', key: 'k' }, { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 3 } });
-    seq(h, 'b', { type: 'cas', key: 'k', expectedVersion: 1, value: 'y' }, { type: 'cas', succeeded: true, version: 2, revision: 5 });
-    seq(h, 'b', { type: 'cas', key: 'k', expectedVersion: 1, value: 'z' }, { type: 'cas', succeeded: false, version: 2, revision: 5 });
-    seq(h, 'a', { type: 'delete', key: 'k' }, { type: 'delete', deleted: true, prevVersion: 2, revision: 6 });
+    seq(
+      h,
+      'a',
+      { type: 'get', key: 'k' },
+      { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 3 } },
+    );
+    seq(
+      h,
+      'b',
+      { type: 'cas', key: 'k', expectedVersion: 1, value: 'y' },
+      { type: 'cas', succeeded: true, version: 2, revision: 5 },
+    );
+    seq(
+      h,
+      'b',
+      { type: 'cas', key: 'k', expectedVersion: 1, value: 'z' },
+      { type: 'cas', succeeded: false, version: 2, revision: 5 },
+    );
+    seq(
+      h,
+      'a',
+      { type: 'delete', key: 'k' },
+      { type: 'delete', deleted: true, prevVersion: 2, revision: 6 },
+    );
     seq(h, 'a', { type: 'get', key: 'k' }, { type: 'get', kv: undefined });
-    seq(h, 'a', { type: 'delete', key: 'k' }, { type: 'delete', deleted: false, prevVersion: 0, revision: 0 });
-    seq(h, 'b', { type: 'cas', key: 'k', expectedVersion: 0, value: 'w' }, { type: 'cas', succeeded: true, version: 1, revision: 9 });
+    seq(
+      h,
+      'a',
+      { type: 'delete', key: 'k' },
+      { type: 'delete', deleted: false, prevVersion: 0, revision: 0 },
+    );
+    seq(
+      h,
+      'b',
+      { type: 'cas', key: 'k', expectedVersion: 0, value: 'w' },
+      { type: 'cas', succeeded: true, version: 1, revision: 9 },
+    );
     expect(check(h).verdict).toBe('linearizable');
   });
 
@@ -35,7 +70,12 @@ describe('flexKvModel', () => {
   it('rejects a read reporting another revision than the write it observes', () => {
     const h: Rec = new HistoryRecorder();
     seq(h, 'a', { type: 'put', key: 'k', value: 'x' }, { type: 'put', version: 1, revision: 3 });
-    seq(h, 'a', { type: 'get', key: 'k' }, { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 4 } });
+    seq(
+      h,
+      'a',
+      { type: 'get', key: 'k' },
+      { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 4 } },
+    );
     expect(check(h).verdict).toBe('not-linearizable');
   });
 
@@ -43,14 +83,19 @@ describe('flexKvModel', () => {
     const h: Rec = new HistoryRecorder();
     seq(h, 'a', { type: 'put', key: 'p/1', value: 'x' }, { type: 'put', version: 1, revision: 8 });
     seq(h, 'b', { type: 'put', key: 'p/2', value: 'y' }, { type: 'put', version: 1, revision: 5 });
-    seq(h, 'c', { type: 'range', prefix: 'p/', limit: 10 }, {
-      type: 'range',
-      kvs: [
-        { key: 'p/1', value: 'x', version: 1, revision: 8 },
-        { key: 'p/2', value: 'y', version: 1, revision: 5 },
-      ],
-      more: false,
-    });
+    seq(
+      h,
+      'c',
+      { type: 'range', prefix: 'p/', limit: 10 },
+      {
+        type: 'range',
+        kvs: [
+          { key: 'p/1', value: 'x', version: 1, revision: 8 },
+          { key: 'p/2', value: 'y', version: 1, revision: 5 },
+        ],
+        more: false,
+      },
+    );
     expect(check(h).verdict).toBe('not-linearizable');
   });
 
@@ -58,7 +103,12 @@ describe('flexKvModel', () => {
     const h: Rec = new HistoryRecorder();
     seq(h, 'a', { type: 'put', key: 'k', value: 'x' }, { type: 'put', version: 1, revision: 1 });
     seq(h, 'a', { type: 'put', key: 'k', value: 'y' }, { type: 'put', version: 2, revision: 2 });
-    seq(h, 'b', { type: 'get', key: 'k' }, { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 1 } });
+    seq(
+      h,
+      'b',
+      { type: 'get', key: 'k' },
+      { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 1 } },
+    );
     expect(check(h).verdict).toBe('not-linearizable');
   });
 
@@ -66,10 +116,25 @@ describe('flexKvModel', () => {
     const h: Rec = new HistoryRecorder();
     h.abandon(h.invoke('a', { type: 'put', key: 'k', value: 'x' }));
     seq(h, 'b', { type: 'get', key: 'k' }, { type: 'get', kv: undefined });
-    seq(h, 'b', { type: 'get', key: 'k' }, { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 7 } });
-    seq(h, 'b', { type: 'get', key: 'k' }, { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 7 } });
+    seq(
+      h,
+      'b',
+      { type: 'get', key: 'k' },
+      { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 7 } },
+    );
+    seq(
+      h,
+      'b',
+      { type: 'get', key: 'k' },
+      { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 7 } },
+    );
     expect(check(h).verdict).toBe('linearizable');
-    seq(h, 'c', { type: 'get', key: 'k' }, { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 9 } });
+    seq(
+      h,
+      'c',
+      { type: 'get', key: 'k' },
+      { type: 'get', kv: { key: 'k', value: 'x', version: 1, revision: 9 } },
+    );
     expect(check(h).verdict).toBe('not-linearizable');
   });
 
@@ -87,7 +152,8 @@ describe('flexKvModel', () => {
       more: true,
     };
     const good: Rec = new HistoryRecorder();
-    for (const o of h.operations()) seq(good, String(o.clientId), o.input, o.output as FlexKvOutput);
+    for (const o of h.operations())
+      seq(good, String(o.clientId), o.input, o.output as FlexKvOutput);
     seq(good, 'r', { type: 'range', prefix: '', limit: 2 }, ok);
     expect(check(good).verdict).toBe('linearizable');
     const bad: Rec = new HistoryRecorder();
@@ -102,11 +168,16 @@ describe('flexKvModel', () => {
     seq(h, 'a', { type: 'put', key: 'x/2', value: '1' }, { type: 'put', version: 1, revision: 2 });
     seq(h, 'a', { type: 'put', key: 'y', value: '1' }, { type: 'put', version: 1, revision: 3 });
     expect(check(h).partitions).toBe(3);
-    seq(h, 'a', { type: 'range', prefix: 'x/', limit: 1 }, {
-      type: 'range',
-      kvs: [{ key: 'x/1', value: '1', version: 1, revision: 1 }],
-      more: true,
-    });
+    seq(
+      h,
+      'a',
+      { type: 'range', prefix: 'x/', limit: 1 },
+      {
+        type: 'range',
+        kvs: [{ key: 'x/1', value: '1', version: 1, revision: 1 }],
+        more: true,
+      },
+    );
     const r = check(h);
     expect(r.partitions).toBe(2);
     expect(r.verdict).toBe('linearizable');
@@ -120,7 +191,8 @@ describe('compareCodePoints', () => {
     const byBytes = [...words].sort((x, y) => {
       const a = bytes(x);
       const b = bytes(y);
-      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0);
+      for (let i = 0; i < Math.min(a.length, b.length); i++)
+        if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0);
       return a.length - b.length;
     });
     expect([...words].sort(compareCodePoints)).toEqual(byBytes);

@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { KvStateMachine, decodeResult, encodeCommand, kvCas, kvCommand, kvDelete, kvGet, kvPut, kvRange } from '@flexpaxos/kv';
+import {
+  KvStateMachine,
+  decodeResult,
+  encodeCommand,
+  kvCas,
+  kvCommand,
+  kvDelete,
+  kvGet,
+  kvPut,
+  kvRange,
+} from '@flexpaxos/kv';
 import type { KvOp, KvResult } from '@flexpaxos/kv';
-import { HistoryRecorder, checkLinearizability, flexKvModel, fromKvOp, fromKvResult } from '../src/index.js';
+import {
+  HistoryRecorder,
+  checkLinearizability,
+  flexKvModel,
+  fromKvOp,
+  fromKvResult,
+} from '../src/index.js';
 import type { FlexKvInput, FlexKvOutput } from '../src/index.js';
 
 /**
@@ -21,7 +37,13 @@ function simulate(
   const follower = new KvStateMachine();
   const log: Uint8Array[] = [];
   const h = new HistoryRecorder<FlexKvInput, FlexKvOutput>();
-  const inflight: { id: number; command: Uint8Array; op: KvOp; client: number; retried: boolean }[] = [];
+  const inflight: {
+    id: number;
+    command: Uint8Array;
+    op: KvOp;
+    client: number;
+    retried: boolean;
+  }[] = [];
   const seq = new Map<number, number>();
   const busy = new Set<number>();
   const respond = (id: number, result: KvResult) => {
@@ -41,7 +63,13 @@ function simulate(
         respond(id, follower.read(op));
         busy.delete(client);
       } else {
-        inflight.push({ id, command: encodeCommand(kvCommand(op, `c${client}`, s)), op, client, retried: false });
+        inflight.push({
+          id,
+          command: encodeCommand(kvCommand(op, `c${client}`, s)),
+          op,
+          client,
+          retried: false,
+        });
       }
     }
     // Apply one pending command, chosen by the script, and answer its client.
@@ -81,8 +109,16 @@ const opArb: fc.Arbitrary<KvOp> = fc.oneof(
   { weight: 3, arbitrary: keyArb.map(kvGet) },
   { weight: 3, arbitrary: fc.tuple(keyArb, fc.nat(1000)).map(([k, v]) => kvPut(k, `v${v}`)) },
   { weight: 1, arbitrary: keyArb.map(kvDelete) },
-  { weight: 2, arbitrary: fc.tuple(keyArb, fc.nat(3), fc.nat(1000)).map(([k, e, v]) => kvCas(k, e, `c${v}`)) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('', 'p/'), fc.integer({ min: 1, max: 3 })).map(([p, l]) => kvRange(p, l)) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(keyArb, fc.nat(3), fc.nat(1000)).map(([k, e, v]) => kvCas(k, e, `c${v}`)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('', 'p/'), fc.integer({ min: 1, max: 3 }))
+      .map(([p, l]) => kvRange(p, l)),
+  },
 );
 const scriptArb = fc.array(fc.record({ client: fc.nat(4), op: opArb, pick: fc.nat(10) }), {
   minLength: 10,
@@ -93,7 +129,9 @@ describe('flexKvModel with the real KV state machine', () => {
   it('finds histories of a correct store linearizable', () => {
     fc.assert(
       fc.property(scriptArb, (script) => {
-        expect(checkLinearizability(flexKvModel, simulate(script, false)).verdict).toBe('linearizable');
+        expect(checkLinearizability(flexKvModel, simulate(script, false)).verdict).toBe(
+          'linearizable',
+        );
       }),
       { seed: 11, numRuns: 150 },
     );
@@ -103,7 +141,10 @@ describe('flexKvModel with the real KV state machine', () => {
     let caught = 0;
     fc.assert(
       fc.property(scriptArb, (script) => {
-        if (checkLinearizability(flexKvModel, simulate(script, true)).verdict === 'not-linearizable') caught++;
+        if (
+          checkLinearizability(flexKvModel, simulate(script, true)).verdict === 'not-linearizable'
+        )
+          caught++;
       }),
       { seed: 12, numRuns: 150 },
     );
@@ -114,7 +155,11 @@ describe('flexKvModel with the real KV state machine', () => {
     let caught = 0;
     fc.assert(
       fc.property(scriptArb, (script) => {
-        if (checkLinearizability(flexKvModel, simulate(script, false, true)).verdict === 'not-linearizable') caught++;
+        if (
+          checkLinearizability(flexKvModel, simulate(script, false, true)).verdict ===
+          'not-linearizable'
+        )
+          caught++;
       }),
       { seed: 13, numRuns: 150 },
     );

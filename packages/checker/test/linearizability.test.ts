@@ -28,6 +28,8 @@ describe('checkLinearizability', () => {
     const r = checkLinearizability(registerModel, h);
     expect(r.verdict).toBe('not-linearizable');
     expect(r.failedPartition).toBe(0);
+    expect(r.counterexample?.operations).toEqual(h);
+    expect(r.counterexample?.longestLinearizable).toEqual([h[0], h[1]]);
   });
 
   it('lets concurrent operations take effect in either order', () => {
@@ -36,20 +38,24 @@ describe('checkLinearizability', () => {
   });
 
   it('rejects a read that sees a value and then the older one (no going back)', () => {
-    const h = [
-      op(0, 10, write('1'), wrote),
-      op(1, 2, read, got('1')),
-      op(3, 4, read, got(null)),
-    ];
+    const h = [op(0, 10, write('1'), wrote), op(1, 2, read, got('1')), op(3, 4, read, got(null))];
     expect(checkLinearizability(registerModel, h).verdict).toBe('not-linearizable');
   });
 
   it('lets a pending write take effect late, or never', () => {
     const pending = op(0, undefined, write('1'), undefined);
-    expect(checkLinearizability(registerModel, [pending, op(1, 2, read, got(null))]).verdict).toBe('linearizable');
-    expect(checkLinearizability(registerModel, [pending, op(1, 2, read, got('1'))]).verdict).toBe('linearizable');
+    expect(checkLinearizability(registerModel, [pending, op(1, 2, read, got(null))]).verdict).toBe(
+      'linearizable',
+    );
+    expect(checkLinearizability(registerModel, [pending, op(1, 2, read, got('1'))]).verdict).toBe(
+      'linearizable',
+    );
     expect(
-      checkLinearizability(registerModel, [pending, op(1, 2, read, got('1')), op(3, 4, read, got(null))]).verdict,
+      checkLinearizability(registerModel, [
+        pending,
+        op(1, 2, read, got('1')),
+        op(3, 4, read, got(null)),
+      ]).verdict,
     ).toBe('not-linearizable');
   });
 
@@ -93,7 +99,9 @@ function naiveLinearizable(ops: readonly RegOp[]): boolean {
   for (let mask = 0; mask < 1 << pending.length; mask++) {
     const chosen = [...done, ...pending.filter((_, i) => (mask >> i) & 1)];
     for (const order of permutations(chosen)) {
-      const respectsTime = order.every((a, i) => order.slice(i + 1).every((b) => b.return === undefined || b.return >= a.call));
+      const respectsTime = order.every((a, i) =>
+        order.slice(i + 1).every((b) => b.return === undefined || b.return >= a.call),
+      );
       if (!respectsTime) continue;
       let state: RegisterValue = null;
       let ok = true;
@@ -131,7 +139,11 @@ const registerHistoryArb = fc
   .map((specs) =>
     specs.map((s, i): RegOp => {
       const output: RegisterOutput =
-        s.input.f === 'read' ? { f: 'read', value: s.readValue } : s.input.f === 'write' ? { f: 'write' } : { f: 'cas', ok: s.casOk };
+        s.input.f === 'read'
+          ? { f: 'read', value: s.readValue }
+          : s.input.f === 'write'
+            ? { f: 'write' }
+            : { f: 'cas', ok: s.casOk };
       const pending = s.pending && s.input.f !== 'read';
       return {
         clientId: i,
@@ -150,7 +162,9 @@ describe('checkLinearizability against a brute-force search', () => {
       fc.property(registerHistoryArb, (ops) => {
         const expected = naiveLinearizable(ops);
         const v = checkLinearizability(registerModel, ops).verdict;
-        seenBoth = expected ? { ...seenBoth, yes: seenBoth.yes + 1 } : { ...seenBoth, no: seenBoth.no + 1 };
+        seenBoth = expected
+          ? { ...seenBoth, yes: seenBoth.yes + 1 }
+          : { ...seenBoth, no: seenBoth.no + 1 };
         expect(v).toBe(expected ? 'linearizable' : 'not-linearizable');
       }),
       { seed: 20261122, numRuns: 400 },

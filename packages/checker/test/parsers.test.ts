@@ -14,15 +14,36 @@ describe('parsePorcupineKv', () => {
     expect(r).toEqual({
       ok: true,
       value: [
-        { clientId: '3', input: { op: 'append', key: '7', value: 'x 3 0 y' }, call: 0, output: { value: '' }, return: 2 },
-        { clientId: '1', input: { op: 'get', key: '9', value: '' }, call: 1, output: { value: 'ab' }, return: 3 },
-        { clientId: '2', input: { op: 'put', key: '9', value: 'z' }, call: 4, output: undefined, return: undefined },
+        {
+          clientId: '3',
+          input: { op: 'append', key: '7', value: 'x 3 0 y' },
+          call: 0,
+          output: { value: '' },
+          return: 2,
+        },
+        {
+          clientId: '1',
+          input: { op: 'get', key: '9', value: '' },
+          call: 1,
+          output: { value: 'ab' },
+          return: 3,
+        },
+        {
+          clientId: '2',
+          input: { op: 'put', key: '9', value: 'z' },
+          call: 4,
+          output: undefined,
+          return: undefined,
+        },
       ],
     });
   });
 
   it('reports a malformed line', () => {
-    expect(parsePorcupineKv('{:process 1, :type :bogus}')).toMatchObject({ ok: false, error: expect.stringMatching(/line 1/) as unknown });
+    expect(parsePorcupineKv('{:process 1, :type :bogus}')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/line 1/) as unknown,
+    });
   });
 });
 
@@ -44,16 +65,36 @@ describe('parseJepsenRegister', () => {
     expect(r).toEqual({
       ok: true,
       value: [
-        { clientId: '0', input: { f: 'write', value: '4' }, call: 0, output: { f: 'write' }, return: 3 },
-        { clientId: '1', input: { f: 'cas', from: '1', to: '2' }, call: 1, output: undefined, return: undefined },
+        {
+          clientId: '0',
+          input: { f: 'write', value: '4' },
+          call: 0,
+          output: { f: 'write' },
+          return: 3,
+        },
+        {
+          clientId: '1',
+          input: { f: 'cas', from: '1', to: '2' },
+          call: 1,
+          output: undefined,
+          return: undefined,
+        },
         { clientId: '2', input: { f: 'read' }, call: 2, output: undefined, return: 5 },
-        { clientId: '3', input: { f: 'cas', from: '4', to: null }, call: 6, output: { f: 'cas', ok: false }, return: 7 },
+        {
+          clientId: '3',
+          input: { f: 'cas', from: '4', to: null },
+          call: 6,
+          output: { f: 'cas', ok: false },
+          return: 7,
+        },
       ],
     });
   });
 
   it('reports a completion without an invocation', () => {
-    expect(parseJepsenRegister('INFO  jepsen.util - 0\t:ok\t:read\t3')).toMatchObject({ ok: false });
+    expect(parseJepsenRegister('INFO  jepsen.util - 0\t:ok\t:read\t3')).toMatchObject({
+      ok: false,
+    });
     expect(parseJepsenRegister('not a log at all')).toMatchObject({ ok: false });
   });
 });
@@ -61,16 +102,32 @@ describe('parseJepsenRegister', () => {
 describe('parseFlexKvJson', () => {
   it('reads operations and treats null output and return as unknown', () => {
     const text = JSON.stringify([
-      { clientId: 1, input: { type: 'put', key: 'k', value: 'v' }, call: 0, output: null, return: null },
+      {
+        clientId: 1,
+        input: { type: 'put', key: 'k', value: 'v' },
+        call: 0,
+        output: null,
+        return: null,
+      },
     ]);
     expect(parseFlexKvJson(text)).toEqual({
       ok: true,
-      value: [{ clientId: 1, input: { type: 'put', key: 'k', value: 'v' }, call: 0, output: undefined, return: undefined }],
+      value: [
+        {
+          clientId: 1,
+          input: { type: 'put', key: 'k', value: 'v' },
+          call: 0,
+          output: undefined,
+          return: undefined,
+        },
+      ],
     });
   });
 
   it('reports malformed input', () => {
     expect(parseFlexKvJson('{')).toMatchObject({ ok: false });
-    expect(parseFlexKvJson('[{"input":{"type":"nope"},"call":0,"clientId":1}]')).toMatchObject({ ok: false });
+    expect(parseFlexKvJson('[{"input":{"type":"nope"},"call":0,"clientId":1}]')).toMatchObject({
+      ok: false,
+    });
   });
 });

@@ -13,7 +13,10 @@ import type { Verdict } from '../src/index.js';
 
 /** The shared test data sits next to the repository (`../shared/data/porcupine`). */
 const DATA = fileURLToPath(new URL('../../../../shared/data/porcupine', import.meta.url));
-const verdicts = JSON.parse(readFileSync(join(DATA, 'verdicts.json'), 'utf8')) as Record<string, boolean>;
+const verdicts = JSON.parse(readFileSync(join(DATA, 'verdicts.json'), 'utf8')) as Record<
+  string,
+  boolean
+>;
 
 function verdictOf(file: string): Verdict {
   const text = readFileSync(join(DATA, file), 'utf8');
@@ -34,7 +37,10 @@ describe('checkLinearizability on the Porcupine test data', () => {
     expect(values.filter((v) => v)).toHaveLength(26);
   });
 
-  it.each(Object.entries(verdicts))('reproduces the verdict for %s (linearizable: %s)', (file, expected) => {
-    expect(verdictOf(file)).toBe(expected ? 'linearizable' : 'not-linearizable');
-  });
+  it.each(Object.entries(verdicts))(
+    'reproduces the verdict for %s (linearizable: %s)',
+    (file, expected) => {
+      expect(verdictOf(file)).toBe(expected ? 'linearizable' : 'not-linearizable');
+    },
+  );
 });

@@ -36,7 +36,12 @@ export const KV_FORMAT_VERSION = 1;
 
 const OP_TAGS = { get: 1, range: 2, put: 3, delete: 4, cas: 5 } as const;
 const RESULT_TAGS = { get: 1, range: 2, put: 3, delete: 4, cas: 5, error: 6 } as const;
-const ERROR_CODES: readonly KvErrorCode[] = ['bad-command', 'invalid', 'stale-sequence', 'session-expired'];
+const ERROR_CODES: readonly KvErrorCode[] = [
+  'bad-command',
+  'invalid',
+  'stale-sequence',
+  'session-expired',
+];
 
 /** Encodes a command for the log. */
 export function encodeCommand(command: KvCommand): Uint8Array {
@@ -108,7 +113,8 @@ export function decodeCommand(bytes: Uint8Array): Decoded<KvCommand> {
 
 function checkKey(key: Uint8Array, field: string, problems: string[], allowEmpty = false): void {
   if (!allowEmpty && key.length === 0) problems.push(`${field}: must not be empty`);
-  if (key.length > KEY_BYTES_MAX) problems.push(`${field}: ${key.length} bytes exceeds KEY_BYTES_MAX (${KEY_BYTES_MAX})`);
+  if (key.length > KEY_BYTES_MAX)
+    problems.push(`${field}: ${key.length} bytes exceeds KEY_BYTES_MAX (${KEY_BYTES_MAX})`);
 }
 
 function checkValue(value: Uint8Array, problems: string[]): void {
@@ -123,7 +129,8 @@ export function validateCommand(command: KvCommand): string[] {
   if (s !== undefined) {
     if (s.clientId.length === 0 || s.clientId.length > CLIENT_ID_BYTES_MAX)
       problems.push(`session.clientId: must be 1..${CLIENT_ID_BYTES_MAX} bytes`);
-    if (!Number.isSafeInteger(s.seq) || s.seq < 1) problems.push('session.seq: must be a positive safe integer');
+    if (!Number.isSafeInteger(s.seq) || s.seq < 1)
+      problems.push('session.seq: must be a positive safe integer');
   }
   const op = command.op;
   switch (op.type) {
@@ -177,10 +184,14 @@ export function encodeResult(result: KvResult): Uint8Array {
       w.varint(result.version).varint(result.revision);
       break;
     case 'delete':
-      w.u8(result.deleted ? 1 : 0).varint(result.prevVersion).varint(result.revision);
+      w.u8(result.deleted ? 1 : 0)
+        .varint(result.prevVersion)
+        .varint(result.revision);
       break;
     case 'cas':
-      w.u8(result.succeeded ? 1 : 0).varint(result.version).varint(result.revision);
+      w.u8(result.succeeded ? 1 : 0)
+        .varint(result.version)
+        .varint(result.revision);
       break;
     case 'error':
       w.u8(ERROR_CODES.indexOf(result.code) + 1).raw(toBytes(result.message));
@@ -231,6 +242,7 @@ export function decodeResult(bytes: Uint8Array): Decoded<KvResult> {
       r.fail(`unknown result tag ${tag}`);
   }
   r.end();
-  if (r.error !== undefined || result === undefined) return { ok: false, error: r.error ?? 'no result' };
+  if (r.error !== undefined || result === undefined)
+    return { ok: false, error: r.error ?? 'no result' };
   return { ok: true, value: result };
 }

@@ -2,7 +2,16 @@
  * Convenience builders: keys, values and client ids given as UTF-8 strings or bytes.
  */
 import { toBytes } from './bytes.js';
-import type { ClientSession, CasOp, DeleteOp, GetOp, KvCommand, KvOp, PutOp, RangeOp } from './types.js';
+import type {
+  ClientSession,
+  CasOp,
+  DeleteOp,
+  GetOp,
+  KvCommand,
+  KvOp,
+  PutOp,
+  RangeOp,
+} from './types.js';
 
 type Bytes = string | Uint8Array;
 

@@ -70,7 +70,12 @@ const RECORD_VERSION = 1;
 const SNAPSHOT_MAGIC = [0x46, 0x50, 0x4b, 0x56]; // "FPKV"
 
 function encodeEntry(e: Entry): Uint8Array {
-  return new ByteWriter().u8(RECORD_VERSION).varint(e.version).varint(e.revision).raw(e.value).finish();
+  return new ByteWriter()
+    .u8(RECORD_VERSION)
+    .varint(e.version)
+    .varint(e.revision)
+    .raw(e.value)
+    .finish();
 }
 
 function decodeEntry(bytes: Uint8Array): Entry {
@@ -84,7 +89,12 @@ function decodeEntry(bytes: Uint8Array): Entry {
 }
 
 function encodeSession(s: Session): Uint8Array {
-  return new ByteWriter().u8(RECORD_VERSION).varint(s.lastSeq).varint(s.lastSlot).raw(s.reply).finish();
+  return new ByteWriter()
+    .u8(RECORD_VERSION)
+    .varint(s.lastSeq)
+    .varint(s.lastSlot)
+    .raw(s.reply)
+    .finish();
 }
 
 function decodeSession(bytes: Uint8Array): Session {
@@ -221,14 +231,18 @@ export class KvStateMachine {
     this.advance(slot, writes);
     const decoded = decodeCommand(commandBytes);
     if (!decoded.ok) {
-      return { reply: encodeResult({ type: 'error', code: 'bad-command', message: decoded.error }), writes };
+      return {
+        reply: encodeResult({ type: 'error', code: 'bad-command', message: decoded.error }),
+        writes,
+      };
     }
     return { reply: this.applyCommand(slot, decoded.value, writes), writes };
   }
 
   private applyCommand(slot: number, command: KvCommand, writes: StateWrite[]): Uint8Array {
     const problems = validateCommand(command);
-    if (problems.length > 0) return encodeResult({ type: 'error', code: 'invalid', message: problems.join('; ') });
+    if (problems.length > 0)
+      return encodeResult({ type: 'error', code: 'invalid', message: problems.join('; ') });
     const op = command.op;
     if (op.type === 'get' || op.type === 'range') return encodeResult(this.read(op));
     const session = command.session;
@@ -279,7 +293,11 @@ export class KvStateMachine {
     }
   }
 
-  private write(slot: number, op: KvWriteOp, writes: StateWrite[]): PutResult | DeleteResult | CasResult {
+  private write(
+    slot: number,
+    op: KvWriteOp,
+    writes: StateWrite[],
+  ): PutResult | DeleteResult | CasResult {
     const k = bytesToBinaryString(op.key);
     const cur = this.data.get(k);
     switch (op.type) {
@@ -290,13 +308,19 @@ export class KvStateMachine {
       case 'cas': {
         const curVersion = cur?.version ?? 0;
         if (curVersion !== op.expectedVersion) {
-          return { type: 'cas', succeeded: false, version: curVersion, revision: cur?.revision ?? 0 };
+          return {
+            type: 'cas',
+            succeeded: false,
+            version: curVersion,
+            revision: cur?.revision ?? 0,
+          };
         }
         const e = this.set(k, op.key, op.value, curVersion + 1, slot, writes);
         return { type: 'cas', succeeded: true, version: e.version, revision: e.revision };
       }
       case 'delete': {
-        if (cur === undefined) return { type: 'delete', deleted: false, prevVersion: 0, revision: 0 };
+        if (cur === undefined)
+          return { type: 'delete', deleted: false, prevVersion: 0, revision: 0 };
         this.data.delete(k);
         const i = lowerBound(this.sortedKeys, k);
         assert(this.sortedKeys[i] === k, 'sorted keys track data');
@@ -309,7 +333,14 @@ export class KvStateMachine {
     }
   }
 
-  private set(k: string, key: Uint8Array, value: Uint8Array, version: number, slot: number, writes: StateWrite[]): Entry {
+  private set(
+    k: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    version: number,
+    slot: number,
+    writes: StateWrite[],
+  ): Entry {
     const e: Entry = { value: value.slice(), version, revision: slot };
     if (!this.data.has(k)) this.sortedKeys.splice(lowerBound(this.sortedKeys, k), 0, k);
     this.data.set(k, e);
@@ -318,7 +349,12 @@ export class KvStateMachine {
   }
 
   private kvOf(k: string, e: Entry): KeyValue {
-    return { key: binaryStringToBytes(k), value: e.value.slice(), version: e.version, revision: e.revision };
+    return {
+      key: binaryStringToBytes(k),
+      value: e.value.slice(),
+      version: e.version,
+      revision: e.revision,
+    };
   }
 
   /**
@@ -327,7 +363,8 @@ export class KvStateMachine {
    */
   read(op: KvReadOp): KvResult {
     const problems = validateCommand({ session: undefined, op });
-    if (problems.length > 0) return { type: 'error', code: 'invalid', message: problems.join('; ') };
+    if (problems.length > 0)
+      return { type: 'error', code: 'invalid', message: problems.join('; ') };
     switch (op.type) {
       case 'get': {
         const k = bytesToBinaryString(op.key);
@@ -393,7 +430,8 @@ export class KvStateMachine {
     for (let i = 0; i < nData && r.error === undefined; i++) data.push([r.bytes(), r.bytes()]);
     const sessions: [Uint8Array, Uint8Array][] = [];
     const nSessions = r.varint();
-    for (let i = 0; i < nSessions && r.error === undefined; i++) sessions.push([r.bytes(), r.bytes()]);
+    for (let i = 0; i < nSessions && r.error === undefined; i++)
+      sessions.push([r.bytes(), r.bytes()]);
     r.end();
     assert(r.error === undefined, `corrupt snapshot: ${r.error}`);
     return KvStateMachine.fromRecords(data, sessions, applied, config);

@@ -146,4 +146,5 @@ export interface ErrorResult {
 export type KvResult = GetResult | RangeResult | PutResult | DeleteResult | CasResult | ErrorResult;
 
 /** Decoding outcome: a value or an error message; decoders never throw. */
-export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Decoded<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };

@@ -29,7 +29,8 @@ export class ByteWriter {
 
   /** A non-negative safe integer as an unsigned LEB128 varint. */
   varint(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`assertion failed: varint out of range: ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new Error(`assertion failed: varint out of range: ${v}`);
     let x = v;
     while (x >= 0x80) {
       this.u8((x % 0x80) | 0x80);
@@ -144,6 +145,7 @@ export class ByteReader {
 
   /** Fails unless the input is exhausted. */
   end(): void {
-    if (this.error === undefined && this.remaining() !== 0) this.fail(`${this.remaining()} trailing bytes`);
+    if (this.error === undefined && this.remaining() !== 0)
+      this.fail(`${this.remaining()} trailing bytes`);
   }
 }

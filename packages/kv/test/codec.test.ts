@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeCommand, decodeResult, encodeCommand, encodeResult, KV_FORMAT_VERSION } from '../src/index.js';
+import {
+  decodeCommand,
+  decodeResult,
+  encodeCommand,
+  encodeResult,
+  KV_FORMAT_VERSION,
+} from '../src/index.js';
 import type { KeyValue, KvCommand, KvOp, KvResult } from '../src/index.js';
 
 const bytes = fc.uint8Array({ maxLength: 12 });
@@ -16,16 +22,40 @@ const commandArb: fc.Arbitrary<KvCommand> = fc.record({
   session: fc.option(fc.record({ clientId: bytes, seq: nat }), { nil: undefined }),
   op: opArb,
 });
-const kvArb: fc.Arbitrary<KeyValue> = fc.record({ key: bytes, value: bytes, version: nat, revision: nat });
+const kvArb: fc.Arbitrary<KeyValue> = fc.record({
+  key: bytes,
+  value: bytes,
+  version: nat,
+  revision: nat,
+});
 const resultArb: fc.Arbitrary<KvResult> = fc.oneof(
   fc.record({ type: fc.constant('get' as const), kv: fc.option(kvArb, { nil: undefined }) }),
-  fc.record({ type: fc.constant('range' as const), kvs: fc.array(kvArb, { maxLength: 4 }), more: fc.boolean() }),
+  fc.record({
+    type: fc.constant('range' as const),
+    kvs: fc.array(kvArb, { maxLength: 4 }),
+    more: fc.boolean(),
+  }),
   fc.record({ type: fc.constant('put' as const), version: nat, revision: nat }),
-  fc.record({ type: fc.constant('delete' as const), deleted: fc.boolean(), prevVersion: nat, revision: nat }),
-  fc.record({ type: fc.constant('cas' as const), succeeded: fc.boolean(), version: nat, revision: nat }),
+  fc.record({
+    type: fc.constant('delete' as const),
+    deleted: fc.boolean(),
+    prevVersion: nat,
+    revision: nat,
+  }),
+  fc.record({
+    type: fc.constant('cas' as const),
+    succeeded: fc.boolean(),
+    version: nat,
+    revision: nat,
+  }),
   fc.record({
     type: fc.constant('error' as const),
-    code: fc.constantFrom('bad-command' as const, 'invalid' as const, 'stale-sequence' as const, 'session-expired' as const),
+    code: fc.constantFrom(
+      'bad-command' as const,
+      'invalid' as const,
+      'stale-sequence' as const,
+      'session-expired' as const,
+    ),
     message: fc.string(),
   }),
 );
@@ -71,11 +101,26 @@ describe('decodeCommand', () => {
   });
 
   it('rejects truncated, trailing, unknown-version and unknown-tag input', () => {
-    const good = encodeCommand({ session: undefined, op: { type: 'put', key: new Uint8Array([1]), value: new Uint8Array([2, 3]) } });
-    expect(decodeCommand(good.subarray(0, good.length - 1))).toMatchObject({ ok: false, error: expect.stringMatching(/truncated|exceeds/) as unknown });
-    expect(decodeCommand(new Uint8Array([...good, 0]))).toMatchObject({ ok: false, error: expect.stringMatching(/trailing/) as unknown });
-    expect(decodeCommand(new Uint8Array([2, ...good.subarray(1)]))).toMatchObject({ ok: false, error: expect.stringMatching(/version/) as unknown });
-    expect(decodeCommand(new Uint8Array([1, 0, 99]))).toMatchObject({ ok: false, error: expect.stringMatching(/tag/) as unknown });
+    const good = encodeCommand({
+      session: undefined,
+      op: { type: 'put', key: new Uint8Array([1]), value: new Uint8Array([2, 3]) },
+    });
+    expect(decodeCommand(good.subarray(0, good.length - 1))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/truncated|exceeds/) as unknown,
+    });
+    expect(decodeCommand(new Uint8Array([...good, 0]))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/trailing/) as unknown,
+    });
+    expect(decodeCommand(new Uint8Array([2, ...good.subarray(1)]))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/version/) as unknown,
+    });
+    expect(decodeCommand(new Uint8Array([1, 0, 99]))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/tag/) as unknown,
+    });
     expect(decodeCommand(new Uint8Array([]))).toMatchObject({ ok: false });
   });
 

@@ -2,7 +2,13 @@ import { decodeResult, encodeCommand, kvCommand } from '../src/index.js';
 import type { KvOp, KvResult, KvStateMachine } from '../src/index.js';
 
 /** Applies `op` at `slot` (with a session when `client` is given) and decodes the reply. */
-export function run(m: KvStateMachine, slot: number, op: KvOp, client?: string, seq?: number): KvResult {
+export function run(
+  m: KvStateMachine,
+  slot: number,
+  op: KvOp,
+  client?: string,
+  seq?: number,
+): KvResult {
   const { reply } = m.apply(slot, encodeCommand(kvCommand(op, client, seq)));
   const d = decodeResult(reply);
   if (!d.ok) throw new Error(d.error);

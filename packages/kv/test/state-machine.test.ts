@@ -46,18 +46,48 @@ describe('KvStateMachine', () => {
     const m = new KvStateMachine();
     run(m, 1, kvPut('a', 'x'));
     run(m, 2, kvPut('a', 'y'));
-    expect(run(m, 3, kvDelete('a'))).toEqual({ type: 'delete', deleted: true, prevVersion: 2, revision: 3 });
+    expect(run(m, 3, kvDelete('a'))).toEqual({
+      type: 'delete',
+      deleted: true,
+      prevVersion: 2,
+      revision: 3,
+    });
     expect(m.read(kvGet('a'))).toEqual({ type: 'get', kv: undefined });
-    expect(run(m, 4, kvDelete('a'))).toEqual({ type: 'delete', deleted: false, prevVersion: 0, revision: 0 });
+    expect(run(m, 4, kvDelete('a'))).toEqual({
+      type: 'delete',
+      deleted: false,
+      prevVersion: 0,
+      revision: 0,
+    });
     expect(run(m, 5, kvPut('a', 'z'))).toEqual({ type: 'put', version: 1, revision: 5 });
   });
 
   it('compares and sets on version, 0 meaning absent', () => {
     const m = new KvStateMachine();
-    expect(run(m, 1, kvCas('a', 1, 'x'))).toEqual({ type: 'cas', succeeded: false, version: 0, revision: 0 });
-    expect(run(m, 2, kvCas('a', 0, 'x'))).toEqual({ type: 'cas', succeeded: true, version: 1, revision: 2 });
-    expect(run(m, 3, kvCas('a', 0, 'y'))).toEqual({ type: 'cas', succeeded: false, version: 1, revision: 2 });
-    expect(run(m, 4, kvCas('a', 1, 'y'))).toEqual({ type: 'cas', succeeded: true, version: 2, revision: 4 });
+    expect(run(m, 1, kvCas('a', 1, 'x'))).toEqual({
+      type: 'cas',
+      succeeded: false,
+      version: 0,
+      revision: 0,
+    });
+    expect(run(m, 2, kvCas('a', 0, 'x'))).toEqual({
+      type: 'cas',
+      succeeded: true,
+      version: 1,
+      revision: 2,
+    });
+    expect(run(m, 3, kvCas('a', 0, 'y'))).toEqual({
+      type: 'cas',
+      succeeded: false,
+      version: 1,
+      revision: 2,
+    });
+    expect(run(m, 4, kvCas('a', 1, 'y'))).toEqual({
+      type: 'cas',
+      succeeded: true,
+      version: 2,
+      revision: 4,
+    });
     expect(m.read(kvGet('a'))).toMatchObject({ kv: { version: 2 } });
     const got = m.read(kvGet('a'));
     expect(got.type === 'get' && got.kv && utf8(got.kv.value)).toBe('y');
@@ -73,7 +103,12 @@ describe('KvStateMachine', () => {
     expect(r.kvs.map((kv) => utf8(kv.key))).toEqual(['b/1', 'b/2']);
     expect(r.more).toBe(true);
     const all = m.read(kvRange('b', 10));
-    expect(all.type === 'range' && all.kvs.map((kv) => utf8(kv.key))).toEqual(['b', 'b/1', 'b/2', 'b/3']);
+    expect(all.type === 'range' && all.kvs.map((kv) => utf8(kv.key))).toEqual([
+      'b',
+      'b/1',
+      'b/2',
+      'b/3',
+    ]);
     expect(all.type === 'range' && all.more).toBe(false);
     const every = m.read(kvRange('', 100));
     expect(every.type === 'range' && every.kvs.length).toBe(6);
@@ -86,10 +121,14 @@ describe('KvStateMachine', () => {
     const m = new KvStateMachine();
     const big = new Uint8Array(VALUE_BYTES_MAX + 1);
     expect(run(m, 1, kvPut('a', big))).toMatchObject({ type: 'error', code: 'invalid' });
-    expect(run(m, 2, kvPut(new Uint8Array(KEY_BYTES_MAX + 1), 'v'))).toMatchObject({ code: 'invalid' });
+    expect(run(m, 2, kvPut(new Uint8Array(KEY_BYTES_MAX + 1), 'v'))).toMatchObject({
+      code: 'invalid',
+    });
     expect(run(m, 3, kvPut('', 'v'))).toMatchObject({ code: 'invalid' });
     expect(m.read(kvRange('', RANGE_LIMIT_MAX + 1))).toMatchObject({ code: 'invalid' });
-    expect(run(m, 4, kvPut(new Uint8Array(KEY_BYTES_MAX), new Uint8Array(VALUE_BYTES_MAX)))).toMatchObject({
+    expect(
+      run(m, 4, kvPut(new Uint8Array(KEY_BYTES_MAX), new Uint8Array(VALUE_BYTES_MAX))),
+    ).toMatchObject({
       type: 'put',
     });
     expect(m.size).toBe(1);
@@ -98,7 +137,10 @@ describe('KvStateMachine', () => {
   it('answers undecodable commands with a bad-command error instead of throwing', () => {
     const m = new KvStateMachine();
     const { reply, writes } = m.apply(1, new Uint8Array([9, 9, 9]));
-    expect(decodeResult(reply)).toMatchObject({ ok: true, value: { type: 'error', code: 'bad-command' } });
+    expect(decodeResult(reply)).toMatchObject({
+      ok: true,
+      value: { type: 'error', code: 'bad-command' },
+    });
     expect(writes).toEqual([]);
     expect(m.applied).toBe(1);
   });
@@ -111,7 +153,9 @@ describe('KvStateMachine', () => {
 
   it('rejects an invalid config listing every problem', () => {
     expect(validateKvConfig({ sessionsMax: 0, sessionExpirySlots: -1 })).toHaveLength(2);
-    expect(() => new KvStateMachine({ sessionsMax: 0, sessionExpirySlots: 1 })).toThrow(/sessionsMax/);
+    expect(() => new KvStateMachine({ sessionsMax: 0, sessionExpirySlots: 1 })).toThrow(
+      /sessionsMax/,
+    );
   });
 });
 
@@ -137,20 +181,28 @@ describe('KvStateMachine exactly once', () => {
     const m = new KvStateMachine();
     const cmd = encodeCommand(kvCommand(kvCas('a', 0, 'x'), 'c1', 1));
     m.apply(1, cmd);
-    expect(decodeResult(m.apply(2, cmd).reply)).toMatchObject({ value: { type: 'cas', succeeded: true } });
+    expect(decodeResult(m.apply(2, cmd).reply)).toMatchObject({
+      value: { type: 'cas', succeeded: true },
+    });
   });
 
   it('reports a stale sequence for a command older than the last one', () => {
     const m = new KvStateMachine();
     run(m, 1, kvPut('a', 'x'), 'c1', 1);
     run(m, 2, kvPut('a', 'y'), 'c1', 2);
-    expect(run(m, 3, kvPut('a', 'z'), 'c1', 1)).toMatchObject({ type: 'error', code: 'stale-sequence' });
+    expect(run(m, 3, kvPut('a', 'z'), 'c1', 1)).toMatchObject({
+      type: 'error',
+      code: 'stale-sequence',
+    });
     expect(m.read(kvGet('a'))).toMatchObject({ kv: { version: 2 } });
   });
 
   it('refuses an unknown client whose sequence is past 1', () => {
     const m = new KvStateMachine();
-    expect(run(m, 1, kvPut('a', 'x'), 'c1', 2)).toMatchObject({ type: 'error', code: 'session-expired' });
+    expect(run(m, 1, kvPut('a', 'x'), 'c1', 2)).toMatchObject({
+      type: 'error',
+      code: 'session-expired',
+    });
     expect(m.size).toBe(0);
   });
 
@@ -160,7 +212,9 @@ describe('KvStateMachine exactly once', () => {
     run(m, 2, kvPut('b', 'x'), 'c2', 1);
     expect(m.applyNoop(5)).toEqual([]);
     const writes = m.applyNoop(6);
-    expect(writes).toEqual([{ space: 'sessions', key: new TextEncoder().encode('c1'), value: undefined }]);
+    expect(writes).toEqual([
+      { space: 'sessions', key: new TextEncoder().encode('c1'), value: undefined },
+    ]);
     expect(m.sessionCount).toBe(1);
     expect(run(m, 6, kvPut('b', 'y'), 'c2', 2)).toMatchObject({ type: 'put', version: 2 });
     expect(run(m, 7, kvPut('a', 'y'), 'c1', 2)).toMatchObject({ code: 'session-expired' });
@@ -190,13 +244,18 @@ const opArb: fc.Arbitrary<KvOp> = fc.oneof(
   fc.tuple(keyArb, fc.string({ maxLength: 4 })).map(([k, v]) => kvPut(k, v)),
   keyArb.map(kvDelete),
   fc.tuple(keyArb, fc.nat(3), fc.string({ maxLength: 4 })).map(([k, e, v]) => kvCas(k, e, v)),
-  fc.tuple(fc.constantFrom('', 'a', 'b'), fc.integer({ min: 1, max: 4 })).map(([p, l]) => kvRange(p, l)),
+  fc
+    .tuple(fc.constantFrom('', 'a', 'b'), fc.integer({ min: 1, max: 4 }))
+    .map(([p, l]) => kvRange(p, l)),
 );
 /** A log: per slot, either a no-op or some commands (clients c0..c3, seq sometimes retried or stale). */
 const logArb = fc.array(
   fc.oneof(
     fc.constant(undefined),
-    fc.array(fc.tuple(opArb, fc.nat(3), fc.integer({ min: -1, max: 1 })), { minLength: 1, maxLength: 3 }),
+    fc.array(fc.tuple(opArb, fc.nat(3), fc.integer({ min: -1, max: 1 })), {
+      minLength: 1,
+      maxLength: 3,
+    }),
   ),
   { maxLength: 40 },
 );
@@ -207,7 +266,10 @@ function feed(log: Log) {
   const cfg = { sessionsMax: 3, sessionExpirySlots: 8 };
   const m = new KvStateMachine(cfg);
   const seqs = [0, 0, 0, 0];
-  const records = { data: new Map<string, [Uint8Array, Uint8Array]>(), sessions: new Map<string, [Uint8Array, Uint8Array]>() };
+  const records = {
+    data: new Map<string, [Uint8Array, Uint8Array]>(),
+    sessions: new Map<string, [Uint8Array, Uint8Array]>(),
+  };
   const replies: Uint8Array[] = [];
   const persist = (writes: readonly StateWrite[]) => {
     for (const w of writes) {

@@ -13,7 +13,12 @@ export type KvOpLike =
   | { readonly type: 'get'; readonly key: Uint8Array }
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
   | { readonly type: 'delete'; readonly key: Uint8Array }
-  | { readonly type: 'cas'; readonly key: Uint8Array; readonly expectedVersion: number; readonly value: Uint8Array }
+  | {
+      readonly type: 'cas';
+      readonly key: Uint8Array;
+      readonly expectedVersion: number;
+      readonly value: Uint8Array;
+    }
   | { readonly type: 'range'; readonly prefix: Uint8Array; readonly limit: number };
 
 interface KvEntryLike {
@@ -27,8 +32,18 @@ interface KvEntryLike {
 export type KvResultLike =
   | { readonly type: 'get'; readonly kv: KvEntryLike | undefined }
   | { readonly type: 'put'; readonly version: number; readonly revision: number }
-  | { readonly type: 'delete'; readonly deleted: boolean; readonly prevVersion: number; readonly revision: number }
-  | { readonly type: 'cas'; readonly succeeded: boolean; readonly version: number; readonly revision: number }
+  | {
+      readonly type: 'delete';
+      readonly deleted: boolean;
+      readonly prevVersion: number;
+      readonly revision: number;
+    }
+  | {
+      readonly type: 'cas';
+      readonly succeeded: boolean;
+      readonly version: number;
+      readonly revision: number;
+    }
   | { readonly type: 'range'; readonly kvs: readonly KvEntryLike[]; readonly more: boolean }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 
@@ -49,7 +64,12 @@ export function fromKvOp(op: KvOpLike): FlexKvInput {
     case 'delete':
       return { type: 'delete', key: s(op.key) };
     case 'cas':
-      return { type: 'cas', key: s(op.key), expectedVersion: op.expectedVersion, value: s(op.value) };
+      return {
+        type: 'cas',
+        key: s(op.key),
+        expectedVersion: op.expectedVersion,
+        value: s(op.value),
+      };
     case 'range':
       return { type: 'range', prefix: s(op.prefix), limit: op.limit };
   }

@@ -23,7 +23,12 @@ export type FlexKvInput =
   | { readonly type: 'get'; readonly key: string }
   | { readonly type: 'put'; readonly key: string; readonly value: string }
   | { readonly type: 'delete'; readonly key: string }
-  | { readonly type: 'cas'; readonly key: string; readonly expectedVersion: number; readonly value: string }
+  | {
+      readonly type: 'cas';
+      readonly key: string;
+      readonly expectedVersion: number;
+      readonly value: string;
+    }
   | { readonly type: 'range'; readonly prefix: string; readonly limit: number };
 
 /** A key as a read returns it. */
@@ -38,8 +43,18 @@ export interface FlexKvEntry {
 export type FlexKvOutput =
   | { readonly type: 'get'; readonly kv: FlexKvEntry | undefined }
   | { readonly type: 'put'; readonly version: number; readonly revision: number }
-  | { readonly type: 'delete'; readonly deleted: boolean; readonly prevVersion: number; readonly revision: number }
-  | { readonly type: 'cas'; readonly succeeded: boolean; readonly version: number; readonly revision: number }
+  | {
+      readonly type: 'delete';
+      readonly deleted: boolean;
+      readonly prevVersion: number;
+      readonly revision: number;
+    }
+  | {
+      readonly type: 'cas';
+      readonly succeeded: boolean;
+      readonly version: number;
+      readonly revision: number;
+    }
   | { readonly type: 'range'; readonly kvs: readonly FlexKvEntry[]; readonly more: boolean };
 
 interface KeyState {
@@ -67,7 +82,12 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function withKey(s: FlexKvState, key: string, k: KeyState | undefined, maxRevision: number): FlexKvState {
+function withKey(
+  s: FlexKvState,
+  key: string,
+  k: KeyState | undefined,
+  maxRevision: number,
+): FlexKvState {
   const keys = new Map(s.keys);
   if (k === undefined) keys.delete(key);
   else keys.set(key, k);
@@ -78,17 +98,28 @@ function withKey(s: FlexKvState, key: string, k: KeyState | undefined, maxRevisi
 function observe(s: FlexKvState, seen: FlexKvEntry, cur: KeyState): FlexKvState | undefined {
   if (seen.value !== cur.value || seen.version !== cur.version) return undefined;
   if (cur.revision !== undefined) return seen.revision === cur.revision ? s : undefined;
-  return withKey(s, seen.key, { ...cur, revision: seen.revision }, Math.max(s.maxRevision, seen.revision));
+  return withKey(
+    s,
+    seen.key,
+    { ...cur, revision: seen.revision },
+    Math.max(s.maxRevision, seen.revision),
+  );
 }
 
-function step(s: FlexKvState, input: FlexKvInput, output: FlexKvOutput | undefined): StepResult<FlexKvState> {
+function step(
+  s: FlexKvState,
+  input: FlexKvInput,
+  output: FlexKvOutput | undefined,
+): StepResult<FlexKvState> {
   if (output !== undefined && output.type !== input.type) return STEP_REJECTED;
   switch (input.type) {
     case 'get': {
       if (output?.type !== 'get') return { ok: true, state: s };
       const cur = s.keys.get(input.key);
       if (cur === undefined || output.kv === undefined) {
-        return cur === undefined && output.kv === undefined ? { ok: true, state: s } : STEP_REJECTED;
+        return cur === undefined && output.kv === undefined
+          ? { ok: true, state: s }
+          : STEP_REJECTED;
       }
       if (output.kv.key !== input.key) return STEP_REJECTED;
       const next = observe(s, output.kv, cur);
@@ -96,9 +127,12 @@ function step(s: FlexKvState, input: FlexKvInput, output: FlexKvOutput | undefin
     }
     case 'range': {
       if (output?.type !== 'range') return { ok: true, state: s };
-      const matching = [...s.keys.keys()].filter((k) => k.startsWith(input.prefix)).sort(compareCodePoints);
+      const matching = [...s.keys.keys()]
+        .filter((k) => k.startsWith(input.prefix))
+        .sort(compareCodePoints);
       const shown = matching.slice(0, input.limit);
-      if (output.kvs.length !== shown.length || output.more !== matching.length > input.limit) return STEP_REJECTED;
+      if (output.kvs.length !== shown.length || output.more !== matching.length > input.limit)
+        return STEP_REJECTED;
       let next = s;
       for (let i = 0; i < shown.length; i++) {
         const seen = output.kvs[i];
@@ -114,21 +148,39 @@ function step(s: FlexKvState, input: FlexKvInput, output: FlexKvOutput | undefin
     case 'put': {
       const version = (s.keys.get(input.key)?.version ?? 0) + 1;
       if (output?.type !== 'put') {
-        return { ok: true, state: withKey(s, input.key, { value: input.value, version, revision: undefined }, s.maxRevision) };
+        return {
+          ok: true,
+          state: withKey(
+            s,
+            input.key,
+            { value: input.value, version, revision: undefined },
+            s.maxRevision,
+          ),
+        };
       }
       if (output.version !== version || output.revision < s.maxRevision) return STEP_REJECTED;
       return {
         ok: true,
-        state: withKey(s, input.key, { value: input.value, version, revision: output.revision }, output.revision),
+        state: withKey(
+          s,
+          input.key,
+          { value: input.value, version, revision: output.revision },
+          output.revision,
+        ),
       };
     }
     case 'delete': {
       const cur = s.keys.get(input.key);
       if (output?.type !== 'delete') {
-        return { ok: true, state: cur === undefined ? s : withKey(s, input.key, undefined, s.maxRevision) };
+        return {
+          ok: true,
+          state: cur === undefined ? s : withKey(s, input.key, undefined, s.maxRevision),
+        };
       }
-      if (cur === undefined) return output.deleted || output.prevVersion !== 0 ? STEP_REJECTED : { ok: true, state: s };
-      if (!output.deleted || output.prevVersion !== cur.version || output.revision < s.maxRevision) return STEP_REJECTED;
+      if (cur === undefined)
+        return output.deleted || output.prevVersion !== 0 ? STEP_REJECTED : { ok: true, state: s };
+      if (!output.deleted || output.prevVersion !== cur.version || output.revision < s.maxRevision)
+        return STEP_REJECTED;
       return { ok: true, state: withKey(s, input.key, undefined, output.revision) };
     }
     case 'cas': {
@@ -142,13 +194,22 @@ function step(s: FlexKvState, input: FlexKvInput, output: FlexKvOutput | undefin
       }
       if (output.succeeded !== matches) return STEP_REJECTED;
       if (matches) {
-        if (output.version !== curVersion + 1 || output.revision < s.maxRevision) return STEP_REJECTED;
-        const k: KeyState = { value: input.value, version: curVersion + 1, revision: output.revision };
+        if (output.version !== curVersion + 1 || output.revision < s.maxRevision)
+          return STEP_REJECTED;
+        const k: KeyState = {
+          value: input.value,
+          version: curVersion + 1,
+          revision: output.revision,
+        };
         return { ok: true, state: withKey(s, input.key, k, output.revision) };
       }
       if (output.version !== curVersion) return STEP_REJECTED;
       if (cur === undefined) return output.revision === 0 ? { ok: true, state: s } : STEP_REJECTED;
-      const next = observe(s, { key: input.key, value: cur.value, version: output.version, revision: output.revision }, cur);
+      const next = observe(
+        s,
+        { key: input.key, value: cur.value, version: output.version, revision: output.revision },
+        cur,
+      );
       return next === undefined ? STEP_REJECTED : { ok: true, state: next };
     }
   }
@@ -159,7 +220,13 @@ function equal(a: FlexKvState, b: FlexKvState): boolean {
   if (a.maxRevision !== b.maxRevision || a.keys.size !== b.keys.size) return false;
   for (const [k, x] of a.keys) {
     const y = b.keys.get(k);
-    if (y === undefined || x.value !== y.value || x.version !== y.version || x.revision !== y.revision) return false;
+    if (
+      y === undefined ||
+      x.value !== y.value ||
+      x.version !== y.version ||
+      x.revision !== y.revision
+    )
+      return false;
   }
   return true;
 }
@@ -174,7 +241,9 @@ function hash(s: FlexKvState): number {
 }
 
 /** Groups operations into connected components of the keys they touch. */
-function partition(ops: readonly Operation<FlexKvInput, FlexKvOutput>[]): Operation<FlexKvInput, FlexKvOutput>[][] {
+function partition(
+  ops: readonly Operation<FlexKvInput, FlexKvOutput>[],
+): Operation<FlexKvInput, FlexKvOutput>[][] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;

@@ -47,6 +47,8 @@ export const porcupineKvModel: Model<string, PorcupineKvInput, PorcupineKvOutput
   },
   equal: (a, b) => a === b,
   hash: hashString,
-  partition: (ops: readonly Operation<PorcupineKvInput, PorcupineKvOutput>[]) => partitionBy(ops, (o) => o.input.key),
-  describe: (o) => `${o.input.op}(${o.input.key}${o.input.op === 'get' ? '' : `, ${JSON.stringify(o.input.value)}`})`,
+  partition: (ops: readonly Operation<PorcupineKvInput, PorcupineKvOutput>[]) =>
+    partitionBy(ops, (o) => o.input.key),
+  describe: (o) =>
+    `${o.input.op}(${o.input.key}${o.input.op === 'get' ? '' : `, ${JSON.stringify(o.input.value)}`})`,
 };

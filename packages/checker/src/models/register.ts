@@ -33,7 +33,8 @@ export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> 
         return { ok: true, state: input.value };
       case 'cas': {
         const matches = state === input.from;
-        if (output !== undefined && (output.f !== 'cas' || output.ok !== matches)) return STEP_REJECTED;
+        if (output !== undefined && (output.f !== 'cas' || output.ok !== matches))
+          return STEP_REJECTED;
         return { ok: true, state: matches ? input.to : state };
       }
     }
@@ -41,5 +42,9 @@ export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> 
   equal: (a, b) => a === b,
   hash: (s) => (s === null ? 0x9e3779b9 : hashString(s)),
   describe: (o) =>
-    o.input.f === 'read' ? 'read' : o.input.f === 'write' ? `write(${o.input.value})` : `cas(${o.input.from}, ${o.input.to})`,
+    o.input.f === 'read'
+      ? 'read'
+      : o.input.f === 'write'
+        ? `write(${o.input.value})`
+        : `cas(${o.input.from}, ${o.input.to})`,
 };
