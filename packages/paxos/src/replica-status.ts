@@ -29,4 +29,10 @@ export interface ReplicaStatus {
   readonly pendingCommands: number;
   /** Slots the leader proposed that are not yet committed. */
   readonly inflightSlots: number;
+  /**
+   * Leader only: an entry proposed in the leader's own ballot is committed (so everything
+   * chosen before the election is committed too). A new leader serves lease reads only after
+   * this holds and `applied === committed`.
+   */
+  readonly ownBallotCommitted: boolean;
 }

@@ -123,6 +123,8 @@ interface LeaderState {
   /** Slots below this that the leader must learn by fetching (chosen but unknown to it). */
   fetchUpTo: number;
   fetchFrom: NodeId | undefined;
+  /** The first slot proposed in this ballot; once committed, the ballot has a committed entry. */
+  firstOwnSlot: number;
 }
 
 /** What an outstanding ready promised to do at `advance`. */
@@ -491,6 +493,8 @@ export class Replica {
       snapshotIndex: this.#snapshotIndex as Slot,
       pendingCommands: ls?.pending.length ?? 0,
       inflightSlots: ls === undefined ? 0 : Math.max(0, ls.nextSlot - 1 - this.#committed),
+      ownBallotCommitted:
+        this.#role === 'leader' && ls !== undefined && this.#committed >= ls.firstOwnSlot,
     };
   }
 
@@ -575,6 +579,7 @@ export class Replica {
       heardFrom: new Set(),
       fetchUpTo: 0,
       fetchFrom: undefined,
+      firstOwnSlot: Number.POSITIVE_INFINITY,
     };
     this.#leaderState = ls;
     let end = Math.max(this.#lastSlot, this.#committed, cand.knownChosenUpTo);
@@ -596,6 +601,14 @@ export class Replica {
       proposals.push(this.#proposeAt(ls, s, value));
     }
     ls.nextSlot = end + 1;
+    if (proposals.length === 0) {
+      // Nothing to recover: still commit one entry of the own ballot at once (a no-op), so
+      // followers learn the committed index and lease reads may start (design brief, "Leader
+      // lease": only after the leader committed an entry in its own ballot).
+      proposals.push(this.#proposeAt(ls, ls.nextSlot, NOOP));
+      ls.nextSlot++;
+    }
+    ls.firstOwnSlot = proposals[0]?.slot ?? ls.nextSlot;
     if (cand.knownChosenUpTo > this.#committed) {
       ls.fetchUpTo = cand.knownChosenUpTo;
       ls.fetchFrom = cand.knownChosenFrom;

@@ -224,7 +224,7 @@ describe('Replica (randomized)', () => {
     const seeds = Number(process.env['PAXOS_FUZZ_SEEDS'] ?? 60);
     const first = Number(process.env['PAXOS_FUZZ_FIRST'] ?? 1);
     for (let seed = first; seed < first + seeds; seed++) {
-      const n = 1 + (seed % 5);
+      const n = 1 + (seed % Number(process.env['PAXOS_FUZZ_MAXN'] ?? 5));
       const p = 1 + (seed % n);
       const r = runSeed(seed, n, p, seed % 3 === 0);
       applied += r.applied;

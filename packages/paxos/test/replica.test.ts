@@ -291,6 +291,33 @@ describe('Replica scenarios', () => {
     expect(c.replica(1).propose(cmd('z'))).toEqual({ kind: 'not-leader', leaderHint: 2 });
   });
 
+  it('commits a no-op in its own ballot right after election', () => {
+    const c = new Cluster({ n: 3 });
+    const leader = c.replica(1);
+    leader.campaign();
+    c.process(1);
+    c.deliverAll();
+    expect(leader.status()).toMatchObject({
+      role: 'leader',
+      committed: 1,
+      ownBallotCommitted: true,
+    });
+    c.tick(2); // the next heartbeat tells followers
+    expect(c.node(2).applied.get(1)?.value).toEqual({ kind: 'noop' });
+  });
+
+  it('reports ownBallotCommitted only once an entry of the new ballot is committed', () => {
+    const c = new Cluster({ n: 3 });
+    c.campaign(1);
+    c.dropIf = (m) => m.type === 'accepted';
+    c.crash(1);
+    c.campaign(2);
+    expect(c.replica(2).status()).toMatchObject({ role: 'leader', ownBallotCommitted: false });
+    c.dropIf = () => false;
+    c.tick(3);
+    expect(c.replica(2).status().ownBallotCommitted).toBe(true);
+  });
+
   it('elects a leader from election timeouts alone', () => {
     const c = new Cluster({ n: 5, seed: 3 });
     c.tick(40);
