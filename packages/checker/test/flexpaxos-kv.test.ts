@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   HistoryRecorder,
   checkLinearizability,
@@ -6,6 +7,7 @@ import {
   flexKvModel,
 } from '../src/index.js';
 import type { FlexKvInput, FlexKvOutput } from '../src/index.js';
+import { naiveLinearizable } from './naive.js';
 
 type Rec = HistoryRecorder<FlexKvInput, FlexKvOutput>;
 
@@ -196,5 +198,94 @@ describe('compareCodePoints', () => {
       return a.length - b.length;
     });
     expect([...words].sort(compareCodePoints)).toEqual(byBytes);
+  });
+});
+
+describe('flexKvModel against a brute-force search', () => {
+  const key = fc.constantFrom('a', 'b');
+  const val = fc.constantFrom('x', 'y');
+  const ver = fc.nat(2);
+  const rev = fc.integer({ min: 1, max: 3 });
+  const entry = fc.record({
+    key,
+    value: val,
+    version: fc.integer({ min: 1, max: 2 }),
+    revision: rev,
+  });
+  const pair = fc.oneof(
+    fc.tuple(
+      key.map((k): FlexKvInput => ({ type: 'get', key: k })),
+      fc.option(entry, { nil: undefined }).map((kv): FlexKvOutput => ({ type: 'get', kv })),
+    ),
+    fc.tuple(
+      fc.tuple(key, val).map(([k, v]): FlexKvInput => ({ type: 'put', key: k, value: v })),
+      fc
+        .tuple(ver, rev)
+        .map(([version, revision]): FlexKvOutput => ({ type: 'put', version, revision })),
+    ),
+    fc.tuple(
+      key.map((k): FlexKvInput => ({ type: 'delete', key: k })),
+      fc
+        .tuple(fc.boolean(), ver, rev)
+        .map(([deleted, prevVersion, revision]): FlexKvOutput => ({
+          type: 'delete',
+          deleted,
+          prevVersion,
+          revision,
+        })),
+    ),
+    fc.tuple(
+      fc
+        .tuple(key, ver, val)
+        .map(([k, e, v]): FlexKvInput => ({ type: 'cas', key: k, expectedVersion: e, value: v })),
+      fc
+        .tuple(fc.boolean(), ver, rev)
+        .map(([succeeded, version, revision]): FlexKvOutput => ({
+          type: 'cas',
+          succeeded,
+          version,
+          revision,
+        })),
+    ),
+    fc.tuple(
+      fc.constant<FlexKvInput>({ type: 'range', prefix: '', limit: 1 }),
+      fc
+        .tuple(fc.array(entry, { maxLength: 1 }), fc.boolean())
+        .map(([kvs, more]): FlexKvOutput => ({ type: 'range', kvs, more })),
+    ),
+  );
+  const historyArb = fc
+    .array(fc.record({ pair, start: fc.nat(8), length: fc.nat(4), pending: fc.boolean() }), {
+      maxLength: 5,
+    })
+    .map((specs) =>
+      specs.map((s, i) => {
+        const [input, output] = s.pair;
+        const pending = s.pending && input.type !== 'get' && input.type !== 'range';
+        return {
+          clientId: i,
+          input,
+          call: s.start * 2,
+          output: pending ? undefined : output,
+          return: pending ? undefined : s.start * 2 + s.length * 2 + 1,
+        };
+      }),
+    );
+
+  it('agrees with the definition on small random histories', () => {
+    const seen = { yes: 0, no: 0 };
+    fc.assert(
+      fc.property(historyArb, (ops) => {
+        const expected = naiveLinearizable(flexKvModel, ops);
+        if (expected) seen.yes++;
+        else seen.no++;
+        expect(checkLinearizability(flexKvModel, ops).verdict).toBe(
+          expected ? 'linearizable' : 'not-linearizable',
+        );
+      }),
+      { seed: 5, numRuns: 1500 },
+    );
+    expect(seen.yes).toBeGreaterThan(50);
+    expect(seen.no).toBeGreaterThan(50);
   });
 });

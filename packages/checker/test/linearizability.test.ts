@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HistoryRecorder, checkLinearizability, registerModel } from '../src/index.js';
 import type { Operation, RegisterInput, RegisterOutput, RegisterValue } from '../src/index.js';
+import { naiveLinearizable } from './naive.js';
 
 type RegOp = Operation<RegisterInput, RegisterOutput>;
 
@@ -80,45 +81,6 @@ describe('checkLinearizability', () => {
   });
 });
 
-/** Every order of `xs`. */
-function* permutations<T>(xs: readonly T[]): Generator<T[]> {
-  if (xs.length === 0) {
-    yield [];
-    return;
-  }
-  for (let i = 0; i < xs.length; i++) {
-    const rest = [...xs.slice(0, i), ...xs.slice(i + 1)];
-    for (const p of permutations(rest)) yield [xs[i] as T, ...p];
-  }
-}
-
-/** The definition, by brute force: some subset of pending ops, in some real-time-respecting order. */
-function naiveLinearizable(ops: readonly RegOp[]): boolean {
-  const pending = ops.filter((o) => o.return === undefined);
-  const done = ops.filter((o) => o.return !== undefined);
-  for (let mask = 0; mask < 1 << pending.length; mask++) {
-    const chosen = [...done, ...pending.filter((_, i) => (mask >> i) & 1)];
-    for (const order of permutations(chosen)) {
-      const respectsTime = order.every((a, i) =>
-        order.slice(i + 1).every((b) => b.return === undefined || b.return >= a.call),
-      );
-      if (!respectsTime) continue;
-      let state: RegisterValue = null;
-      let ok = true;
-      for (const o of order) {
-        const r = registerModel.step(state, o.input, o.output);
-        if (!r.ok) {
-          ok = false;
-          break;
-        }
-        state = r.state;
-      }
-      if (ok) return true;
-    }
-  }
-  return false;
-}
-
 const valueArb = fc.constantFrom<RegisterValue>(null, '1', '2');
 const registerHistoryArb = fc
   .array(
@@ -160,7 +122,7 @@ describe('checkLinearizability against a brute-force search', () => {
     let seenBoth = { yes: 0, no: 0 };
     fc.assert(
       fc.property(registerHistoryArb, (ops) => {
-        const expected = naiveLinearizable(ops);
+        const expected = naiveLinearizable(registerModel, ops);
         const v = checkLinearizability(registerModel, ops).verdict;
         seenBoth = expected
           ? { ...seenBoth, yes: seenBoth.yes + 1 }
