@@ -477,6 +477,31 @@ describe('Replica scenarios', () => {
     for (const id of c.ids) expect(c.appliedCommands(id)).toEqual(['t']);
   });
 
+  it('falls back to the other acceptors in thrifty mode when a quorum member is down', () => {
+    const c = new Cluster({ n: 5, p: 3, thrifty: true });
+    c.campaign(1);
+    c.tick(4);
+    c.sent.length = 0;
+    c.propose(1, 'probe');
+    c.deliverAll();
+    const targets = [...new Set(c.sent.filter((m) => m.type === 'accept').map((m) => m.to))];
+    c.crash(targets[0] as number);
+    c.propose(1, 'x');
+    c.tick(6);
+    expect(c.appliedCommands(1)).toEqual(['probe', 'x']);
+    c.checkAgreement();
+  });
+
+  it('replicates to a member that is not a voter without counting it', () => {
+    const members = [1, 2, 3] as NodeId[];
+    const quorum = countingQuorum([1, 2], 2);
+    const config = (id: number) => ({ ...baseConfig(id), members, quorum });
+    const r3 = new Replica(config(3));
+    for (let i = 0; i < 50; i++) r3.tick();
+    expect(r3.status().role).toBe('follower'); // a learner never campaigns
+    expect(() => r3.campaign()).toThrow(AssertionError);
+  });
+
   it('steps down when it has not heard from a phase-2 quorum for an election timeout', () => {
     const c = new Cluster({ n: 3 });
     c.campaign(1);
