@@ -31,7 +31,7 @@ export {
   encodeResult,
   validateCommand,
 } from './codec.js';
-export type { ApplyResult, KvConfig } from './state-machine.js';
+export type { ApplyResult, KvConfig, SlotApplyResult, SlotValueLike } from './state-machine.js';
 export { DEFAULT_KV_CONFIG, KvStateMachine, validateKvConfig } from './state-machine.js';
 export { kvCas, kvCommand, kvDelete, kvGet, kvPut, kvRange } from './ops.js';
 export { bytesToUtf8, compareBytes, toBytes } from './bytes.js';

@@ -54,6 +54,19 @@ export interface ApplyResult {
   readonly writes: readonly StateWrite[];
 }
 
+/** The shape of the Paxos core's `SlotValue` (structural, so this package stays standalone). */
+export type SlotValueLike =
+  | { readonly kind: 'noop' }
+  | { readonly kind: 'commands'; readonly commands: readonly Uint8Array[] };
+
+/** What applying a whole slot produced. */
+export interface SlotApplyResult {
+  /** One encoded result per command, in order. */
+  readonly replies: readonly Uint8Array[];
+  /** Every record the slot changed, in order; persist them with the applied index. */
+  readonly writes: readonly StateWrite[];
+}
+
 interface Entry {
   readonly value: Uint8Array;
   readonly version: number;
@@ -209,6 +222,27 @@ export class KvStateMachine {
       this.sessions.delete(id);
       writes.push({ space: 'sessions', key: binaryStringToBytes(id), value: undefined });
     }
+  }
+
+  /**
+   * Applies a whole chosen slot, shaped like the Paxos core's `SlotValue`: a no-op, or a batch
+   * of commands applied in order. Returns one reply per command and all writes of the slot in
+   * order (a later write to the same record wins), for one atomic batch with the applied index.
+   */
+  applySlot(slot: number, value: SlotValueLike): SlotApplyResult {
+    assert(
+      slot > this.appliedSlot,
+      `slot ${slot} must be above the applied index ${this.appliedSlot}`,
+    );
+    if (value.kind === 'noop') return { replies: [], writes: this.applyNoop(slot) };
+    const writes: StateWrite[] = [...this.applyNoop(slot)];
+    const replies: Uint8Array[] = [];
+    for (const command of value.commands) {
+      const r = this.apply(slot, command);
+      replies.push(r.reply);
+      writes.push(...r.writes);
+    }
+    return { replies, writes };
   }
 
   /** Applies a no-op slot: advances the applied index and may expire sessions. */

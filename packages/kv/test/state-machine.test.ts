@@ -358,3 +358,29 @@ describe('KvStateMachine determinism', () => {
     expect(m.stateDigest()).not.toBe(KvStateMachine.restore(s0).stateDigest());
   });
 });
+
+describe('KvStateMachine.applySlot', () => {
+  it('applies a batch in order and equals applying its commands one by one', () => {
+    const cmds = [
+      encodeCommand(kvCommand(kvPut('a', '1'), 'c1', 1)),
+      encodeCommand(kvCommand(kvCas('a', 1, '2'), 'c2', 1)),
+      encodeCommand(kvCommand(kvGet('a'))),
+    ];
+    const batched = new KvStateMachine();
+    batched.applySlot(1, { kind: 'noop' });
+    const { replies, writes } = batched.applySlot(2, { kind: 'commands', commands: cmds });
+    const single = new KvStateMachine();
+    single.applyNoop(1);
+    const one = cmds.map((c) => single.apply(2, c));
+    expect(replies).toEqual(one.map((r) => r.reply));
+    expect(writes).toEqual(one.flatMap((r) => r.writes));
+    expect(batched.snapshot()).toEqual(single.snapshot());
+    expect(batched.read(kvGet('a'))).toMatchObject({ kv: { version: 2, revision: 2 } });
+  });
+
+  it('asserts that each slot is applied once', () => {
+    const m = new KvStateMachine();
+    m.applySlot(1, { kind: 'noop' });
+    expect(() => m.applySlot(1, { kind: 'noop' })).toThrow(/above the applied index/);
+  });
+});
