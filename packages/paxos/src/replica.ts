@@ -1094,11 +1094,16 @@ export class Replica {
       return;
     }
     const proposals: AcceptedEntry[] = [];
-    while (this.#canPropose()) {
+    const pending = ls.pending;
+    let taken = 0;
+    while (
+      taken < pending.length &&
+      ls.nextSlot - 1 - this.#committed < this.#config.maxInflightSlots
+    ) {
       const batch: Uint8Array[] = [];
       let bytes = 0;
       while (batch.length < this.#config.maxBatchCommands) {
-        const next = ls.pending[0];
+        const next = pending[taken];
         if (next === undefined) {
           break;
         }
@@ -1107,12 +1112,13 @@ export class Replica {
         }
         batch.push(next);
         bytes += next.byteLength;
-        ls.pending.shift();
+        taken++;
       }
       const slot = ls.nextSlot;
       ls.nextSlot++;
       proposals.push(this.#proposeAt(ls, slot, { kind: 'commands', commands: batch }));
     }
+    pending.splice(0, taken);
     this.#broadcastAccept(ls, proposals);
   }
 
