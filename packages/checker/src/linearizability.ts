@@ -286,6 +286,13 @@ export function checkLinearizability<S, I, O>(
     now: timeBudgetMs !== undefined ? now : undefined,
     steps: 0,
   };
+  for (const [i, op] of operations.entries()) {
+    if (!Number.isFinite(op.call) || (op.return !== undefined && !(op.return >= op.call))) {
+      throw new Error(
+        `assertion failed: operation ${i} has call ${op.call} and return ${op.return}`,
+      );
+    }
+  }
   const parts = model.partition ? model.partition(operations) : [operations.slice()];
   const base = { partitions: parts.length, operations: operations.length };
   for (let p = 0; p < parts.length; p++) {

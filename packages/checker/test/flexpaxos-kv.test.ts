@@ -225,27 +225,23 @@ describe('flexKvModel against a brute-force search', () => {
     ),
     fc.tuple(
       key.map((k): FlexKvInput => ({ type: 'delete', key: k })),
-      fc
-        .tuple(fc.boolean(), ver, rev)
-        .map(([deleted, prevVersion, revision]): FlexKvOutput => ({
-          type: 'delete',
-          deleted,
-          prevVersion,
-          revision,
-        })),
+      fc.tuple(fc.boolean(), ver, rev).map(([deleted, prevVersion, revision]): FlexKvOutput => ({
+        type: 'delete',
+        deleted,
+        prevVersion,
+        revision,
+      })),
     ),
     fc.tuple(
       fc
         .tuple(key, ver, val)
         .map(([k, e, v]): FlexKvInput => ({ type: 'cas', key: k, expectedVersion: e, value: v })),
-      fc
-        .tuple(fc.boolean(), ver, rev)
-        .map(([succeeded, version, revision]): FlexKvOutput => ({
-          type: 'cas',
-          succeeded,
-          version,
-          revision,
-        })),
+      fc.tuple(fc.boolean(), ver, rev).map(([succeeded, version, revision]): FlexKvOutput => ({
+        type: 'cas',
+        succeeded,
+        version,
+        revision,
+      })),
     ),
     fc.tuple(
       fc.constant<FlexKvInput>({ type: 'range', prefix: '', limit: 1 }),

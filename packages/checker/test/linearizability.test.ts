@@ -76,6 +76,12 @@ describe('checkLinearizability', () => {
     expect(checkLinearizability(registerModel, h).verdict).toBe('not-linearizable');
   });
 
+  it('asserts that no operation returns before its call', () => {
+    expect(() => checkLinearizability(registerModel, [op(5, 4, read, got(null))])).toThrow(
+      /operation 0/,
+    );
+  });
+
   it('asserts that a time budget comes with a clock', () => {
     expect(() => checkLinearizability(registerModel, [], { timeBudgetMs: 1 })).toThrow(/clock/);
   });
