@@ -593,6 +593,7 @@ export class RocksStore {
         for (const job of jobs) job.reject(err);
         return;
       }
+      await batch.close().catch(() => undefined);
       this.failStop(
         classifyIoError(err, `synced write of ${jobs.length} bundle(s) to ${this.dir}`),
         jobs,
