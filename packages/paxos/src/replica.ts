@@ -70,6 +70,7 @@ import type {
   Snapshot,
 } from './types.js';
 
+import { planRecovery, PromiseTally } from './phase1.js';
 import type { ProposeResult, ReplicaStatus, Role } from './replica-status.js';
 import {
   chunkEntries,
@@ -91,14 +92,7 @@ interface LogEntry {
 interface CandidateState {
   readonly ballot: Ballot;
   readonly fromSlot: Slot;
-  readonly votes: Map<number, boolean>;
-  /** Highest-ballot accepted entry reported per slot. */
-  readonly reported: Map<number, AcceptedEntry>;
-  /** Values known chosen from promises' committed prefixes. */
-  readonly chosenReported: Map<number, AcceptedEntry>;
-  /** Highest committed / snapshot index among the promises, and who reported it. */
-  knownChosenUpTo: number;
-  knownChosenFrom: NodeId | undefined;
+  readonly tally: PromiseTally;
 }
 
 /** Per-slot phase-2 bookkeeping of a leader. */
@@ -535,11 +529,7 @@ export class Replica {
     this.#candidate = {
       ballot,
       fromSlot,
-      votes: new Map(),
-      reported: new Map(),
-      chosenReported: new Map(),
-      knownChosenUpTo: this.#committed,
-      knownChosenFrom: undefined,
+      tally: new PromiseTally(this.#committed),
     };
     this.#pendingSelfPromise = ballot;
     this.#resetElectionTimer();
@@ -562,8 +552,9 @@ export class Replica {
     assert(this.#role === 'candidate' && cand !== undefined, 'becomeLeader outside candidacy');
     const ballot = cand.ballot;
     assert(ballotEquals(ballot, this.#promised), 'becomeLeader with a stale ballot');
+    const tally = cand.tally;
     // Learn the values promises reported as committed.
-    for (const e of cand.chosenReported.values()) {
+    for (const e of tally.chosenReported.values()) {
       this.#learnChosen(e.slot, e.ballot, e.value);
     }
     this.maybeCommit();
@@ -582,25 +573,13 @@ export class Replica {
       firstOwnSlot: Number.POSITIVE_INFINITY,
     };
     this.#leaderState = ls;
-    let end = Math.max(this.#lastSlot, this.#committed, cand.knownChosenUpTo);
-    for (const slot of cand.reported.keys()) {
-      end = Math.max(end, slot);
-    }
-    const proposals: AcceptedEntry[] = [];
-    for (let s = this.#committed + 1; s <= end; s++) {
-      const mine = this.#log.get(s);
-      let value: SlotValue;
-      if (mine?.chosen === true) {
-        value = mine.value;
-      } else if (s <= cand.knownChosenUpTo) {
-        // Chosen (some promiser committed it) but its value was not reported: fetch it.
-        continue;
-      } else {
-        value = cand.reported.get(s)?.value ?? NOOP;
-      }
-      proposals.push(this.#proposeAt(ls, s, value));
-    }
-    ls.nextSlot = end + 1;
+    const plan = planRecovery(tally, this.#committed, this.#lastSlot, (slot) =>
+      this.chosenValue(slot as Slot),
+    );
+    const proposals: AcceptedEntry[] = plan.proposals.map((p) =>
+      this.#proposeAt(ls, p.slot, p.value),
+    );
+    ls.nextSlot = plan.nextSlot;
     if (proposals.length === 0) {
       // Nothing to recover: still commit one entry of the own ballot at once (a no-op), so
       // followers learn the committed index and lease reads may start (design brief, "Leader
@@ -609,9 +588,9 @@ export class Replica {
       ls.nextSlot++;
     }
     ls.firstOwnSlot = proposals[0]?.slot ?? ls.nextSlot;
-    if (cand.knownChosenUpTo > this.#committed) {
-      ls.fetchUpTo = cand.knownChosenUpTo;
-      ls.fetchFrom = cand.knownChosenFrom;
+    if (plan.fetchUpTo > this.#committed) {
+      ls.fetchUpTo = plan.fetchUpTo;
+      ls.fetchFrom = tally.knownChosenFrom;
       this.#leaderFetch(ls);
     }
     this.#heartbeatElapsed = 0;
@@ -937,11 +916,9 @@ export class Replica {
     if (this.#role !== 'candidate' || cand === undefined || !ballotEquals(m.ballot, cand.ballot)) {
       return;
     }
-    if (cand.votes.has(m.from)) {
+    if (!cand.tally.absorb(m.from, m.accepted, m.committed, m.snapshotIndex)) {
       return;
     }
-    cand.votes.set(m.from, true);
-    this.#absorbPromise(cand, m.from, m.accepted, m.committed, m.snapshotIndex);
     this.#checkElection(cand);
   }
 
@@ -952,38 +929,12 @@ export class Replica {
         accepted.push({ slot: slot as Slot, ballot: e.ballot, value: e.value });
       }
     }
-    cand.votes.set(this.#id, true);
-    this.#absorbPromise(cand, this.#id, accepted, this.#committed, this.#snapshotIndex);
+    cand.tally.absorb(this.#id, accepted, this.#committed, this.#snapshotIndex);
     this.#checkElection(cand);
   }
 
-  #absorbPromise(
-    cand: CandidateState,
-    from: NodeId,
-    accepted: readonly AcceptedEntry[],
-    committed: number,
-    snapshotIndex: number,
-  ): void {
-    for (const e of accepted) {
-      if (e.slot <= committed) {
-        if (!cand.chosenReported.has(e.slot)) {
-          cand.chosenReported.set(e.slot, e);
-        }
-      }
-      const prev = cand.reported.get(e.slot);
-      if (prev === undefined || compareBallots(e.ballot, prev.ballot) > 0) {
-        cand.reported.set(e.slot, e);
-      }
-    }
-    const known = Math.max(committed, snapshotIndex);
-    if (known > cand.knownChosenUpTo) {
-      cand.knownChosenUpTo = known;
-      cand.knownChosenFrom = from;
-    }
-  }
-
   #checkElection(cand: CandidateState): void {
-    const result = this.#quorum.phase1Result(cand.votes);
+    const result = this.#quorum.phase1Result(cand.tally.votes);
     // Lead only once the own promise of this ballot is durable. Failure scenario otherwise:
     //   1. candidate C sends Prepare(b), peers promise, C leads and sends Accept(b, v) at slot s
     //      while its promise of b is still unsynced;
@@ -992,7 +943,7 @@ export class Replica {
     //   3. this incarnation may propose v' != v at slot s in ballot b, and a follower holding
     //      (b, v) would take the commit announced for (b, v') as choosing v. Two values chosen.
     // With the promise durable first, a restarted C always picks a ballot above b.
-    if (result === 'won' && cand.votes.get(this.#id) === true) {
+    if (result === 'won' && cand.tally.votes.get(this.#id) === true) {
       this.becomeLeader();
     } else if (result === 'lost') {
       this.becomeFollower(undefined);
