@@ -266,8 +266,8 @@ function checkPartition<S, I, O>(
 
 /**
  * Checks whether `operations` are linearizable with respect to `model`. Partitions are
- * searched one after another under one shared budget; the first partition without a
- * linearization makes the verdict `not-linearizable`.
+ * searched one after another (smallest first) under one shared budget; the first partition
+ * without a linearization makes the verdict `not-linearizable`.
  */
 export function checkLinearizability<S, I, O>(
   model: Model<S, I, O>,
@@ -295,7 +295,12 @@ export function checkLinearizability<S, I, O>(
   }
   const parts = model.partition ? model.partition(operations) : [operations.slice()];
   const base = { partitions: parts.length, operations: operations.length };
-  for (let p = 0; p < parts.length; p++) {
+  // Smallest partitions first: a violation in a small one is found before a large one can
+  // use up the budget.
+  const order = parts
+    .map((_, i) => i)
+    .sort((a, b) => (parts[a]?.length ?? 0) - (parts[b]?.length ?? 0) || a - b);
+  for (const p of order) {
     const part = parts[p] ?? [];
     const longest: number[] = [];
     const found = checkPartition(model, part, budget, longest);

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { HistoryRecorder, checkLinearizability, registerModel } from '../src/index.js';
-import type { Operation, RegisterInput, RegisterOutput, RegisterValue } from '../src/index.js';
+import {
+  HistoryRecorder,
+  checkLinearizability,
+  porcupineKvModel,
+  registerModel,
+} from '../src/index.js';
+import type {
+  Operation,
+  PorcupineKvInput,
+  PorcupineKvOutput,
+  RegisterInput,
+  RegisterOutput,
+  RegisterValue,
+} from '../src/index.js';
 import { naiveLinearizable } from './naive.js';
 
 type RegOp = Operation<RegisterInput, RegisterOutput>;
@@ -74,6 +86,26 @@ describe('checkLinearizability', () => {
     const r = checkLinearizability(registerModel, h, { timeBudgetMs: 5, now: () => t++ });
     expect(r.verdict).toBe('unknown');
     expect(checkLinearizability(registerModel, h).verdict).toBe('not-linearizable');
+  });
+
+  it('searches small partitions first, so a budget spent on a large one still finds a violation', () => {
+    type KvOp = Operation<PorcupineKvInput, PorcupineKvOutput>;
+    const kv = (call: number, ret: number, input: PorcupineKvInput, value = ''): KvOp => ({
+      clientId: call,
+      input,
+      call,
+      output: { value },
+      return: ret,
+    });
+    const h: KvOp[] = [];
+    for (let i = 0; i < 11; i++) h.push(kv(i, 100, { op: 'put', key: 'big', value: String(i) }));
+    h.push(kv(101, 102, { op: 'get', key: 'big', value: '' }, 'none of them'));
+    h.push(kv(200, 201, { op: 'put', key: 'small', value: 'x' }));
+    h.push(kv(202, 203, { op: 'get', key: 'small', value: '' }, 'y'));
+    let t = 0;
+    const r = checkLinearizability(porcupineKvModel, h, { timeBudgetMs: 5, now: () => t++ });
+    expect(r.verdict).toBe('not-linearizable');
+    expect(r.failedPartition).toBe(1);
   });
 
   it('asserts that no operation returns before its call', () => {
