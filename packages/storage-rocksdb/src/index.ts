@@ -24,6 +24,7 @@ export {
 } from './errors.js';
 export type { StorageFatalError } from './errors.js';
 export { FORMAT_VERSION, IDENTITY_FILE, ROCKSDB_DIR } from './data-dir.js';
+export { WAL_WATERMARK_FILE } from './wal-watermark.js';
 export type { DataDirIdentity } from './data-dir.js';
 export { KeyPrefix } from './key-layout.js';
 export {

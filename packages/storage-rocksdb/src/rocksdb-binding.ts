@@ -43,6 +43,8 @@ export interface RocksIterator {
 
 /** The database handle. */
 export interface RocksDb {
+  /** RocksDB's latest sequence number (`GetLatestSequenceNumber`). */
+  readonly sequence: number;
   readonly status: 'opening' | 'open' | 'closing' | 'closed';
   open(options: {
     createIfMissing: boolean;

@@ -66,6 +66,7 @@ import {
   DataDirInvalidError,
   StorageClosedError,
   StorageConfigError,
+  StorageCorruptionError,
   StorageError,
 } from './errors.js';
 import type { StorageFatalError, StorageLockedError } from './errors.js';
@@ -79,6 +80,7 @@ import {
   stateKey,
 } from './key-layout.js';
 import { createRocksDb } from './rocksdb-binding.js';
+import { WalWatermark } from './wal-watermark.js';
 import type { RocksBatch, RocksDb, RocksIterator } from './rocksdb-binding.js';
 import {
   decodeSnapshotStream,
@@ -209,6 +211,9 @@ export class RocksStore {
   private readonly openIterators = new Set<RocksIterator>();
   private readonly groupCommit: boolean;
   private readonly decodeSnapshot: SnapshotDecodeFn | undefined;
+  private readonly watermark: WalWatermark;
+  /** The chain of watermark writes; each group's replies are released when its link is done. */
+  private watermarkChain: Promise<void> = Promise.resolve();
   private readonly queue: Job[] = [];
   private scheduled = false;
   private writing = false;
@@ -233,8 +238,10 @@ export class RocksStore {
     logSlots: Set<number>;
     groupCommit: boolean;
     decodeSnapshot: SnapshotDecodeFn | undefined;
+    watermark: WalWatermark;
   }) {
     this.decodeSnapshot = args.decodeSnapshot;
+    this.watermark = args.watermark;
     this.dir = args.dir;
     this.identity = args.identity;
     this.db = args.db;
@@ -463,8 +470,10 @@ export class RocksStore {
     if (this.writing || this.scheduled || this.queue.length > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
+    await this.watermarkChain;
     for (const it of this.openIterators) await it.close().catch(() => undefined);
     this.openIterators.clear();
+    await this.watermark.close().catch(() => undefined);
     try {
       await this.db.close();
     } catch (err) {
@@ -601,8 +610,28 @@ export class RocksStore {
       return;
     }
     this.syncedWrites++;
-    this.bundlesWritten += jobs.length;
-    for (const job of jobs) job.resolve();
+    // Release the group only once the watermark records that its writes are in the WAL. The
+    // watermark fsync runs on libuv's thread pool, overlapping the next group's WAL write.
+    const sequence = this.db.sequence;
+    const link = this.watermarkChain.then(() => this.watermark.write(sequence));
+    this.watermarkChain = link.catch(() => undefined);
+    void link.then(
+      () => {
+        if (this.failed) {
+          for (const job of jobs) job.reject(this.failed);
+          return;
+        }
+        this.bundlesWritten += jobs.length;
+        for (const job of jobs) job.resolve();
+      },
+      (err: unknown) => {
+        if (this.failed) {
+          for (const job of jobs) job.reject(this.failed);
+          return;
+        }
+        this.failStop(classifyIoError(err, `writing the WAL watermark in ${this.dir}`), jobs);
+      },
+    );
   }
 
   private failStop(error: StorageFatalError | StorageLockedError, jobs: Job[]): void {
@@ -640,8 +669,22 @@ export async function openStorage(options: StorageOptions): Promise<RocksStore> 
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
     throw classifyIoError(cause, `opening RocksDB in ${options.dir}`);
   }
+  let watermark: WalWatermark | undefined;
   try {
     const { recovered, logSlots, hasMeta } = await recover(db, options.dir, identity);
+    try {
+      watermark = await WalWatermark.open(options.dir);
+    } catch (err) {
+      throw classifyIoError(err, `opening the WAL watermark in ${options.dir}`);
+    }
+    const sequence = db.sequence;
+    if (watermark.value !== undefined && sequence < watermark.value) {
+      throw new StorageCorruptionError(
+        `data directory ${options.dir} lost acknowledged writes: RocksDB recovered its log up to sequence ${sequence}, ` +
+          `but writes up to sequence ${watermark.value} were acknowledged (a corrupted record in the middle of the WAL); ` +
+          `this node's state cannot be trusted: remove the directory and let the node rejoin from a peer's snapshot`,
+      );
+    }
     if (!hasMeta) {
       const batch = db.batch();
       batch.put(singletonKey(KeyPrefix.meta), Buffer.from(encodeIdentity(identity)));
@@ -655,8 +698,10 @@ export async function openStorage(options: StorageOptions): Promise<RocksStore> 
       logSlots,
       groupCommit: options.groupCommit ?? true,
       decodeSnapshot: options.decodeSnapshot,
+      watermark,
     });
   } catch (err) {
+    await watermark?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     if (err instanceof StorageError) throw err;
     throw classifyIoError(err, `recovering state from ${options.dir}`);

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, cp, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStorage, ROCKSDB_DIR, StorageCorruptionError } from '../src/index.js';
+import {
+  openStorage,
+  ROCKSDB_DIR,
+  StorageCorruptionError,
+  WAL_WATERMARK_FILE,
+} from '../src/index.js';
 import { bundleFixture, startChild } from './child-process.js';
 import { cleanupTempDirs, tempDir } from './helpers.js';
 
 /**
- * What RocksDB's WAL replay does with a torn or corrupted WAL, as this binding opens it
- * (`kPointInTimeRecovery`, the only mode `@nxtedition/rocksdb` offers; see the README).
+ * What opening does with a torn or corrupted WAL. The binding opens RocksDB with
+ * `kPointInTimeRecovery` (its only mode); the WAL watermark turns a silent loss of
+ * acknowledged writes into a refusal (see `wal-watermark.ts` and the README).
  */
 let bundle: string;
 let killedDir: string;
@@ -45,40 +51,50 @@ async function walFile(dir: string): Promise<{ path: string; size: number }> {
 }
 
 describe('openStorage WAL recovery', () => {
-  it('accepts a torn last record and recovers a consistent prefix', async () => {
+  it('accepts a torn last record (a crash in the middle of an unacknowledged append)', async () => {
     expect(intactRound).toBeGreaterThanOrEqual(300);
     const dir = await copyOf(killedDir);
     const wal = await walFile(dir);
-    await truncate(wal.path, wal.size - 7);
+    // Half a record header at the end: what a crash during the next append leaves.
+    await appendFile(wal.path, Buffer.from([0x12, 0x34, 0x56, 0x78, 0x9a]));
     const store = await openStorage({ dir, clusterId: 'crash', nodeId: 1 });
     try {
-      const { hardState, applied } = store.recovered;
-      expect(hardState.promised.round).toBeLessThan(intactRound);
-      expect(hardState.promised.round).toBeGreaterThan(intactRound - 10);
-      expect(applied).toBe(hardState.promised.round);
+      expect(store.recovered.hardState.promised.round).toBe(intactRound);
+      expect(store.recovered.applied).toBe(intactRound);
     } finally {
       await store.close();
     }
   });
 
-  // Known gap (README, "WAL recovery mode"): point-in-time recovery treats a corrupted record
-  // in the middle of the WAL as the end of the log and silently drops every acknowledged
-  // record after it. Marked `fails` so the suite shows the gap; it turns red (remove
-  // `.fails`) once the binding can open with kTolerateCorruptedTailRecords.
-  it.fails('refuses a corrupted record in the middle of the WAL', async () => {
+  it('refuses to open when a corrupted record in the middle of the WAL drops acknowledged writes', async () => {
+    // RocksDB alone (kPointInTimeRecovery, the binding's only mode) would open and silently
+    // recover a prefix; the WAL watermark catches it.
     const dir = await copyOf(killedDir);
     const wal = await walFile(dir);
     const fd = await open(wal.path, 'r+');
     await fd.write(Buffer.from([0xff, 0xff, 0xff, 0xff]), 0, 4, Math.floor(wal.size / 2));
     await fd.close();
-    const result = await openStorage({ dir, clusterId: 'crash', nodeId: 1 }).then(
+    const err = await openStorage({ dir, clusterId: 'crash', nodeId: 1 }).then(
       async (store) => {
         const round = store.recovered.hardState.promised.round;
         await store.close();
-        return round;
+        return `opened with promised round ${round} of ${intactRound}`;
       },
-      (err: unknown) => err,
+      (e: unknown) => e,
     );
-    expect(result).toBeInstanceOf(StorageCorruptionError);
+    expect(err).toBeInstanceOf(StorageCorruptionError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `data directory ${dir} lost acknowledged writes: RocksDB recovered its log up to sequence \\d+, but writes up to sequence \\d+ were acknowledged`,
+      ),
+    );
+  });
+
+  it('does not refuse a directory whose watermark is missing', async () => {
+    const dir = await copyOf(killedDir);
+    await rm(join(dir, WAL_WATERMARK_FILE));
+    const store = await openStorage({ dir, clusterId: 'crash', nodeId: 1 });
+    expect(store.recovered.hardState.promised.round).toBe(intactRound);
+    await store.close();
   });
 });
