@@ -18,7 +18,7 @@ export type {
 } from './messages.js';
 export type { Ready } from './ready.js';
 export { Replica } from './replica.js';
-export type { ProposeResult, ReplicaStatus, Role } from './replica-status.js';
+export type { ProposeResult, ReplicaStatus, Role, TransferResult } from './replica-status.js';
 export { NOOP, chunkEntries, slotValuesEqual, valueBytes } from './slot-value.js';
 export {
   MemoryLogStorage,

@@ -60,6 +60,11 @@ export interface RejectMessage extends Envelope<'reject'> {
 export interface HeartbeatMessage extends Envelope<'heartbeat'> {
   readonly ballot: Ballot;
   readonly committed: Slot;
+  /**
+   * Leadership transfer: the leader asks the receiver to start phase 1 at once. Optional and
+   * absent on ordinary heartbeats; a transport that drops it only makes transfers not happen.
+   */
+  readonly campaignNow?: boolean;
 }
 
 /** Answer to a heartbeat, telling the leader how far the follower has chosen values. */

@@ -9,6 +9,13 @@ export type ProposeResult =
   | { readonly kind: 'queued' }
   | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined };
 
+/** Outcome of `Replica.transferLeadership`. */
+export type TransferResult =
+  | { readonly kind: 'started' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined }
+  /** The target is this node or not a voter. */
+  | { readonly kind: 'invalid-target' };
+
 /** A snapshot of a replica's observable state (for status pages, tests and the simulator). */
 export interface ReplicaStatus {
   readonly id: NodeId;

@@ -71,7 +71,7 @@ import type {
 } from './types.js';
 
 import { planRecovery, PromiseTally } from './phase1.js';
-import type { ProposeResult, ReplicaStatus, Role } from './replica-status.js';
+import type { ProposeResult, ReplicaStatus, Role, TransferResult } from './replica-status.js';
 import {
   chunkEntries,
   ENTRY_OVERHEAD_BYTES,
@@ -271,6 +271,34 @@ export class Replica {
     }
     ls.pending.push(command);
     return { kind: 'queued' };
+  }
+
+  /**
+   * Leadership transfer (for example to a preferred leader): the leader asks `to` to campaign
+   * now with a heartbeat carrying `campaignNow`. It keeps leading until the target's higher
+   * ballot arrives; if the transfer fails, nothing changes. The host should end lease reads
+   * before calling this (design brief, "Leader lease").
+   */
+  transferLeadership(to: NodeId): TransferResult {
+    const ls = this.#leaderState;
+    if (this.#role !== 'leader' || ls === undefined) {
+      return {
+        kind: 'not-leader',
+        leaderHint: this.#leader === this.#id ? undefined : this.#leader,
+      };
+    }
+    if (to === this.#id || !this.#quorum.voters.includes(to)) {
+      return { kind: 'invalid-target' };
+    }
+    this.#send({
+      type: 'heartbeat',
+      from: this.#id,
+      to,
+      ballot: ls.ballot,
+      committed: this.#committed as Slot,
+      campaignNow: true,
+    });
+    return { kind: 'started' };
   }
 
   /** Feeds one peer message. Messages not addressed to this node or from non-members are ignored. */
@@ -755,6 +783,11 @@ export class Replica {
       ballot: m.ballot,
       committed: this.#committed as Slot,
     });
+    if (m.campaignNow === true && this.#isVoter) {
+      // Leadership transfer: phase 1 with a higher ballot is the only way to lead; whatever
+      // this node lacks, the promises bring (or it fetches).
+      this.campaign();
+    }
   }
 
   /** A message of the leader of `ballot` (>= promised) arrived: follow it. */

@@ -502,6 +502,24 @@ describe('Replica scenarios', () => {
     expect(() => r3.campaign()).toThrow(AssertionError);
   });
 
+  it('transfers leadership to another voter, which leads with a higher ballot', () => {
+    const c = new Cluster({ n: 3 });
+    c.campaign(1);
+    c.propose(1, 'before');
+    c.tick(2);
+    expect(c.replica(1).transferLeadership(1 as NodeId)).toEqual({ kind: 'invalid-target' });
+    expect(c.replica(2).transferLeadership(3 as NodeId)).toEqual({
+      kind: 'not-leader',
+      leaderHint: 1,
+    });
+    expect(c.replica(1).transferLeadership(3 as NodeId)).toEqual({ kind: 'started' });
+    c.deliverAll();
+    expect(c.leaders()).toEqual([3]);
+    c.propose(3, 'after');
+    c.tick(4);
+    for (const id of c.ids) expect(c.appliedCommands(id)).toEqual(['before', 'after']);
+  });
+
   it('steps down when it has not heard from a phase-2 quorum for an election timeout', () => {
     const c = new Cluster({ n: 3 });
     c.campaign(1);
