@@ -19,6 +19,9 @@
  *      believes no ballot below 5 can be chosen without it knowing: two values get chosen.
  * The same holds for Accepted: a value counted toward a quorum must survive the crash.
  *
+ * The replica's own votes obey the same rule: a candidate counts its own promise, and a leader
+ * its own acceptance of a slot, only at `advance()` of the ready whose `persist` carried them.
+ *
  * Calling `ready()` again before `advance()` is an assertion failure.
  */
 import type { Message } from './messages.js';

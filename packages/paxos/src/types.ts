@@ -72,6 +72,11 @@ export interface Snapshot {
  * What the host must make durable. Entries overwrite any entry at the same slot. A snapshot,
  * when present, is installed first (replacing the state machine and every entry at or below
  * its index), then `truncateBelow` drops log entries below that slot.
+ *
+ * `snapshot` is set only for a snapshot received from a peer, which the host must install
+ * (its index is always above the host's applied index). Compaction of the host's own state
+ * (`Replica.compact`) only sets `truncateBelow`: the host stored that snapshot itself.
+ * Every entry in `entries` lies at or above `truncateBelow`.
  */
 export interface PersistRequest {
   readonly hardState: HardState | undefined;
