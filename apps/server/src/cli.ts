@@ -1,0 +1,296 @@
+#!/usr/bin/env node
+/**
+ * The `flexpaxos` program.
+ *
+ * ```
+ * flexpaxos node   --id 1 --cluster demo --members 1,2,3 --nats nats://127.0.0.1:4222 --data-dir d1 [...]
+ * flexpaxos put    KEY VALUE              [--nats URL --cluster NAME] [--json] [--timeout-ms N]
+ * flexpaxos get    KEY [--read lease|quorum|stale]
+ * flexpaxos del    KEY
+ * flexpaxos cas    KEY EXPECTED_VERSION VALUE
+ * flexpaxos range  PREFIX [--limit N]
+ * flexpaxos status | members
+ * ```
+ *
+ * Exit codes: 0 success, 1 operational failure (timeout, unavailable, refused), 2 usage or
+ * config error (every problem printed, nothing started).
+ */
+import { parseArgs } from 'node:util';
+import { FlexPaxosClient, FlexPaxosClientError } from '@flexpaxos/client';
+import type { NodeStatusReport, ReadMode } from '@flexpaxos/client';
+import { CONFIG_FIELDS, formatProblems, gatherConfig, validateConfig } from './config.js';
+import { jsonLogger } from './logger.js';
+import { FlexPaxosNode } from './node.js';
+
+const USAGE = `usage:
+  flexpaxos node --id N --cluster NAME --members 1,2,3 --nats URL --data-dir DIR
+                 [--replication P] [--election L] [--http-port N] [--config FILE] [...]
+  flexpaxos put KEY VALUE | get KEY | del KEY | cas KEY EXPECTED_VERSION VALUE | range PREFIX
+  flexpaxos status | members
+client options: --nats URL[,URL] --cluster NAME (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER)
+                --json --timeout-ms N --read lease|quorum|stale --limit N
+node settings (flags, FLEXPAXOS_<NAME> env, or a JSON --config file):
+  ${CONFIG_FIELDS.join(' ')}`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function runNode(args: string[]): Promise<number> {
+  const options = Object.fromEntries(
+    [...CONFIG_FIELDS, 'config'].map((f) => [f, { type: 'string' as const }]),
+  );
+  const { values, positionals, tokens } = parseArgs({ args, options, strict: false, tokens: true });
+  const problems = [];
+  for (const t of tokens) {
+    if (t.kind === 'option' && !(t.name in options)) {
+      problems.push({ field: t.name, rule: 'is not a known setting' });
+    } else if (t.kind === 'option' && t.value === undefined) {
+      problems.push({ field: t.name, rule: 'needs a value' });
+    }
+  }
+  if (positionals.length > 0)
+    problems.push({ field: 'arguments', rule: `unexpected: ${positionals.join(' ')}` });
+  const gathered = gatherConfig(values, process.env);
+  problems.push(...gathered.problems);
+  const { config, problems: invalid } = validateConfig(gathered.raw);
+  problems.push(...invalid);
+  if (config === undefined || problems.length > 0) {
+    process.stderr.write(
+      `${formatProblems(problems)}\nflexpaxos node: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing started\n`,
+    );
+    return 2;
+  }
+  const log = jsonLogger(config.logLevel, { node: config.id, cluster: config.cluster });
+  let node: FlexPaxosNode;
+  try {
+    node = await FlexPaxosNode.start(config, log, (reason) => {
+      process.exit(reason === 'shutdown' ? 0 : 1);
+    });
+  } catch (err) {
+    log.log('error', 'node failed to start', {
+      error: err,
+      code: (err as { code?: unknown }).code,
+    });
+    return 1;
+  }
+  // One line on stdout for scripts and tests: where to reach the node.
+  process.stdout.write(
+    `${JSON.stringify({ event: 'started', id: config.id, pid: process.pid, http: node.httpAddress })}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      log.log('info', 'signal received: draining', { signal });
+      void node.stop().then(resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  return 0;
+}
+
+function table(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number | null | boolean)[])[],
+): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return `${cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+async function runClient(command: string, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      nats: { type: 'string' },
+      cluster: { type: 'string' },
+      json: { type: 'boolean' },
+      'timeout-ms': { type: 'string' },
+      read: { type: 'string' },
+      limit: { type: 'string' },
+    },
+  });
+  const nats = values.nats ?? process.env['FLEXPAXOS_NATS'];
+  const cluster = values.cluster ?? process.env['FLEXPAXOS_CLUSTER'];
+  if (nats === undefined || cluster === undefined) {
+    throw new UsageError(
+      '--nats URL and --cluster NAME are required (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER)',
+    );
+  }
+  const timeoutMs = values['timeout-ms'] === undefined ? 5000 : Number(values['timeout-ms']);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+    throw new UsageError('--timeout-ms must be a positive integer');
+  const readMode = (values.read ?? 'lease') as ReadMode;
+  if (!['lease', 'quorum', 'stale'].includes(readMode))
+    throw new UsageError('--read must be lease, quorum or stale');
+  const json = values.json === true;
+  const need = (n: number, names: string): void => {
+    if (positionals.length !== n) throw new UsageError(`flexpaxos ${command} ${names}`);
+  };
+  const out = (obj: unknown, text: string): void => {
+    process.stdout.write(json ? `${JSON.stringify(obj)}\n` : text);
+  };
+  const client = await FlexPaxosClient.connect({ servers: nats.split(','), cluster, timeoutMs });
+  try {
+    const [a, b, c] = positionals as [string, string, string];
+    switch (command) {
+      case 'put': {
+        need(2, 'KEY VALUE');
+        const r = await client.put(a, b);
+        out({ key: a, ...r }, table(['key', 'version', 'revision'], [[a, r.version, r.revision]]));
+        return 0;
+      }
+      case 'get': {
+        need(1, 'KEY');
+        const r = await client.get(a, { readMode });
+        if (r === undefined) out({ key: a, found: false }, `${a}: not found\n`);
+        else {
+          const { valueBytes: _v, ...rest } = r;
+          out(
+            { found: true, ...rest },
+            table(
+              ['key', 'value', 'version', 'revision'],
+              [[r.key, r.value, r.version, r.revision]],
+            ),
+          );
+        }
+        return 0;
+      }
+      case 'del': {
+        need(1, 'KEY');
+        const r = await client.delete(a);
+        out(
+          { key: a, ...r },
+          table(
+            ['key', 'deleted', 'prev version', 'revision'],
+            [[a, r.deleted, r.prevVersion, r.revision]],
+          ),
+        );
+        return 0;
+      }
+      case 'cas': {
+        need(3, 'KEY EXPECTED_VERSION VALUE');
+        const expected = Number(b);
+        if (!Number.isSafeInteger(expected) || expected < 0)
+          throw new UsageError('EXPECTED_VERSION must be an integer >= 0');
+        const r = await client.cas(a, expected, c);
+        out(
+          { key: a, ...r },
+          table(
+            ['key', 'succeeded', 'version', 'revision'],
+            [[a, r.succeeded, r.version, r.revision]],
+          ),
+        );
+        return r.succeeded ? 0 : 1;
+      }
+      case 'range': {
+        need(1, 'PREFIX');
+        const limit = values.limit === undefined ? 1000 : Number(values.limit);
+        const r = await client.range(a, { readMode, limit });
+        out(
+          { entries: r.entries.map(({ valueBytes: _v, ...e }) => e), more: r.more },
+          table(
+            ['key', 'value', 'version', 'revision'],
+            r.entries.map((e) => [e.key, e.value, e.version, e.revision]),
+          ) + (r.more ? '(more keys match: raise --limit)\n' : ''),
+        );
+        return 0;
+      }
+      case 'status': {
+        need(0, '');
+        const nodes = await client.clusterStatus();
+        out(
+          nodes,
+          table(
+            ['id', 'role', 'leader', 'ballot', 'committed', 'applied', 'lease', 'pid', 'http'],
+            nodes.map((n: NodeStatusReport) => [
+              n.id,
+              n.role,
+              n.leader,
+              n.ballot,
+              n.committed,
+              n.applied,
+              n.lease,
+              n.pid,
+              n.http,
+            ]),
+          ),
+        );
+        return nodes.length > 0 ? 0 : 1;
+      }
+      case 'members': {
+        need(0, '');
+        const nodes = await client.clusterStatus();
+        const first = nodes[0];
+        if (first === undefined) throw new Error('no node answered');
+        const up = new Set(nodes.map((n) => n.id));
+        const leader = nodes.find((n) => n.role === 'leader')?.id ?? null;
+        out(
+          {
+            members: first.members,
+            replication: first.replication,
+            election: first.election,
+            leader,
+            up: [...up],
+          },
+          `N=${first.members.length} P=${first.replication} L=${first.election}\n` +
+            table(
+              ['id', 'up', 'leader'],
+              first.members.map((m) => [m, up.has(m), m === leader]),
+            ),
+        );
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'node') return await runNode(rest);
+    return await runClient(command, rest);
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+    ) {
+      process.stderr.write(`flexpaxos: ${(err as Error).message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof FlexPaxosClientError) {
+      process.stderr.write(`flexpaxos ${command}: ${err.name} (${err.code}): ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `flexpaxos ${command}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`flexpaxos: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

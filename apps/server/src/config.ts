@@ -1,0 +1,341 @@
+/**
+ * Node configuration: one plain object assembled from (lowest to highest precedence) defaults,
+ * a JSON config file, `FLEXPAXOS_*` environment variables and command-line flags, then checked
+ * by `validateConfig`, which returns every problem (field and rule) instead of stopping at
+ * the first. Nothing starts until the config is valid.
+ */
+import { readFileSync } from 'node:fs';
+import { validateCountingQuorum } from '@flexpaxos/quorum';
+
+/** A validated node configuration. Durations are in milliseconds or ticks, as named. */
+export interface NodeConfig {
+  /** This node's id: one of `members`. */
+  readonly id: number;
+  /** The cluster name: one NATS subject token, `[A-Za-z0-9_-]{1,64}`. */
+  readonly cluster: string;
+  /** Every node id of the cluster (N = their count). */
+  readonly members: readonly number[];
+  /** P: phase-2 (replication) quorum size. */
+  readonly replication: number;
+  /** L: phase-1 (election) quorum size; default N - P + 1. */
+  readonly election: number;
+  /** NATS URLs. */
+  readonly nats: readonly string[];
+  /** This node's data directory (RocksDB and its identity file). */
+  readonly dataDir: string;
+  /** HTTP port for /health, /ready, /status, /metrics; 0 picks a free port; -1 disables HTTP. */
+  readonly httpPort: number;
+  /** HTTP listen address. */
+  readonly httpHost: string;
+  /** Length of one core tick. */
+  readonly tickMs: number;
+  /** Ticks without a leader before campaigning (lower bound). */
+  readonly electionTimeoutTicks: number;
+  /** Random extra ticks added to the election timeout: uniform in [0, jitter). */
+  readonly electionJitterTicks: number;
+  /** Leader heartbeat interval. */
+  readonly heartbeatIntervalTicks: number;
+  /** Lease duration (validated now; lease reads are not local yet, see README). */
+  readonly leaseDurationMs: number;
+  /** Assumed bound on clock drift between nodes over one lease. */
+  readonly clockDriftBoundMs: number;
+  /** Most client commands in one slot. */
+  readonly maxBatchCommands: number;
+  /** Most command bytes in one slot. */
+  readonly maxBatchBytes: number;
+  /** Pipelining window: proposed, not yet committed slots. */
+  readonly maxInflightSlots: number;
+  /** Log level of the structured logs on stderr. */
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** One problem: the field (as the flag names it) and the rule it breaks. */
+export interface ConfigProblem {
+  readonly field: string;
+  readonly rule: string;
+}
+
+/** Defaults for every field that has one. */
+export const CONFIG_DEFAULTS = {
+  httpPort: 0,
+  httpHost: '127.0.0.1',
+  tickMs: 10,
+  electionTimeoutTicks: 50,
+  electionJitterTicks: 50,
+  heartbeatIntervalTicks: 10,
+  leaseDurationMs: 300,
+  clockDriftBoundMs: 50,
+  maxBatchCommands: 512,
+  maxBatchBytes: 512 * 1024,
+  maxInflightSlots: 32,
+  logLevel: 'info',
+} as const;
+
+/** Every field, in the kebab-case used by flags; env is `FLEXPAXOS_` + upper snake case. */
+export const CONFIG_FIELDS = [
+  'id',
+  'cluster',
+  'members',
+  'replication',
+  'election',
+  'nats',
+  'data-dir',
+  'http-port',
+  'http-host',
+  'tick-ms',
+  'election-timeout-ticks',
+  'election-jitter-ticks',
+  'heartbeat-interval-ticks',
+  'lease-duration-ms',
+  'clock-drift-bound-ms',
+  'max-batch-commands',
+  'max-batch-bytes',
+  'max-inflight-slots',
+  'log-level',
+] as const;
+
+/** A field name as flags spell it. */
+export type ConfigField = (typeof CONFIG_FIELDS)[number];
+
+/** Raw values before validation: strings from flags/env, anything from the JSON file. */
+export type RawConfig = Partial<Record<ConfigField, unknown>>;
+
+const camel = (f: string): string => f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const envName = (f: string): string => `FLEXPAXOS_${f.replace(/-/g, '_').toUpperCase()}`;
+
+/**
+ * Merges the sources: defaults < config file (`config` flag or `FLEXPAXOS_CONFIG`; keys in
+ * kebab-case or camelCase) < environment < flags. Problems reading the file are returned too.
+ */
+export function gatherConfig(
+  flags: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): { raw: RawConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const raw: Record<string, unknown> = {};
+  const envFile = env['FLEXPAXOS_CONFIG'];
+  const file = flags['config'] ?? (envFile === '' ? undefined : envFile);
+  if (file !== undefined) {
+    try {
+      const parsed = JSON.parse(readFileSync(str(file), 'utf8')) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push({ field: 'config', rule: `${str(file)} must hold a JSON object` });
+      } else {
+        const obj = parsed as Record<string, unknown>;
+        const known = new Set<string>(CONFIG_FIELDS.flatMap((f) => [f, camel(f)]));
+        for (const k of Object.keys(obj)) {
+          if (!known.has(k))
+            problems.push({ field: `config.${k}`, rule: 'is not a known setting' });
+        }
+        for (const f of CONFIG_FIELDS) {
+          const v = obj[f] ?? obj[camel(f)];
+          if (v !== undefined) raw[f] = v;
+        }
+      }
+    } catch (err) {
+      problems.push({
+        field: 'config',
+        rule: `cannot read ${str(file)} as JSON: ${err instanceof Error ? err.message : String(err)}`,
+      });
+    }
+  }
+  for (const f of CONFIG_FIELDS) {
+    const v = env[envName(f)];
+    if (v !== undefined && v !== '') raw[f] = v;
+  }
+  for (const f of CONFIG_FIELDS) {
+    const v = flags[f];
+    if (v !== undefined) raw[f] = v;
+  }
+  return { raw, problems };
+}
+
+/** A raw value as text: strings, numbers and booleans as they are, anything else as JSON. */
+function str(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? String(v)
+    : JSON.stringify(v);
+}
+
+function toInt(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) {
+    const n = Number(v.trim());
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+function toList(v: unknown): string[] | undefined {
+  if (Array.isArray(v)) return v.map((x) => str(x).trim()).filter((x) => x !== '');
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  if (typeof v === 'number') return [String(v)];
+  return undefined;
+}
+
+/**
+ * Checks raw values and builds a `NodeConfig`. Returns every problem, each naming the field
+ * and the rule (for example `election: P=2 and L=3 do not intersect for N=5: need L + P > N`);
+ * `config` is set only when there is none.
+ */
+export function validateConfig(raw: RawConfig): {
+  config: NodeConfig | undefined;
+  problems: ConfigProblem[];
+} {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, rule: string): void => {
+    problems.push({ field, rule });
+  };
+  const int = (field: ConfigField, min: number, fallback?: number): number => {
+    const v = raw[field];
+    if (v === undefined) {
+      if (fallback !== undefined) return fallback;
+      add(field, 'is required');
+      return NaN;
+    }
+    const n = toInt(v);
+    if (n === undefined || n < min) {
+      add(field, `must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+      return NaN;
+    }
+    return n;
+  };
+
+  const id = int('id', 1);
+  const cluster = raw.cluster === undefined ? undefined : str(raw.cluster);
+  if (cluster === undefined) add('cluster', 'is required');
+  else if (!/^[A-Za-z0-9_-]{1,64}$/.test(cluster)) {
+    add('cluster', `must be 1..64 characters of [A-Za-z0-9_-] (got ${JSON.stringify(cluster)})`);
+  }
+
+  const memberStrings = raw.members === undefined ? undefined : toList(raw.members);
+  let members: number[] = [];
+  if (memberStrings === undefined) add('members', 'is required (comma-separated node ids)');
+  else {
+    members = memberStrings.map((s) => toInt(s) ?? NaN);
+    if (members.some((m) => !Number.isSafeInteger(m) || m < 1)) {
+      add('members', `every member must be a positive integer (got ${memberStrings.join(',')})`);
+      members = [];
+    } else if (new Set(members).size !== members.length) {
+      add('members', `must not repeat an id (got ${memberStrings.join(',')})`);
+      members = [];
+    } else if (members.length === 0) add('members', 'must list at least one node');
+  }
+  if (Number.isSafeInteger(id) && members.length > 0 && !members.includes(id)) {
+    add('id', `must be one of members [${members.join(',')}] (got ${id})`);
+  }
+
+  const n = members.length;
+  const replication = int('replication', 1, n > 0 ? Math.floor(n / 2) + 1 : undefined);
+  const electionRaw = raw.election === undefined ? undefined : int('election', 1);
+  if (
+    n > 0 &&
+    Number.isSafeInteger(replication) &&
+    (electionRaw === undefined || Number.isSafeInteger(electionRaw))
+  ) {
+    for (const p of validateCountingQuorum({
+      members,
+      replication,
+      election: electionRaw,
+    })) {
+      add(p.field, p.message);
+    }
+  }
+  const election = electionRaw ?? (Number.isSafeInteger(replication) ? n - replication + 1 : NaN);
+
+  const nats = raw.nats === undefined ? undefined : toList(raw.nats);
+  if (nats === undefined || nats.length === 0)
+    add('nats', 'is required (comma-separated NATS URLs)');
+  else {
+    for (const u of nats) {
+      if (!/^(nats|tls|ws|wss):\/\/[^\s/]+$|^[^\s/:]+:\d+$/.test(u)) {
+        add('nats', `${JSON.stringify(u)} is not a NATS URL (nats://host:port)`);
+      }
+    }
+  }
+  const dataDir = raw['data-dir'] === undefined ? undefined : str(raw['data-dir']);
+  if (dataDir === undefined || dataDir === '') add('data-dir', 'is required');
+
+  const httpPort = int('http-port', -1, CONFIG_DEFAULTS.httpPort);
+  if (httpPort > 65535) add('http-port', `must be at most 65535 (got ${httpPort})`);
+  const httpHost =
+    raw['http-host'] === undefined ? CONFIG_DEFAULTS.httpHost : str(raw['http-host']);
+  const tickMs = int('tick-ms', 1, CONFIG_DEFAULTS.tickMs);
+  const electionTimeoutTicks = int(
+    'election-timeout-ticks',
+    1,
+    CONFIG_DEFAULTS.electionTimeoutTicks,
+  );
+  const electionJitterTicks = int('election-jitter-ticks', 0, CONFIG_DEFAULTS.electionJitterTicks);
+  const heartbeatIntervalTicks = int(
+    'heartbeat-interval-ticks',
+    1,
+    CONFIG_DEFAULTS.heartbeatIntervalTicks,
+  );
+  if (heartbeatIntervalTicks >= electionTimeoutTicks) {
+    add(
+      'heartbeat-interval-ticks',
+      `must be less than election-timeout-ticks (${heartbeatIntervalTicks} >= ${electionTimeoutTicks})`,
+    );
+  }
+  const leaseDurationMs = int('lease-duration-ms', 1, CONFIG_DEFAULTS.leaseDurationMs);
+  const clockDriftBoundMs = int('clock-drift-bound-ms', 0, CONFIG_DEFAULTS.clockDriftBoundMs);
+  if (clockDriftBoundMs >= leaseDurationMs) {
+    add(
+      'clock-drift-bound-ms',
+      `must be less than lease-duration-ms (${clockDriftBoundMs} >= ${leaseDurationMs})`,
+    );
+  }
+  const electionMs = electionTimeoutTicks * tickMs;
+  if (leaseDurationMs > electionMs) {
+    add(
+      'lease-duration-ms',
+      `must not exceed the election timeout (election-timeout-ticks x tick-ms = ${electionMs} ms; got ${leaseDurationMs})`,
+    );
+  }
+  const maxBatchCommands = int('max-batch-commands', 1, CONFIG_DEFAULTS.maxBatchCommands);
+  const maxBatchBytes = int('max-batch-bytes', 1024, CONFIG_DEFAULTS.maxBatchBytes);
+  const maxInflightSlots = int('max-inflight-slots', 1, CONFIG_DEFAULTS.maxInflightSlots);
+  const logLevel =
+    raw['log-level'] === undefined ? CONFIG_DEFAULTS.logLevel : str(raw['log-level']);
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    add('log-level', `must be one of debug, info, warn, error (got ${JSON.stringify(logLevel)})`);
+  }
+
+  if (problems.length > 0 || cluster === undefined || nats === undefined || dataDir === undefined) {
+    return { config: undefined, problems };
+  }
+  return {
+    config: {
+      id,
+      cluster,
+      members,
+      replication,
+      election,
+      nats,
+      dataDir,
+      httpPort,
+      httpHost,
+      tickMs,
+      electionTimeoutTicks,
+      electionJitterTicks,
+      heartbeatIntervalTicks,
+      leaseDurationMs,
+      clockDriftBoundMs,
+      maxBatchCommands,
+      maxBatchBytes,
+      maxInflightSlots,
+      logLevel: logLevel as NodeConfig['logLevel'],
+    },
+    problems,
+  };
+}
+
+/** One line per problem: `config: <field>: <rule>`. */
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return problems.map((p) => `config: ${p.field}: ${p.rule}`).join('\n');
+}

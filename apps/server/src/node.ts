@@ -1,0 +1,691 @@
+/**
+ * One FlexPaxos node: the host of a sans-IO `Replica`. It wires the core to real I/O:
+ * RocksDB storage (`@flexpaxos/storage-rocksdb`), NATS peer messaging
+ * (`@flexpaxos/transport-nats`), the KV state machine (`@flexpaxos/kv`), a monotonic clock,
+ * NATS request-reply for clients and an HTTP endpoint for operators.
+ *
+ * ## The host loop (the Ready contract of `@flexpaxos/paxos`, `src/ready.ts`)
+ *
+ * While `replica.hasReady()`:
+ * 1. `rd = replica.ready()`; send `rd.messages` at once;
+ * 2. `await store.persist({ request: rd.persist }, rd.messagesAfterPersist)`: the storage
+ *    hands the held messages back only once the write is fsynced (group commit: one synced
+ *    write in flight, the rest queued into the next batch);
+ * 3. send what came back (Promise, Accepted, ...);
+ * 4. apply `rd.committed` to the KV machine, queue its writes and the applied index as the
+ *    next bundle (durable in call order, so at the latest with the next ready's fsync), and
+ *    answer the clients waiting for those commands;
+ * 5. `replica.advance(rd)`.
+ *
+ * Only one ready is outstanding at a time; peer messages that arrive while a persist runs are
+ * stepped into the replica and come out batched in the next ready.
+ *
+ * Why replying after step 4 without waiting for the KV bundle's fsync is safe: a committed
+ * slot is durable in the logs of a phase-2 quorum (the leader counts itself only after its
+ * own write is durable), and a restarted node re-applies every committed slot above its
+ * durable applied index; the log is never compacted above the durable applied index.
+ *
+ * ## Time
+ *
+ * The core counts ticks. A timer fires every `tickMs`; the node reads `performance.now()` and
+ * feeds as many ticks as real time has passed (at most 5 per firing, so a stalled event loop
+ * never makes the core's clock run faster than real time in a burst larger than 5 ticks).
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import {
+  CLIENT_QUEUE_GROUP,
+  clusterClientSubject,
+  clusterStatusSubject,
+  decodeRequest,
+  encodeResponse,
+  nodeClientSubject,
+} from '@flexpaxos/client';
+import type { NodeStatusReport, Response } from '@flexpaxos/client';
+import {
+  KvStateMachine,
+  decodeCommand,
+  encodeCommand,
+  encodeResult,
+  validateCommand,
+} from '@flexpaxos/kv';
+import type { StateWrite } from '@flexpaxos/kv';
+import { Replica, formatBallot } from '@flexpaxos/paxos';
+import type { Message, NodeId, Ready, Role, Slot } from '@flexpaxos/paxos';
+import { countingQuorum } from '@flexpaxos/quorum';
+import { openStorage } from '@flexpaxos/storage-rocksdb';
+import type { RocksStore } from '@flexpaxos/storage-rocksdb';
+import { NatsPeerTransport } from '@flexpaxos/transport-nats';
+import type { NodeConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { Histogram, LATENCY_BUCKETS_S, renderPrometheus } from './metrics.js';
+
+/** Most ticks fed per timer firing (see the module comment, "Time"). */
+const TICKS_PER_FIRING_MAX = 5;
+/** A client request waiting at the leader longer than this is dropped (the client retried). */
+const PENDING_EXPIRY_MS = 30_000;
+
+interface Waiter {
+  readonly msg: Msg;
+  readonly startMs: number;
+}
+
+/** Counters exported on `/metrics`. */
+interface Counters {
+  proposals: number;
+  slotsApplied: number;
+  commandsApplied: number;
+  electionsWon: number;
+  campaigns: number;
+  clientRequests: number;
+  clientErrors: number;
+  readies: number;
+}
+
+/** Why the node stopped. */
+export type StopReason = 'shutdown' | 'storage-failure' | 'fatal';
+
+/**
+ * A running node. `FlexPaxosNode.start(config, logger)` opens storage, recovers, connects
+ * and starts serving; `stop()` drains and closes everything. Usable in-process (tests) and
+ * from the CLI (`flexpaxos node`).
+ */
+export class FlexPaxosNode {
+  /** The validated config the node runs with. */
+  readonly config: NodeConfig;
+  readonly #log: Logger;
+  readonly #store: RocksStore;
+  readonly #replica: Replica;
+  readonly #kv: KvStateMachine;
+  readonly #transport: NatsPeerTransport<Message>;
+  readonly #subs: Subscription[] = [];
+  #http: Server | undefined;
+  #httpAddress: string | null = null;
+  #tickTimer: NodeJS.Timeout | undefined;
+  #tickOriginMs = 0;
+  #ticksFed = 0;
+  #driving = false;
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #fatal: Error | undefined;
+  #role: Role = 'follower';
+  readonly #pending = new Map<string, Waiter[]>();
+  readonly #readTag: Uint8Array;
+  #readSeq = 0;
+  readonly #inflightWrites = new Set<Promise<unknown>>();
+  readonly #counters: Counters = {
+    proposals: 0,
+    slotsApplied: 0,
+    commandsApplied: 0,
+    electionsWon: 0,
+    campaigns: 0,
+    clientRequests: 0,
+    clientErrors: 0,
+    readies: 0,
+  };
+  readonly #persistSeconds = new Histogram(LATENCY_BUCKETS_S);
+  readonly #requestSeconds = new Histogram(LATENCY_BUCKETS_S);
+  readonly #onStop: ((reason: StopReason, error?: Error) => void) | undefined;
+
+  private constructor(args: {
+    config: NodeConfig;
+    log: Logger;
+    store: RocksStore;
+    replica: Replica;
+    kv: KvStateMachine;
+    transport: NatsPeerTransport<Message>;
+    onStop: ((reason: StopReason, error?: Error) => void) | undefined;
+  }) {
+    this.config = args.config;
+    this.#log = args.log;
+    this.#store = args.store;
+    this.#replica = args.replica;
+    this.#kv = args.kv;
+    this.#transport = args.transport;
+    this.#onStop = args.onStop;
+    this.#readTag = new TextEncoder().encode(`~read/${args.config.id}/${randomUUID()}`);
+  }
+
+  /**
+   * Opens the data directory (refusing another cluster's or node's data), rebuilds the KV
+   * state machine and the replica from it, connects to NATS and starts the loop, the clock,
+   * the client subjects and HTTP. `onStop` is called once if the node stops by itself
+   * (storage failure, broken invariant).
+   */
+  static async start(
+    config: NodeConfig,
+    log: Logger,
+    onStop?: (reason: StopReason, error?: Error) => void,
+  ): Promise<FlexPaxosNode> {
+    const store = await openStorage({
+      dir: config.dataDir,
+      clusterId: config.cluster,
+      nodeId: config.id,
+    });
+    let transport: NatsPeerTransport<Message> | undefined;
+    try {
+      const data: [Uint8Array, Uint8Array][] = [];
+      const sessions: [Uint8Array, Uint8Array][] = [];
+      for await (const r of store.records()) {
+        (r.space === 'data' ? data : sessions).push([r.key, r.value]);
+      }
+      const recovered = store.recovered;
+      if (recovered.snapshot !== undefined && recovered.snapshot.index > 0) {
+        log.log(
+          'warn',
+          'data directory holds a compacted log; snapshots are not served to peers yet',
+          {
+            snapshotIndex: recovered.snapshot.index,
+          },
+        );
+      }
+      const kv = KvStateMachine.fromRecords(data, sessions, recovered.applied);
+      const members = config.members as NodeId[];
+      const replica = new Replica(
+        {
+          id: config.id as NodeId,
+          members,
+          quorum: countingQuorum({
+            members,
+            replication: config.replication,
+            election: config.election,
+          }),
+          electionTimeoutTicks: config.electionTimeoutTicks,
+          electionTimeoutJitterTicks: config.electionJitterTicks,
+          heartbeatIntervalTicks: config.heartbeatIntervalTicks,
+          maxBatchCommands: config.maxBatchCommands,
+          maxBatchBytes: config.maxBatchBytes,
+          maxInflightSlots: config.maxInflightSlots,
+          thrifty: false,
+          random: { nextInt: (max: number) => (max <= 1 ? 0 : randomInt(max)) },
+        },
+        recovered,
+      );
+      log.log('info', 'recovered', {
+        promised: formatBallot(recovered.hardState.promised),
+        committed: recovered.hardState.committed,
+        applied: recovered.applied,
+        entries: recovered.entries.length,
+        keys: kv.size,
+      });
+      transport = await NatsPeerTransport.connect<Message>({
+        servers: config.nats,
+        clusterName: config.cluster,
+        nodeId: config.id,
+        waitForFirstConnect: true,
+        onDrop: (reason) => log.log('debug', 'peer frame dropped', { reason }),
+      });
+      const node = new FlexPaxosNode({ config, log, store, replica, kv, transport, onStop });
+      await node.#serve();
+      return node;
+    } catch (err) {
+      await transport?.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** `http://host:port` of the HTTP endpoint, or null when HTTP is disabled. */
+  get httpAddress(): string | null {
+    return this.#httpAddress;
+  }
+
+  /** The node's status report (what `status` requests and `/status` return). */
+  status(): NodeStatusReport {
+    const s = this.#replica.status();
+    return {
+      id: this.config.id,
+      cluster: this.config.cluster,
+      role: s.role,
+      ballot: formatBallot(s.ballot),
+      leader: s.leader ?? null,
+      committed: s.committed,
+      applied: s.applied,
+      members: this.config.members,
+      replication: this.config.replication,
+      election: this.config.election,
+      lease: 'not-wired',
+      pid: process.pid,
+      http: this.#httpAddress,
+    };
+  }
+
+  /**
+   * Drains and stops: stops taking client requests (pending ones are told `unavailable`),
+   * lets the running ready finish, waits for queued writes, closes NATS, storage and HTTP.
+   * Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  // ------------------------------------------------------------------ serving
+
+  async #serve(): Promise<void> {
+    this.#transport.onMessages((messages) => {
+      if (this.#stopping) return;
+      for (const m of messages) this.#replica.step(m);
+      this.#kick();
+    });
+    const nc = this.#transport.natsConnection;
+    const { cluster, id } = this.config;
+    const handler = (err: Error | null, msg: Msg): void => {
+      if (err !== null) {
+        this.#log.log('warn', 'client subscription error', { error: err });
+        return;
+      }
+      this.#onClientRequest(msg);
+    };
+    this.#subs.push(nc.subscribe(nodeClientSubject(cluster, id), { callback: handler }));
+    this.#subs.push(
+      nc.subscribe(clusterClientSubject(cluster), { queue: CLIENT_QUEUE_GROUP, callback: handler }),
+    );
+    this.#subs.push(nc.subscribe(clusterStatusSubject(cluster), { callback: handler }));
+    await nc.flush();
+
+    if (this.config.httpPort >= 0) {
+      const server = createServer((req, res) => this.#onHttp(req, res));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.config.httpPort, this.config.httpHost, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      this.#http = server;
+      this.#httpAddress = `http://${addr.address}:${addr.port}`;
+    }
+
+    this.#tickOriginMs = performance.now();
+    this.#tickTimer = setInterval(() => this.#onTimer(), this.config.tickMs);
+    this.#log.log('info', 'node started', {
+      members: this.config.members,
+      P: this.config.replication,
+      L: this.config.election,
+      nats: this.config.nats,
+      http: this.#httpAddress,
+      tickMs: this.config.tickMs,
+    });
+    this.#kick();
+  }
+
+  #onTimer(): void {
+    if (this.#stopping) return;
+    const due = Math.floor((performance.now() - this.#tickOriginMs) / this.config.tickMs);
+    let n = due - this.#ticksFed;
+    if (n > TICKS_PER_FIRING_MAX) {
+      // The event loop stalled: drop the excess so the core's clock never bursts ahead.
+      this.#ticksFed = due - TICKS_PER_FIRING_MAX;
+      n = TICKS_PER_FIRING_MAX;
+    }
+    for (let i = 0; i < n; i++) {
+      this.#replica.tick();
+      this.#ticksFed++;
+    }
+    if (n > 0) {
+      this.#observeRole();
+      this.#kick();
+    }
+    if (this.#pending.size > 0) this.#expirePending();
+  }
+
+  #kick(): void {
+    if (this.#driving || this.#stopping) return;
+    if (!this.#replica.hasReady()) return;
+    this.#driving = true;
+    this.#drive().then(
+      () => {
+        this.#driving = false;
+        this.#observeRole();
+        // Anything stepped in after the last hasReady() check.
+        if (!this.#stopping) this.#kick();
+      },
+      (err: unknown) => {
+        this.#driving = false;
+        this.#fail(err);
+      },
+    );
+  }
+
+  /** The host loop: see the module comment. */
+  async #drive(): Promise<void> {
+    while (this.#replica.hasReady() && this.#fatal === undefined) {
+      const rd = this.#replica.ready();
+      this.#counters.readies++;
+      if (rd.messages.length > 0) this.#transport.send(rd.messages);
+      let after: readonly Message[] = rd.messagesAfterPersist;
+      if (rd.persist !== undefined) {
+        if (rd.persist.snapshot !== undefined) {
+          throw new Error(
+            'received a snapshot to install: snapshot install is not wired into apps/server yet (no node compacts its log yet either)',
+          );
+        }
+        const t0 = performance.now();
+        after = await this.#store.persist({ request: rd.persist }, rd.messagesAfterPersist);
+        this.#persistSeconds.observe((performance.now() - t0) / 1000);
+      }
+      if (after.length > 0) this.#transport.send(after);
+      this.#apply(rd);
+      this.#replica.advance(rd);
+    }
+  }
+
+  #apply(rd: Ready): void {
+    if (rd.committed.length === 0) return;
+    const writes: StateWrite[] = [];
+    let applied: Slot | undefined;
+    for (const entry of rd.committed) {
+      const r = this.#kv.applySlot(entry.slot, entry.value);
+      for (const w of r.writes) writes.push(w);
+      applied = entry.slot;
+      this.#counters.slotsApplied++;
+      if (entry.value.kind !== 'commands') continue;
+      this.#counters.commandsApplied += entry.value.commands.length;
+      if (this.#pending.size === 0) continue;
+      entry.value.commands.forEach((bytes, i) => {
+        const key = this.#keyOf(bytes);
+        const reply = r.replies[i];
+        if (key === undefined || reply === undefined) return;
+        const waiters = this.#pending.get(key);
+        if (waiters === undefined) return;
+        this.#pending.delete(key);
+        this.#answer(waiters, { kind: 'result', result: reply });
+      });
+    }
+    // Durable in call order: at the latest together with the next ready's fsync.
+    const p = this.#store.persist({ stateWrites: writes, applied }, undefined);
+    this.#inflightWrites.add(p);
+    p.then(
+      () => this.#inflightWrites.delete(p),
+      (err: unknown) => {
+        this.#inflightWrites.delete(p);
+        this.#fail(err);
+      },
+    );
+  }
+
+  #keyOf(commandBytes: Uint8Array): string | undefined {
+    const d = decodeCommand(commandBytes);
+    if (!d.ok || d.value.session === undefined) return undefined;
+    return `${Buffer.from(d.value.session.clientId).toString('hex')}:${d.value.session.seq}`;
+  }
+
+  #answer(waiters: readonly Waiter[], response: Response): void {
+    const frame = encodeResponse(response);
+    const now = performance.now();
+    for (const w of waiters) {
+      w.msg.respond(frame);
+      this.#requestSeconds.observe((now - w.startMs) / 1000);
+    }
+  }
+
+  #observeRole(): void {
+    const s = this.#replica.status();
+    if (s.role === this.#role) return;
+    const was = this.#role;
+    this.#role = s.role;
+    if (s.role === 'candidate') this.#counters.campaigns++;
+    if (s.role === 'leader') this.#counters.electionsWon++;
+    this.#log.log('info', 'role changed', {
+      from: was,
+      to: s.role,
+      ballot: formatBallot(s.ballot),
+      leader: s.leader,
+    });
+    if (was === 'leader') {
+      // Proposals may or may not be chosen: clients retry elsewhere with the same session.
+      const leader = s.leader === this.config.id ? undefined : s.leader;
+      for (const waiters of this.#pending.values())
+        this.#answer(waiters, { kind: 'not-leader', leader });
+      this.#pending.clear();
+    }
+  }
+
+  #expirePending(): void {
+    const limit = performance.now() - PENDING_EXPIRY_MS;
+    for (const [key, waiters] of this.#pending) {
+      const live = waiters.filter((w) => w.startMs >= limit);
+      if (live.length === 0) this.#pending.delete(key);
+      else if (live.length !== waiters.length) this.#pending.set(key, live);
+    }
+  }
+
+  #onClientRequest(msg: Msg): void {
+    this.#counters.clientRequests++;
+    const respond = (r: Response): void => {
+      if (r.kind === 'error') this.#counters.clientErrors++;
+      msg.respond(encodeResponse(r));
+    };
+    const req = decodeRequest(msg.data);
+    if (!req.ok) {
+      respond({ kind: 'error', code: 'bad-request', message: req.error });
+      return;
+    }
+    if (req.value.kind === 'status') {
+      respond({ kind: 'status', status: this.status() });
+      return;
+    }
+    if (this.#stopping) {
+      respond({
+        kind: 'error',
+        code: 'unavailable',
+        message: `node ${this.config.id} is shutting down`,
+      });
+      return;
+    }
+    const { readMode, command } = req.value;
+    const decoded = decodeCommand(command);
+    if (!decoded.ok) {
+      respond({
+        kind: 'error',
+        code: 'bad-request',
+        message: `command does not decode: ${decoded.error}`,
+      });
+      return;
+    }
+    const cmd = decoded.value;
+    const problems = validateCommand(cmd);
+    if (problems.length > 0) {
+      respond({
+        kind: 'result',
+        result: encodeResult({ type: 'error', code: 'invalid', message: problems.join('; ') }),
+      });
+      return;
+    }
+    const op = cmd.op;
+    const isRead = op.type === 'get' || op.type === 'range';
+    if (isRead && readMode === 'stale') {
+      respond({ kind: 'result', result: encodeResult(this.#kv.read(op)) });
+      return;
+    }
+    if (!isRead && cmd.session === undefined) {
+      respond({
+        kind: 'error',
+        code: 'bad-request',
+        message: 'a write needs a session (client id and seq)',
+      });
+      return;
+    }
+    const status = this.#replica.status();
+    if (status.role !== 'leader') {
+      respond({
+        kind: 'not-leader',
+        leader: status.leader === this.config.id ? undefined : status.leader,
+      });
+      return;
+    }
+    // Lease and quorum reads go through the log for now (linearizable without a clock
+    // assumption); a server-side session tag lets the reply be matched when it is applied.
+    const bytes = isRead
+      ? encodeCommand({ session: { clientId: this.#readTag, seq: ++this.#readSeq }, op })
+      : command;
+    const key = this.#keyOf(bytes);
+    if (key === undefined) {
+      respond({ kind: 'error', code: 'bad-request', message: 'command has no session' });
+      return;
+    }
+    const proposed = this.#replica.propose(bytes);
+    if (proposed.kind === 'not-leader') {
+      respond({ kind: 'not-leader', leader: proposed.leaderHint });
+      return;
+    }
+    this.#counters.proposals++;
+    const waiters = this.#pending.get(key);
+    const w: Waiter = { msg, startMs: performance.now() };
+    if (waiters === undefined) this.#pending.set(key, [w]);
+    else waiters.push(w);
+    this.#kick();
+  }
+
+  // ------------------------------------------------------------------ HTTP
+
+  #onHttp(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const send = (code: number, type: string, body: string): void => {
+      res.writeHead(code, { 'content-type': type });
+      res.end(body);
+    };
+    switch (path) {
+      case '/health':
+        if (this.#fatal === undefined && !this.#stopping) send(200, 'text/plain', 'ok\n');
+        else send(503, 'text/plain', `unhealthy: ${this.#fatal?.message ?? 'stopping'}\n`);
+        return;
+      case '/ready': {
+        const s = this.#replica.status();
+        const ready =
+          s.leader !== undefined && s.applied === s.committed && this.#fatal === undefined;
+        send(
+          ready ? 200 : 503,
+          'text/plain',
+          ready ? 'ready\n' : 'not ready: no leader or not caught up\n',
+        );
+        return;
+      }
+      case '/status':
+        send(200, 'application/json', `${JSON.stringify(this.status())}\n`);
+        return;
+      case '/metrics':
+        send(200, 'text/plain; version=0.0.4', this.#metricsText());
+        return;
+      default:
+        send(404, 'text/plain', 'not found: try /health, /ready, /status, /metrics\n');
+    }
+  }
+
+  #metricsText(): string {
+    const s = this.#replica.status();
+    const t = this.#transport.metrics();
+    const st = this.#store.stats();
+    const c = this.#counters;
+    const counter = (name: string, help: string, value: number) =>
+      ({ name: `flexpaxos_${name}`, help, type: 'counter', value }) as const;
+    const gauge = (name: string, help: string, value: number) =>
+      ({ name: `flexpaxos_${name}`, help, type: 'gauge', value }) as const;
+    return renderPrometheus(
+      [
+        counter('proposals_total', 'Client commands proposed by this node as leader', c.proposals),
+        counter('slots_applied_total', 'Log slots applied to the state machine', c.slotsApplied),
+        counter('commands_applied_total', 'Client commands applied', c.commandsApplied),
+        counter('elections_won_total', 'Times this node became leader', c.electionsWon),
+        counter('campaigns_total', 'Times this node started phase 1', c.campaigns),
+        counter('client_requests_total', 'Client requests received', c.clientRequests),
+        counter(
+          'client_errors_total',
+          'Client requests answered with an error frame',
+          c.clientErrors,
+        ),
+        counter('readies_total', 'Ready bundles handled', c.readies),
+        counter('synced_writes_total', 'Synced RocksDB write batches (fsyncs)', st.syncedWrites),
+        counter('bundles_written_total', 'Persist bundles written', st.bundlesWritten),
+        counter('peer_messages_out_total', 'Peer messages handed to NATS', t.messagesOut),
+        counter('peer_messages_in_total', 'Peer messages received', t.messagesIn),
+        counter('peer_messages_dropped_out_total', 'Peer messages not sent', t.outboundDropped),
+        counter(
+          'peer_messages_dropped_in_total',
+          'Peer frames dropped on receipt',
+          t.inboundDropped,
+        ),
+        counter(
+          'peer_decode_errors_total',
+          'Peer frames or entries that did not decode',
+          t.decodeErrors,
+        ),
+        counter('peer_batches_out_total', 'Peer batch frames published', t.batchesOut),
+        gauge('is_leader', '1 when this node leads', s.role === 'leader' ? 1 : 0),
+        gauge('committed_index', 'Committed index', s.committed),
+        gauge('applied_index', 'Applied index', s.applied),
+        gauge('ballot_round', 'Round of the promised ballot', s.ballot.round),
+        gauge(
+          'pending_client_requests',
+          'Client requests waiting for their command to apply',
+          this.#pending.size,
+        ),
+        gauge('inflight_slots', 'Proposed, not yet committed slots (leader)', s.inflightSlots),
+      ],
+      [
+        {
+          name: 'flexpaxos_persist_seconds',
+          help: 'Time to make one ready durable (fsync, group commit)',
+          h: this.#persistSeconds,
+        },
+        {
+          name: 'flexpaxos_request_seconds',
+          help: 'Leader: client request to reply',
+          h: this.#requestSeconds,
+        },
+      ],
+    );
+  }
+
+  // ------------------------------------------------------------------ stopping
+
+  #fail(err: unknown): void {
+    if (this.#fatal !== undefined) return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.#fatal = error;
+    const storageFailed = this.#store.failure !== undefined;
+    this.#log.log(
+      'error',
+      storageFailed ? 'storage failed: stopping (fail-stop)' : 'fatal error: stopping',
+      {
+        error,
+        stack: error.stack,
+      },
+    );
+    void this.stop().finally(() =>
+      this.#onStop?.(storageFailed ? 'storage-failure' : 'fatal', error),
+    );
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    for (const sub of this.#subs) sub.unsubscribe();
+    for (const waiters of this.#pending.values()) {
+      this.#answer(waiters, {
+        kind: 'error',
+        code: 'unavailable',
+        message: `node ${this.config.id} is shutting down`,
+      });
+    }
+    this.#pending.clear();
+    // Let the running ready finish (bounded wait) so its replies leave.
+    const t0 = performance.now();
+    while (this.#driving && performance.now() - t0 < 2000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.allSettled([...this.#inflightWrites]);
+    await this.#transport.close().catch(() => undefined);
+    await this.#store.close().catch(() => undefined);
+    if (this.#http !== undefined) {
+      const http = this.#http;
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+    this.#log.log('info', 'node stopped', {
+      reason: this.#fatal === undefined ? 'shutdown' : 'fatal',
+    });
+  }
+}

@@ -1,0 +1,435 @@
+/**
+ * `FlexPaxosClient`: a TypeScript client of a FlexPaxos cluster over NATS request-reply.
+ *
+ * - **Leader discovery.** The first request goes to the cluster's shared subject (one node of
+ *   the queue group answers); a follower answers "not leader, the leader is n", and the client
+ *   sends there next and remembers it. A lost leader (no responders, timeout) is forgotten and
+ *   the shared subject is asked again, with a short capped backoff.
+ * - **Exactly once.** Every write carries a session (client id, sequence number); a retry
+ *   sends the same bytes, and the state machine answers a retry from its session table. A
+ *   session has at most one command outstanding, so concurrent writes from one client take
+ *   separate sessions from a small pool (`<clientId>-<k>`), each numbering its own commands.
+ * - **Per-call timeouts.** Each call has a deadline (`timeoutMs`, default 5 s); one attempt
+ *   waits at most `attemptTimeoutMs` (default 1 s) before retrying elsewhere.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  RANGE_LIMIT_MAX,
+  bytesToUtf8,
+  decodeResult,
+  encodeCommand,
+  kvCas,
+  kvCommand,
+  kvDelete,
+  kvGet,
+  kvPut,
+  kvRange,
+  validateCommand,
+} from '@flexpaxos/kv';
+import type { KeyValue, KvCommand, KvOp, KvResult } from '@flexpaxos/kv';
+import {
+  ClientClosedError,
+  InvalidArgumentError,
+  InvalidKeyError,
+  RejectedError,
+  TimeoutError,
+  UnavailableError,
+  ValueTooLargeError,
+} from './errors.js';
+import {
+  clusterClientSubject,
+  clusterStatusSubject,
+  decodeResponse,
+  encodeRequest,
+  nodeClientSubject,
+} from './protocol.js';
+import type { NodeStatusReport, ReadMode } from './protocol.js';
+
+/** Options of {@link FlexPaxosClient.connect}. */
+export interface ClientOptions {
+  /** NATS URLs of the deployment the cluster uses. */
+  readonly servers: readonly string[];
+  /** The FlexPaxos cluster name. */
+  readonly cluster: string;
+  /** Default deadline of one call. Default 5 000 ms. */
+  readonly timeoutMs?: number;
+  /** Longest wait for one attempt before trying again. Default 1 000 ms. */
+  readonly attemptTimeoutMs?: number;
+  /** Base of this client's session ids. Default: a random id. At most 100 bytes. */
+  readonly clientId?: string;
+  /** Name shown by NATS monitoring. */
+  readonly name?: string;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** This call's deadline; default the client's `timeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+/** Options of a read. */
+export interface ReadOptions extends CallOptions {
+  /** `lease` (default), `quorum` or `stale`; see the design brief, "Reads". */
+  readonly readMode?: ReadMode;
+}
+
+/** A key with its value (UTF-8 decoded and raw) and metadata. */
+export interface Entry {
+  readonly key: string;
+  /** The value decoded as UTF-8 (invalid sequences replaced). */
+  readonly value: string;
+  readonly valueBytes: Uint8Array;
+  /** Writes since the key was created (>= 1). */
+  readonly version: number;
+  /** The log slot of the key's last change. */
+  readonly revision: number;
+}
+
+/** Result of `put`. */
+export interface PutOutcome {
+  readonly version: number;
+  readonly revision: number;
+}
+/** Result of `delete`. */
+export interface DeleteOutcome {
+  readonly deleted: boolean;
+  readonly prevVersion: number;
+  readonly revision: number;
+}
+/** Result of `cas`: on failure the key's current version and revision (0 when absent). */
+export interface CasOutcome {
+  readonly succeeded: boolean;
+  readonly version: number;
+  readonly revision: number;
+}
+/** Result of `range`. */
+export interface RangeOutcome {
+  readonly entries: readonly Entry[];
+  /** More keys matched than `limit`. */
+  readonly more: boolean;
+}
+
+interface Session {
+  readonly id: string;
+  seq: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function toEntry(kv: KeyValue): Entry {
+  return {
+    key: bytesToUtf8(kv.key),
+    value: bytesToUtf8(kv.value),
+    valueBytes: kv.value,
+    version: kv.version,
+    revision: kv.revision,
+  };
+}
+
+/** Checks a command locally and throws the matching typed error. */
+function checkCommand(command: KvCommand): void {
+  const problems = validateCommand(command);
+  if (problems.length === 0) return;
+  const all = problems.join('; ');
+  if (problems.some((p) => p.startsWith('value'))) throw new ValueTooLargeError(all);
+  if (problems.some((p) => p.startsWith('key') || p.startsWith('prefix'))) {
+    throw new InvalidKeyError(all);
+  }
+  throw new InvalidArgumentError(all);
+}
+
+/** A client of one FlexPaxos cluster. Create with {@link FlexPaxosClient.connect}. */
+export class FlexPaxosClient {
+  /** The cluster name. */
+  readonly cluster: string;
+  readonly #nc: NatsConnection;
+  readonly #ownsConnection: boolean;
+  readonly #timeoutMs: number;
+  readonly #attemptTimeoutMs: number;
+  readonly #clientId: string;
+  readonly #freeSessions: Session[] = [];
+  #sessionCount = 0;
+  #leader: number | undefined;
+  #closed = false;
+
+  private constructor(
+    nc: NatsConnection,
+    ownsConnection: boolean,
+    options: Omit<ClientOptions, 'servers'>,
+  ) {
+    this.#nc = nc;
+    this.#ownsConnection = ownsConnection;
+    this.cluster = options.cluster;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 1000;
+    this.#clientId = options.clientId ?? randomUUID();
+    if (!Number.isSafeInteger(this.#timeoutMs) || this.#timeoutMs < 1) {
+      throw new InvalidArgumentError('timeoutMs: must be a positive integer');
+    }
+    if (!Number.isSafeInteger(this.#attemptTimeoutMs) || this.#attemptTimeoutMs < 1) {
+      throw new InvalidArgumentError('attemptTimeoutMs: must be a positive integer');
+    }
+    if (this.#clientId.length === 0 || Buffer.byteLength(this.#clientId) > 100) {
+      throw new InvalidArgumentError('clientId: must be 1..100 bytes');
+    }
+  }
+
+  /** Connects to NATS and returns a client of `options.cluster`. Throws `UnavailableError` when NATS is unreachable. */
+  static async connect(options: ClientOptions): Promise<FlexPaxosClient> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: [...options.servers],
+        name: options.name ?? `flexpaxos-client-${options.cluster}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      });
+    } catch (err) {
+      throw new UnavailableError(
+        `cannot connect to NATS at ${options.servers.join(', ')}: ${String(err)}`,
+        { cause: err },
+      );
+    }
+    return new FlexPaxosClient(nc, true, options);
+  }
+
+  /** A client over an existing NATS connection (not closed by `close()`). */
+  static fromConnection(
+    nc: NatsConnection,
+    options: Omit<ClientOptions, 'servers'>,
+  ): FlexPaxosClient {
+    return new FlexPaxosClient(nc, false, options);
+  }
+
+  /** The leader this client currently sends to, if it knows one. */
+  get leader(): number | undefined {
+    return this.#leader;
+  }
+
+  /** Reads one key; `undefined` when absent. */
+  async get(key: string | Uint8Array, options: ReadOptions = {}): Promise<Entry | undefined> {
+    const r = await this.#read(kvGet(key), options);
+    if (r.type !== 'get')
+      throw new RejectedError('bad-reply', `expected a get result, got ${r.type}`);
+    return r.kv === undefined ? undefined : toEntry(r.kv);
+  }
+
+  /** Reads up to `limit` (default 1 000) keys starting with `prefix`, in byte order. */
+  async range(
+    prefix: string | Uint8Array,
+    options: ReadOptions & { readonly limit?: number } = {},
+  ): Promise<RangeOutcome> {
+    const r = await this.#read(
+      kvRange(prefix, options.limit ?? Math.min(1000, RANGE_LIMIT_MAX)),
+      options,
+    );
+    if (r.type !== 'range')
+      throw new RejectedError('bad-reply', `expected a range result, got ${r.type}`);
+    return { entries: r.kvs.map(toEntry), more: r.more };
+  }
+
+  /** Writes `value` at `key`. Exactly once, also across retries. */
+  async put(
+    key: string | Uint8Array,
+    value: string | Uint8Array,
+    options: CallOptions = {},
+  ): Promise<PutOutcome> {
+    const r = await this.#write(kvPut(key, value), options);
+    if (r.type !== 'put')
+      throw new RejectedError('bad-reply', `expected a put result, got ${r.type}`);
+    return { version: r.version, revision: r.revision };
+  }
+
+  /** Deletes `key` (no effect when absent). */
+  async delete(key: string | Uint8Array, options: CallOptions = {}): Promise<DeleteOutcome> {
+    const r = await this.#write(kvDelete(key), options);
+    if (r.type !== 'delete')
+      throw new RejectedError('bad-reply', `expected a delete result, got ${r.type}`);
+    return { deleted: r.deleted, prevVersion: r.prevVersion, revision: r.revision };
+  }
+
+  /**
+   * Writes `value` at `key` only if the key's version is `expectedVersion` (0: only if
+   * absent). A mismatch is a result (`succeeded: false`), not an exception.
+   */
+  async cas(
+    key: string | Uint8Array,
+    expectedVersion: number,
+    value: string | Uint8Array,
+    options: CallOptions = {},
+  ): Promise<CasOutcome> {
+    const r = await this.#write(kvCas(key, expectedVersion, value), options);
+    if (r.type !== 'cas')
+      throw new RejectedError('bad-reply', `expected a cas result, got ${r.type}`);
+    return { succeeded: r.succeeded, version: r.version, revision: r.revision };
+  }
+
+  /** The status of one node (`nodeId`) or of whichever node answers the shared subject. */
+  async status(nodeId?: number, options: CallOptions = {}): Promise<NodeStatusReport> {
+    this.#checkOpen();
+    const subject =
+      nodeId === undefined
+        ? clusterClientSubject(this.cluster)
+        : nodeClientSubject(this.cluster, nodeId);
+    let msg;
+    try {
+      msg = await this.#nc.request(subject, encodeRequest({ kind: 'status' }), {
+        timeout: options.timeoutMs ?? this.#timeoutMs,
+      });
+    } catch (err) {
+      throw new UnavailableError(`no answer from ${subject}: ${String(err)}`, { cause: err });
+    }
+    const r = decodeResponse(msg.data);
+    if (!r.ok) throw new RejectedError('bad-reply', r.error);
+    if (r.value.kind !== 'status')
+      throw new RejectedError('bad-reply', `expected status, got ${r.value.kind}`);
+    return r.value.status;
+  }
+
+  /**
+   * The status of every node that answers within `waitMs` (default 500 ms), sorted by id.
+   * Nodes that are down are simply absent.
+   */
+  async clusterStatus(options: { readonly waitMs?: number } = {}): Promise<NodeStatusReport[]> {
+    this.#checkOpen();
+    const out: NodeStatusReport[] = [];
+    try {
+      const replies = await this.#nc.requestMany(
+        clusterStatusSubject(this.cluster),
+        encodeRequest({ kind: 'status' }),
+        { strategy: 'timer', maxWait: options.waitMs ?? 500 },
+      );
+      for await (const m of replies) {
+        const r = decodeResponse(m.data);
+        if (r.ok && r.value.kind === 'status') out.push(r.value.status);
+      }
+    } catch (err) {
+      if (out.length === 0) {
+        throw new UnavailableError(`no node of cluster ${this.cluster} answered: ${String(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Closes the NATS connection (when the client opened it). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsConnection) await this.#nc.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClientClosedError();
+  }
+
+  async #read(op: KvOp, options: ReadOptions): Promise<KvResult> {
+    const command = kvCommand(op);
+    checkCommand(command);
+    return this.#call(encodeCommand(command), options.readMode ?? 'lease', options.timeoutMs);
+  }
+
+  async #write(op: KvOp, options: CallOptions): Promise<KvResult> {
+    checkCommand(kvCommand(op));
+    const session = this.#freeSessions.pop() ?? {
+      id: `${this.#clientId}-${++this.#sessionCount}`,
+      seq: 0,
+    };
+    session.seq += 1;
+    try {
+      return await this.#call(
+        encodeCommand(kvCommand(op, session.id, session.seq)),
+        'none',
+        options.timeoutMs,
+      );
+    } finally {
+      // Reusing the session after a timeout is safe: if the old command is applied after a
+      // newer one of the same session, the state machine refuses it as a stale sequence.
+      this.#freeSessions.push(session);
+    }
+  }
+
+  async #call(
+    command: Uint8Array,
+    readMode: ReadMode | 'none',
+    timeoutMs: number | undefined,
+  ): Promise<KvResult> {
+    this.#checkOpen();
+    const total = timeoutMs ?? this.#timeoutMs;
+    if (!Number.isSafeInteger(total) || total < 1)
+      throw new InvalidArgumentError('timeoutMs: must be a positive integer');
+    const deadline = performance.now() + total;
+    const frame = encodeRequest({ kind: 'command', readMode, command });
+    let attempt = 0;
+    let lastProblem = 'no attempt made';
+    for (;;) {
+      this.#checkOpen();
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        throw new TimeoutError(`no reply within ${total} ms (last problem: ${lastProblem})`);
+      }
+      const leader = this.#leader;
+      const subject =
+        leader === undefined
+          ? clusterClientSubject(this.cluster)
+          : nodeClientSubject(this.cluster, leader);
+      let data: Uint8Array;
+      try {
+        const msg = await this.#nc.request(subject, frame, {
+          timeout: Math.max(1, Math.min(remaining, this.#attemptTimeoutMs)),
+        });
+        data = msg.data;
+      } catch (err) {
+        lastProblem = `${subject}: ${err instanceof Error ? err.message : String(err)}`;
+        this.#leader = undefined;
+        await sleep(Math.min(remaining, backoffMs(attempt++)));
+        continue;
+      }
+      const r = decodeResponse(data);
+      if (!r.ok) throw new RejectedError('bad-reply', r.error);
+      const response = r.value;
+      switch (response.kind) {
+        case 'result': {
+          const result = decodeResult(response.result);
+          if (!result.ok) throw new RejectedError('bad-reply', result.error);
+          if (result.value.type === 'error') {
+            throw new RejectedError(result.value.code, result.value.message);
+          }
+          return result.value;
+        }
+        case 'not-leader': {
+          lastProblem = `${subject}: not the leader (leader ${response.leader ?? 'unknown'})`;
+          if (response.leader !== undefined && response.leader !== leader) {
+            this.#leader = response.leader;
+            if (attempt > 2) await sleep(Math.min(remaining, backoffMs(attempt)));
+            attempt++;
+          } else {
+            this.#leader = undefined;
+            await sleep(Math.min(remaining, backoffMs(attempt++)));
+          }
+          continue;
+        }
+        case 'error':
+          if (response.code === 'unavailable') {
+            lastProblem = `${subject}: unavailable: ${response.message}`;
+            this.#leader = undefined;
+            await sleep(Math.min(remaining, backoffMs(attempt++)));
+            continue;
+          }
+          throw new RejectedError(response.code, response.message);
+        case 'status':
+          throw new RejectedError('bad-reply', 'a status frame answered a command');
+      }
+    }
+  }
+}
+
+/** 10, 20, 40, ... capped at 200 ms. */
+function backoffMs(attempt: number): number {
+  return Math.min(200, 10 * 2 ** Math.min(attempt, 5));
+}

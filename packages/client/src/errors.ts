@@ -1,0 +1,89 @@
+/**
+ * Errors the client throws. One class per condition, each with a stable `code` and `name`, the
+ * underlying `cause` passed through (conventions, "Errors" rule 3). A failed compare-and-set is
+ * not an error: `cas` returns `{ succeeded: false, ... }`.
+ */
+
+/** Stable codes of client errors. */
+export type ClientErrorCode =
+  | 'TIMEOUT'
+  | 'UNAVAILABLE'
+  | 'VALUE_TOO_LARGE'
+  | 'INVALID_KEY'
+  | 'INVALID_ARGUMENT'
+  | 'REJECTED'
+  | 'CLOSED';
+
+/** Base class of every client error. */
+export class FlexPaxosClientError extends Error {
+  override readonly name: string = 'FlexPaxosClientError';
+  readonly code: ClientErrorCode;
+  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * The call did not complete within its timeout. For a write the outcome is unknown: it may
+ * still be applied (once). Retrying with the same client is safe.
+ */
+export class TimeoutError extends FlexPaxosClientError {
+  override readonly name = 'TimeoutError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIMEOUT', message, options);
+  }
+}
+
+/** The cluster cannot serve the request now (no leader reachable, NATS down, node failed). */
+export class UnavailableError extends FlexPaxosClientError {
+  override readonly name = 'UnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+/** A value is larger than `VALUE_BYTES_MAX` (checked before anything is sent). */
+export class ValueTooLargeError extends FlexPaxosClientError {
+  override readonly name = 'ValueTooLargeError';
+  constructor(message: string) {
+    super('VALUE_TOO_LARGE', message);
+  }
+}
+
+/** A key or prefix is empty (keys only) or longer than `KEY_BYTES_MAX`. */
+export class InvalidKeyError extends FlexPaxosClientError {
+  override readonly name = 'InvalidKeyError';
+  constructor(message: string) {
+    super('INVALID_KEY', message);
+  }
+}
+
+/** Any other argument is out of range (a range limit, an expected version, a timeout). */
+export class InvalidArgumentError extends FlexPaxosClientError {
+  override readonly name = 'InvalidArgumentError';
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/**
+ * The cluster refused the command (the state machine's `invalid`, `stale-sequence`,
+ * `session-expired` or `bad-command`, or a protocol error); `reason` says which.
+ */
+export class RejectedError extends FlexPaxosClientError {
+  override readonly name = 'RejectedError';
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('REJECTED', `${reason}: ${message}`);
+    this.reason = reason;
+  }
+}
+
+/** The client was closed. */
+export class ClientClosedError extends FlexPaxosClientError {
+  override readonly name = 'ClientClosedError';
+  constructor() {
+    super('CLOSED', 'the client is closed');
+  }
+}

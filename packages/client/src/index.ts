@@ -1,0 +1,41 @@
+export { FlexPaxosClient } from './client.js';
+export type {
+  CallOptions,
+  CasOutcome,
+  ClientOptions,
+  DeleteOutcome,
+  Entry,
+  PutOutcome,
+  RangeOutcome,
+  ReadOptions,
+} from './client.js';
+export {
+  ClientClosedError,
+  FlexPaxosClientError,
+  InvalidArgumentError,
+  InvalidKeyError,
+  RejectedError,
+  TimeoutError,
+  UnavailableError,
+  ValueTooLargeError,
+} from './errors.js';
+export type { ClientErrorCode } from './errors.js';
+export {
+  CLIENT_QUEUE_GROUP,
+  PROTOCOL_VERSION,
+  clusterClientSubject,
+  clusterStatusSubject,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  nodeClientSubject,
+} from './protocol.js';
+export type {
+  DecodeResult,
+  ErrorCode,
+  NodeStatusReport,
+  ReadMode,
+  Request,
+  Response,
+} from './protocol.js';

@@ -1,0 +1,214 @@
+/**
+ * The client <-> node wire format over NATS request-reply. One NATS message is one frame; the
+ * KV command and result bytes inside are `@flexpaxos/kv`'s own codec, so this layer only adds
+ * what the state machine does not know: a protocol version, the kind of request, the read mode,
+ * and how a node says "not me" or "cannot now".
+ *
+ * ```
+ * request  = version:u8 (= 1) kind:u8 body
+ *   kind 1 (command): readMode:u8 (0 none, 1 lease, 2 quorum, 3 stale) kvCommandBytes
+ *   kind 2 (status):  (empty)
+ * response = version:u8 (= 1) kind:u8 body
+ *   kind 1 (result):     kvResultBytes
+ *   kind 2 (not-leader): leaderId:u32be (0 = unknown)
+ *   kind 3 (error):      code:u8 message:utf8
+ *   kind 4 (status):     JSON utf8 (NodeStatusReport)
+ * ```
+ *
+ * Decoders never throw: they return `{ ok: false, error }` on malformed input.
+ */
+
+/** Version byte of every frame; a node answers a request of another version with an error. */
+export const PROTOCOL_VERSION = 1;
+
+/** How a read is served; writes ignore it. See the design brief, "Reads". */
+export type ReadMode = 'lease' | 'quorum' | 'stale';
+
+const READ_MODE_CODES: Record<ReadMode | 'none', number> = {
+  none: 0,
+  lease: 1,
+  quorum: 2,
+  stale: 3,
+};
+const READ_MODES_BY_CODE: readonly (ReadMode | 'none')[] = ['none', 'lease', 'quorum', 'stale'];
+
+/** Why a node refused a request (besides not being the leader). */
+export type ErrorCode =
+  /** The request frame did not decode, or a write came without a session. */
+  | 'bad-request'
+  /** No leader is known, the node is shutting down, or its storage failed. */
+  | 'unavailable'
+  /** The request frame was larger than the node accepts. */
+  | 'too-large';
+
+const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'unavailable', 'too-large'];
+
+/** A decoded request frame. */
+export type Request =
+  | { readonly kind: 'command'; readonly readMode: ReadMode | 'none'; readonly command: Uint8Array }
+  | { readonly kind: 'status' };
+
+/** One node's status as `status` requests report it (also served at `/status` over HTTP). */
+export interface NodeStatusReport {
+  readonly id: number;
+  readonly cluster: string;
+  readonly role: 'follower' | 'candidate' | 'leader';
+  /** The promised ballot, formatted `round.nodeId`. */
+  readonly ballot: string;
+  readonly leader: number | null;
+  readonly committed: number;
+  readonly applied: number;
+  readonly members: readonly number[];
+  /** P: phase-2 quorum size. */
+  readonly replication: number;
+  /** L: phase-1 quorum size. */
+  readonly election: number;
+  /** Lease reads are not served locally yet: always `"not-wired"` for now. */
+  readonly lease: string;
+  readonly pid: number;
+  /** `http://host:port` of the node's HTTP endpoint, or null when it has none. */
+  readonly http: string | null;
+}
+
+/** A decoded response frame. */
+export type Response =
+  | { readonly kind: 'result'; readonly result: Uint8Array }
+  | { readonly kind: 'not-leader'; readonly leader: number | undefined }
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string }
+  | { readonly kind: 'status'; readonly status: NodeStatusReport };
+
+/** Decoding outcome; decoders never throw. */
+export type DecodeResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: false });
+
+/** Encodes a request frame. */
+export function encodeRequest(request: Request): Uint8Array {
+  if (request.kind === 'status') {
+    return Uint8Array.of(PROTOCOL_VERSION, 2);
+  }
+  const out = new Uint8Array(3 + request.command.byteLength);
+  out[0] = PROTOCOL_VERSION;
+  out[1] = 1;
+  out[2] = READ_MODE_CODES[request.readMode];
+  out.set(request.command, 3);
+  return out;
+}
+
+/** Decodes a request frame. */
+export function decodeRequest(bytes: Uint8Array): DecodeResult<Request> {
+  if (bytes.byteLength < 2) return { ok: false, error: 'request frame shorter than 2 bytes' };
+  if (bytes[0] !== PROTOCOL_VERSION) {
+    return {
+      ok: false,
+      error: `unsupported protocol version ${bytes[0]} (this node speaks ${PROTOCOL_VERSION})`,
+    };
+  }
+  switch (bytes[1] ?? -1) {
+    case 1: {
+      const mode = bytes.byteLength >= 3 ? READ_MODES_BY_CODE[bytes[2] ?? 255] : undefined;
+      if (mode === undefined)
+        return { ok: false, error: 'command request without a valid read mode' };
+      return { ok: true, value: { kind: 'command', readMode: mode, command: bytes.slice(3) } };
+    }
+    case 2:
+      return { ok: true, value: { kind: 'status' } };
+    default:
+      return { ok: false, error: `unknown request kind ${bytes[1]}` };
+  }
+}
+
+/** Encodes a response frame. */
+export function encodeResponse(response: Response): Uint8Array {
+  switch (response.kind) {
+    case 'result': {
+      const out = new Uint8Array(2 + response.result.byteLength);
+      out[0] = PROTOCOL_VERSION;
+      out[1] = 1;
+      out.set(response.result, 2);
+      return out;
+    }
+    case 'not-leader': {
+      const out = new Uint8Array(6);
+      out[0] = PROTOCOL_VERSION;
+      out[1] = 2;
+      new DataView(out.buffer).setUint32(2, response.leader ?? 0);
+      return out;
+    }
+    case 'error': {
+      const msg = enc.encode(response.message);
+      const out = new Uint8Array(3 + msg.byteLength);
+      out[0] = PROTOCOL_VERSION;
+      out[1] = 3;
+      out[2] = ERROR_CODES.indexOf(response.code);
+      out.set(msg, 3);
+      return out;
+    }
+    case 'status': {
+      const body = enc.encode(JSON.stringify(response.status));
+      const out = new Uint8Array(2 + body.byteLength);
+      out[0] = PROTOCOL_VERSION;
+      out[1] = 4;
+      out.set(body, 2);
+      return out;
+    }
+  }
+}
+
+/** Decodes a response frame. */
+export function decodeResponse(bytes: Uint8Array): DecodeResult<Response> {
+  if (bytes.byteLength < 2) return { ok: false, error: 'response frame shorter than 2 bytes' };
+  if (bytes[0] !== PROTOCOL_VERSION) {
+    return { ok: false, error: `unsupported protocol version ${bytes[0]}` };
+  }
+  switch (bytes[1] ?? -1) {
+    case 1:
+      return { ok: true, value: { kind: 'result', result: bytes.slice(2) } };
+    case 2: {
+      if (bytes.byteLength !== 6) return { ok: false, error: 'not-leader frame must be 6 bytes' };
+      const id = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(2);
+      return { ok: true, value: { kind: 'not-leader', leader: id === 0 ? undefined : id } };
+    }
+    case 3: {
+      const code = ERROR_CODES[bytes[2] ?? 255];
+      if (code === undefined) return { ok: false, error: 'error frame with an unknown code' };
+      return { ok: true, value: { kind: 'error', code, message: dec.decode(bytes.subarray(3)) } };
+    }
+    case 4: {
+      try {
+        const status = JSON.parse(dec.decode(bytes.subarray(2))) as NodeStatusReport;
+        if (typeof status !== 'object' || status === null || typeof status.id !== 'number') {
+          return { ok: false, error: 'status frame without an id' };
+        }
+        return { ok: true, value: { kind: 'status', status } };
+      } catch (err) {
+        return { ok: false, error: `status frame is not JSON: ${String(err)}` };
+      }
+    }
+    default:
+      return { ok: false, error: `unknown response kind ${bytes[1]}` };
+  }
+}
+
+/** The subject a node serves client requests on: `flexpaxos.<cluster>.client.<nodeId>`. */
+export function nodeClientSubject(cluster: string, nodeId: number): string {
+  return `flexpaxos.${cluster}.client.${nodeId}`;
+}
+
+/**
+ * The shared subject every node of a cluster serves in one queue group (discovery: whichever
+ * node answers names the leader): `flexpaxos.<cluster>.client`.
+ */
+export function clusterClientSubject(cluster: string): string {
+  return `flexpaxos.${cluster}.client`;
+}
+
+/** Every node answers a status request on this subject (no queue group): `flexpaxos.<cluster>.status`. */
+export function clusterStatusSubject(cluster: string): string {
+  return `flexpaxos.${cluster}.status`;
+}
+
+/** The queue group of the shared client subject. */
+export const CLIENT_QUEUE_GROUP = 'flexpaxos-nodes';
