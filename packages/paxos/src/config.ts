@@ -32,6 +32,12 @@ export interface ReplicaConfig {
   readonly thrifty: boolean;
   /** The only source of randomness (election timeouts, backoff). */
   readonly random: RandomSource;
+  /**
+   * A new leader with nothing to recover proposes a no-op at once, so an entry of its own
+   * ballot commits without waiting for a client command (lease reads need one; see
+   * `ReplicaStatus.ownBallotCommitted`). Default false.
+   */
+  readonly commitNoopOnElection?: boolean;
 }
 
 /** One problem with a `ReplicaConfig`: the field and the rule it breaks. */
@@ -121,6 +127,12 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
   }
   if (typeof config.thrifty !== 'boolean') {
     add('thrifty', 'must be a boolean');
+  }
+  if (
+    config.commitNoopOnElection !== undefined &&
+    typeof config.commitNoopOnElection !== 'boolean'
+  ) {
+    add('commitNoopOnElection', 'must be a boolean when set');
   }
   if (typeof config.random?.nextInt !== 'function') {
     add('random', 'must provide nextInt(maxExclusive)');

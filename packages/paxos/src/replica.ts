@@ -608,7 +608,7 @@ export class Replica {
       this.#proposeAt(ls, p.slot, p.value),
     );
     ls.nextSlot = plan.nextSlot;
-    if (proposals.length === 0) {
+    if (proposals.length === 0 && this.#config.commitNoopOnElection === true) {
       // Nothing to recover: still commit one entry of the own ballot at once (a no-op), so
       // followers learn the committed index and lease reads may start (design brief, "Leader
       // lease": only after the leader committed an entry in its own ballot).

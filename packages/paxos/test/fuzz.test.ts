@@ -54,6 +54,7 @@ function runSeed(
     maxBatchBytes: 256,
     maxInflightSlots: 4,
     thrifty,
+    commitNoopOnElection: seed % 2 === 0,
     random: seededRandom(seed * 31 + id),
   });
   const nodes = new Map<number, FuzzNode>();

@@ -60,6 +60,7 @@ export interface ClusterOptions {
   readonly maxInflightSlots?: number;
   readonly maxBatchCommands?: number;
   readonly maxBatchBytes?: number;
+  readonly commitNoopOnElection?: boolean;
 }
 
 interface Node {
@@ -117,6 +118,7 @@ export class Cluster {
       maxBatchBytes: this.#opts.maxBatchBytes ?? 1 << 20,
       maxInflightSlots: this.#opts.maxInflightSlots ?? 8,
       thrifty: this.#opts.thrifty ?? false,
+      commitNoopOnElection: this.#opts.commitNoopOnElection ?? false,
       random: seededRandom((this.#opts.seed ?? 1) * 1000 + id),
     };
   }

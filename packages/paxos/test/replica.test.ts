@@ -292,7 +292,7 @@ describe('Replica scenarios', () => {
   });
 
   it('commits a no-op in its own ballot right after election', () => {
-    const c = new Cluster({ n: 3 });
+    const c = new Cluster({ n: 3, commitNoopOnElection: true });
     const leader = c.replica(1);
     leader.campaign();
     c.process(1);
@@ -307,7 +307,7 @@ describe('Replica scenarios', () => {
   });
 
   it('reports ownBallotCommitted only once an entry of the new ballot is committed', () => {
-    const c = new Cluster({ n: 3 });
+    const c = new Cluster({ n: 3, commitNoopOnElection: true });
     c.campaign(1);
     c.dropIf = (m) => m.type === 'accepted';
     c.crash(1);
