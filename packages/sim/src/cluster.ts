@@ -54,6 +54,10 @@ export interface ClusterConfig {
   readonly electionTimeoutJitterTicks: number;
   readonly heartbeatIntervalTicks: number;
   readonly thrifty: boolean;
+  /** Batching and pipelining limits handed to the core. */
+  readonly maxBatchCommands: number;
+  readonly maxBatchBytes: number;
+  readonly maxInflightSlots: number;
   readonly network: NetworkConfig;
   readonly minDiskLatencyTicks: number;
   readonly maxDiskLatencyTicks: number;
@@ -150,6 +154,9 @@ export class SimCluster {
       electionTimeoutJitterTicks: c.electionTimeoutJitterTicks,
       heartbeatIntervalTicks: c.heartbeatIntervalTicks,
       thrifty: c.thrifty,
+      maxBatchCommands: c.maxBatchCommands,
+      maxBatchBytes: c.maxBatchBytes,
+      maxInflightSlots: c.maxInflightSlots,
       random: node.random,
     };
   }
@@ -382,6 +389,9 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     electionTimeoutJitterTicks: 10,
     heartbeatIntervalTicks: 2,
     thrifty: false,
+    maxBatchCommands: 8,
+    maxBatchBytes: 512,
+    maxInflightSlots: 4,
     network: { minDelayTicks: 1, maxDelayTicks: 3, loss: NEVER, duplication: NEVER, slow: NEVER, maxSlowDelayTicks: 3 },
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: 2,

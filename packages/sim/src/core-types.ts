@@ -104,6 +104,9 @@ export interface SimReplicaOptions {
   readonly electionTimeoutJitterTicks: number;
   readonly heartbeatIntervalTicks: number;
   readonly thrifty: boolean;
+  readonly maxBatchCommands: number;
+  readonly maxBatchBytes: number;
+  readonly maxInflightSlots: number;
   readonly random: { nextInt(maxExclusive: number): number };
 }
 

@@ -23,7 +23,7 @@ export { unsafeCountingQuorum } from './unsafe-quorum.js';
 export { formatMessage, formatPersist, formatValue } from './format.js';
 export { runTraceScript, runTraceFile, TRACE_SEPARATOR } from './trace.js';
 export type { TraceResult } from './trace.js';
-export { paxosReplicaFactory, SIM_BATCH_LIMITS } from './paxos-factory.js';
+export { paxosReplicaFactory } from './paxos-factory.js';
 export { compareBallots, formatBallot } from './core-types.js';
 export type {
   ReplicaFactory,

@@ -8,9 +8,6 @@ import { countingQuorum } from '@flexpaxos/quorum';
 import type { ReplicaFactory, SimReplica } from './core-types.js';
 import { unsafeCountingQuorum } from './unsafe-quorum.js';
 
-/** Batch and window limits the simulator runs the core with. */
-export const SIM_BATCH_LIMITS = { maxBatchCommands: 8, maxBatchBytes: 512, maxInflightSlots: 4 } as const;
-
 /** A `ReplicaFactory` creating `@flexpaxos/paxos` replicas. */
 export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
   const members = o.members as readonly NodeId[];
@@ -24,7 +21,9 @@ export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
     electionTimeoutTicks: o.electionTimeoutTicks,
     electionTimeoutJitterTicks: o.electionTimeoutJitterTicks,
     heartbeatIntervalTicks: o.heartbeatIntervalTicks,
-    ...SIM_BATCH_LIMITS,
+    maxBatchCommands: o.maxBatchCommands,
+    maxBatchBytes: o.maxBatchBytes,
+    maxInflightSlots: o.maxInflightSlots,
     thrifty: o.thrifty,
     random: o.random,
   };

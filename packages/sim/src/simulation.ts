@@ -27,6 +27,8 @@ export interface SeedOptions {
   readonly safetyTicks?: number | undefined;
   /** Ticks the liveness phase may take to converge. */
   readonly livenessBoundTicks?: number | undefined;
+  /** Messages a seed may send before it is stopped as a message storm (default 1,000,000). */
+  readonly maxMessages?: number | undefined;
   /** Whether snapshots and compaction are exercised. */
   readonly compaction?: boolean | undefined;
   readonly verbose?: boolean | undefined;
@@ -102,6 +104,9 @@ export function runSeed(opts: SeedOptions): SeedResult {
     electionTimeoutJitterTicks,
     heartbeatIntervalTicks: 2,
     thrifty: cfgRandom.nextInt(4) === 0,
+    maxBatchCommands: cfgRandom.pick([1, 8, 64]),
+    maxBatchBytes: cfgRandom.pick([64, 512, 4096]),
+    maxInflightSlots: cfgRandom.pick([1, 4, 16]),
     network: {
       minDelayTicks: 1,
       maxDelayTicks: cfgRandom.between(1, 6),
@@ -118,9 +123,9 @@ export function runSeed(opts: SeedOptions): SeedResult {
     sabotage: opts.sabotage ?? {},
   };
   const faultConfig: FaultConfig = {
-    crash: pickRatio(cfgRandom, [NEVER, ratio(1, 200), ratio(1, 60)]),
-    pause: pickRatio(cfgRandom, [NEVER, ratio(1, 150)]),
-    partition: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 40)]),
+    crash: pickRatio(cfgRandom, [NEVER, ratio(1, 200), ratio(1, 60), ratio(1, 25)]),
+    pause: pickRatio(cfgRandom, [NEVER, ratio(1, 150), ratio(1, 40)]),
+    partition: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 40), ratio(1, 15)]),
     maxDownTicks: 150,
     maxPauseTicks: 60,
     maxPartitionTicks: 200,
@@ -156,8 +161,10 @@ export function runSeed(opts: SeedOptions): SeedResult {
       for (const cl of all) cl.onApplied(node, id, c.now, c);
     };
     faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose);
+    const maxMessages = opts.maxMessages ?? 1_000_000;
+    const storm = (): boolean => c.network.sent > maxMessages;
     // Safety phase.
-    while (c.now < safetyTicks) {
+    while (c.now < safetyTicks && !storm()) {
       c.step();
       faults.tick(c.now);
       for (const cl of clients) {
@@ -178,7 +185,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     faults.stop(keep);
     const liveStart = c.now;
     const barrierId = barrier.invoke(c.now, clientConfig);
-    while (c.now - liveStart < livenessBound) {
+    while (c.now - liveStart < livenessBound && !storm()) {
       c.step();
       for (const cl of all) cl.act(c.now, c, clientRandom, clientConfig);
       if (all.every((cl) => cl.outstanding === undefined)) {
@@ -196,7 +203,9 @@ export function runSeed(opts: SeedOptions): SeedResult {
         }
       }
     }
-    if (convergedAfter === undefined) {
+    if (storm()) {
+      checker.report(8, `message storm: more than ${maxMessages} messages sent by tick ${c.now}`);
+    } else if (convergedAfter === undefined) {
       const pending = all.filter((cl) => cl.outstanding !== undefined).map((cl) => cl.outstanding?.id);
       const applied = c.liveNodes().map((n) => `${n.id}:${n.sm.applied}`);
       checker.report(8, `no convergence within ${livenessBound} ticks after faults stopped (down: [${[...keep].join(',')}]; pending: [${pending.join(',')}]; applied: ${applied.join(' ')})`);
@@ -212,11 +221,12 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const live = cluster?.liveNodes().length ?? 0;
   const summary =
     `N=${shape.nodes} P=${shape.replication} L=${shape.election}${config.thrifty ? ' thrifty' : ''}` +
+    ` batch<=${config.maxBatchCommands}/${config.maxBatchBytes}B window=${config.maxInflightSlots}` +
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
     ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
     ` | faults: ${counts.crashes} crashes, ${counts.pauses} pauses, ${counts.partitions} partitions` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
-    ` | checked: agreement+validity over ${checker.appliedSlots} applies, exactly-once over ${checker.commandsTookEffect} effects,` +
+    ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
     ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;
   return {
