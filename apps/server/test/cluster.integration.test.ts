@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlexPaxosClient, InvalidKeyError, ValueTooLargeError } from '@flexpaxos/client';
+import { connect } from '@nats-io/transport-node';
+import {
+  FlexPaxosClient,
+  InvalidKeyError,
+  ValueTooLargeError,
+  clusterClientSubject,
+  decodeResponse,
+  encodeRequest,
+} from '@flexpaxos/client';
+import { decodeResult, encodeCommand, kvCommand, kvPut } from '@flexpaxos/kv';
 import type { NodeStatusReport } from '@flexpaxos/client';
 import { startNatsServer } from '@flexpaxos/transport-nats/testing';
 import type { NatsServer } from '@flexpaxos/transport-nats/testing';
@@ -16,6 +25,7 @@ let nats: NatsServer;
 let dir: string;
 let nodes: NodeProcess[] = [];
 let client: FlexPaxosClient;
+let killedId: number | undefined;
 
 async function leaderOf(c: FlexPaxosClient): Promise<NodeStatusReport | undefined> {
   const all = await c.clusterStatus({ waitMs: 300 });
@@ -105,6 +115,12 @@ describe('FlexPaxosClient against three node processes', () => {
     expect((await client.get('stale/k', { readMode: 'stale' }))?.value).toBe('v');
   });
 
+  it('throws ValueTooLargeError for a value that fits the KV limit but not NATS max_payload', async () => {
+    await expect(client.put('big', new Uint8Array(1024 * 1024))).rejects.toBeInstanceOf(
+      ValueTooLargeError,
+    );
+  });
+
   it('throws typed errors for invalid keys and values before sending', async () => {
     await expect(client.put('', 'x')).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(client.put('big', new Uint8Array(1024 * 1024 + 1))).rejects.toBeInstanceOf(
@@ -161,6 +177,7 @@ describe('FlexPaxosClient against three node processes', () => {
     const victim = nodes.find((n) => n.id === old?.id);
     expect(victim).toBeDefined();
     const t0 = performance.now();
+    killedId = victim?.id;
     victim?.proc.kill('SIGKILL');
     await victim?.exited;
     await client.put('f/after', 'x');
@@ -172,5 +189,55 @@ describe('FlexPaxosClient against three node processes', () => {
     const r = await client.range('f/');
     expect(new Map(r.entries.map((e) => [e.key, e.value]))).toEqual(acked);
     expect(r.entries.every((e) => e.version === 1)).toBe(true);
+  });
+
+  it('answers malformed and oversized requests with errors and keeps serving', async () => {
+    const nc = await connect({ servers: [nats.url] });
+    try {
+      const subject = clusterClientSubject(CLUSTER);
+      const garbage = await nc.request(subject, Uint8Array.of(1, 1, 0, 0xff, 0xff), {
+        timeout: 5000,
+      });
+      expect(decodeResponse(garbage.data)).toMatchObject({
+        ok: true,
+        value: { kind: 'error', code: 'bad-request' },
+      });
+      const version = await nc.request(subject, Uint8Array.of(9, 9), { timeout: 5000 });
+      expect(decodeResponse(version.data)).toMatchObject({
+        ok: true,
+        value: { kind: 'error', code: 'bad-request' },
+      });
+      const big = encodeCommand(kvCommand(kvPut('k'.repeat(5000), 'v'), 'raw-client', 1));
+      const tooBig = await nc.request(
+        subject,
+        encodeRequest({ kind: 'command', readMode: 'none', command: big }),
+        {
+          timeout: 5000,
+        },
+      );
+      const decoded = decodeResponse(tooBig.data);
+      expect(decoded.ok && decoded.value.kind === 'result').toBe(true);
+      if (decoded.ok && decoded.value.kind === 'result') {
+        expect(decodeResult(decoded.value.result)).toMatchObject({
+          ok: true,
+          value: { type: 'error', code: 'invalid' },
+        });
+      }
+    } finally {
+      await nc.close();
+    }
+    await client.put('still/serving', 'yes');
+    expect((await client.get('still/serving'))?.value).toBe('yes');
+  });
+
+  it("refuses to start on another cluster's data directory", async () => {
+    expect(killedId).toBeDefined();
+    const id = killedId ?? 0;
+    const p = spawnCli(
+      nodeArgs({ id, members: MEMBERS, cluster: 'other', nats: nats.url, dataDir: dir }),
+      30_000,
+    );
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain("belongs to cluster 'itest'");
   });
 });

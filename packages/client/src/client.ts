@@ -385,6 +385,12 @@ export class FlexPaxosClient {
         });
         data = msg.data;
       } catch (err) {
+        if (err instanceof Error && err.message.includes('max_payload')) {
+          // The NATS server's max_payload is below this request (values near VALUE_BYTES_MAX).
+          throw new ValueTooLargeError(
+            `request of ${frame.byteLength} bytes exceeds the NATS server's max_payload (${this.#nc.info?.max_payload ?? 'unknown'} bytes)`,
+          );
+        }
         lastProblem = `${subject}: ${err instanceof Error ? err.message : String(err)}`;
         this.#leader = undefined;
         await sleep(Math.min(remaining, backoffMs(attempt++)));
