@@ -58,6 +58,8 @@ export interface ClusterConfig {
   readonly maxBatchCommands: number;
   readonly maxBatchBytes: number;
   readonly maxInflightSlots: number;
+  /** A new leader commits a no-op in its own ballot even when it has nothing to recover. */
+  readonly commitNoopOnElection: boolean;
   readonly network: NetworkConfig;
   readonly minDiskLatencyTicks: number;
   readonly maxDiskLatencyTicks: number;
@@ -157,6 +159,7 @@ export class SimCluster {
       maxBatchCommands: c.maxBatchCommands,
       maxBatchBytes: c.maxBatchBytes,
       maxInflightSlots: c.maxInflightSlots,
+      commitNoopOnElection: c.commitNoopOnElection,
       random: node.random,
     };
   }
@@ -392,6 +395,7 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     maxBatchCommands: 8,
     maxBatchBytes: 512,
     maxInflightSlots: 4,
+    commitNoopOnElection: false,
     network: { minDelayTicks: 1, maxDelayTicks: 3, loss: NEVER, duplication: NEVER, slow: NEVER, maxSlowDelayTicks: 3 },
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: 2,

@@ -107,6 +107,8 @@ export interface SimReplicaOptions {
   readonly maxBatchCommands: number;
   readonly maxBatchBytes: number;
   readonly maxInflightSlots: number;
+  /** A new leader commits a no-op in its own ballot even when it has nothing to recover. */
+  readonly commitNoopOnElection: boolean;
   readonly random: { nextInt(maxExclusive: number): number };
 }
 

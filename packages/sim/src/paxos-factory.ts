@@ -24,6 +24,7 @@ export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
     maxBatchCommands: o.maxBatchCommands,
     maxBatchBytes: o.maxBatchBytes,
     maxInflightSlots: o.maxInflightSlots,
+    commitNoopOnElection: o.commitNoopOnElection,
     thrifty: o.thrifty,
     random: o.random,
   };

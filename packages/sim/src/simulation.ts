@@ -107,6 +107,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
     maxBatchCommands: cfgRandom.pick([1, 8, 64]),
     maxBatchBytes: cfgRandom.pick([64, 512, 4096]),
     maxInflightSlots: cfgRandom.pick([1, 4, 16]),
+    // A separate child seed, so this choice does not shift the other draws.
+    commitNoopOnElection: root.child('noop-on-election').nextInt(2) === 0,
     network: {
       minDelayTicks: 1,
       maxDelayTicks: cfgRandom.between(1, 6),
@@ -222,6 +224,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const summary =
     `N=${shape.nodes} P=${shape.replication} L=${shape.election}${config.thrifty ? ' thrifty' : ''}` +
     ` batch<=${config.maxBatchCommands}/${config.maxBatchBytes}B window=${config.maxInflightSlots}` +
+    `${config.commitNoopOnElection ? ' noop-on-election' : ''}` +
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
     ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
     ` | faults: ${counts.crashes} crashes, ${counts.pauses} pauses, ${counts.partitions} partitions` +
