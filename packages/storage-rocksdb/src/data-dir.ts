@@ -7,6 +7,7 @@
  * ```
  * <dir>/IDENTITY.json   {"formatVersion":1,"clusterId":"a","nodeId":2}
  * <dir>/rocksdb/        the RocksDB instance (see key-layout.ts)
+ * <dir>/WAL_WATERMARK   the last acknowledged RocksDB sequence (see wal-watermark.ts)
  * ```
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';

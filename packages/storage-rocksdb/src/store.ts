@@ -6,9 +6,9 @@
  *
  * - `persist(bundle, held)` resolves with `held` (the replica's `messagesAfterPersist`, for
  *   example) only after the bundle is in RocksDB through a write with `sync: true` (WAL
- *   fsync). The caller never gets its after-persist messages back before that, so it cannot
- *   release a reply for data that is not durable. The caller must not keep its own reference
- *   to `held`.
+ *   fsync) and the WAL watermark records it (see `wal-watermark.ts`). The caller never
+ *   gets its after-persist messages back before that, so it cannot release a reply for data
+ *   that is not durable. The caller must not keep its own reference to `held`.
  * - Everything in one bundle (log entries, hard state, KV writes, applied index) lands in one
  *   RocksDB write batch: applying a slot and recording the applied index are atomic.
  * - Bundles are written in the order `persist` was called; a later bundle never becomes
@@ -141,6 +141,8 @@ export interface StorageStats {
   readonly syncedWrites: number;
   /** Bundles made durable. */
   readonly bundlesWritten: number;
+  /** fdatasyncs of the WAL watermark file (one per synced write, overlapping the next). */
+  readonly watermarkSyncs: number;
 }
 
 /** A point-in-time snapshot of the KV state, ready to stream. */
@@ -222,6 +224,7 @@ export class RocksStore {
   private closed = false;
   private syncedWrites = 0;
   private bundlesWritten = 0;
+  private watermarkSyncs = 0;
   /** Slots present in the log (durable or queued), so truncation deletes exactly those. */
   private readonly logSlots: Set<number>;
   /** Highest promised ballot durable or queued. */
@@ -259,7 +262,11 @@ export class RocksStore {
 
   /** Write counters (for the benchmark). */
   stats(): StorageStats {
-    return { syncedWrites: this.syncedWrites, bundlesWritten: this.bundlesWritten };
+    return {
+      syncedWrites: this.syncedWrites,
+      bundlesWritten: this.bundlesWritten,
+      watermarkSyncs: this.watermarkSyncs,
+    };
   }
 
   /**
@@ -617,6 +624,7 @@ export class RocksStore {
     this.watermarkChain = link.catch(() => undefined);
     void link.then(
       () => {
+        this.watermarkSyncs++;
         if (this.failed) {
           for (const job of jobs) job.reject(this.failed);
           return;
