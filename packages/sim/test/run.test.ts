@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { paxosReplicaFactory } from '../src/paxos-factory.js';
+import { runSeeds } from '../src/run.js';
+
+describe('runSeeds', () => {
+  it('ends with the exact summary line and reports seeds per second', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const summary = runSeeds({ seeds: 3, firstSeed: 1, factory: paxosReplicaFactory }, (l) => lines.push(l), () => (t += 500));
+    expect(lines.at(-1)).toBe('simulated 3 seeds: 0 violations');
+    expect(lines.at(-2)).toMatch(/^[\d.]+ seeds\/s/);
+    expect(summary.violations).toBe(0);
+  });
+
+  it('prints seed, invariant and replay command for each violation', () => {
+    const lines: string[] = [];
+    const summary = runSeeds(
+      { seeds: 3, firstSeed: 1, nodes: 2, replication: 1, election: 1, unsafeQuorum: true, factory: paxosReplicaFactory },
+      (l) => lines.push(l),
+      () => 0,
+    );
+    expect(summary.violations).toBeGreaterThan(0);
+    expect(lines.some((l) => /^VIOLATION seed \d+ invariant 1 \(agreement\)/.test(l))).toBe(true);
+    expect(lines).toContain(`  replay: pnpm sim --seeds 1 --first-seed ${summary.failedSeeds[0]} --nodes 2 --replication 1 --election 1 --unsafe-quorum --verbose`);
+    expect(lines.at(-1)).toBe(`simulated 3 seeds: ${summary.violations} violations`);
+  });
+
+  it('describes each seed in verbose mode', () => {
+    const lines: string[] = [];
+    runSeeds({ seeds: 1, firstSeed: 4, nodes: 5, replication: 2, verbose: true, factory: paxosReplicaFactory }, (l) => lines.push(l), () => 0);
+    expect(lines[0]).toMatch(/^seed 4: N=5 P=2 L=4 .*faults: .*ops: .*checked: .*liveness in \d+ ticks \| ok$/);
+  });
+});
