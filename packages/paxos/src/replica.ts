@@ -132,6 +132,9 @@ interface Outstanding {
   readonly selfAccepted: readonly { slot: number; ballot: Ballot }[];
 }
 
+/** A fetch is answered with at most this many `chosen` messages (each up to maxBatchBytes). */
+const FETCH_ANSWER_MAX_MESSAGES = 16;
+
 /**
  * A Multi-Paxos replica (proposer + acceptor + learner), driven by its host:
  *
@@ -178,6 +181,8 @@ export class Replica {
   #maxRoundSeen: number;
   /** Highest committed index announced by the leader of `#promised`. */
   #leaderCommit = 0;
+  /** Tick at which the last fetch was sent (fetches are rate-limited). */
+  #lastFetchTick: number | undefined;
   /** Highest committed index heard of from anyone (to know what to fetch). */
   #knownCommit = 0;
 
@@ -824,10 +829,26 @@ export class Replica {
 
   // ---------------------------------------------------------------- learner
 
-  #fetch(to: NodeId, upTo: number): void {
+  /**
+   * Asks `to` for chosen values in (committed, upTo]. Rate-limited: at most one fetch per
+   * heartbeat interval, except a continuation right after an answer that made progress (at
+   * most one per tick). Failure scenario without the limit (sim seed 30177): every heartbeat,
+   * Accept and answer revealing the gap triggered a new fetch, every fetch an answer, and
+   * duplicated answers made the traffic grow exponentially.
+   */
+  #fetch(to: NodeId, upTo: number, afterProgress = false): void {
     if (to === this.#id || upTo <= this.#committed) {
       return;
     }
+    const last = this.#lastFetchTick;
+    const allowed =
+      last === undefined ||
+      this.#tick - last >= this.#config.heartbeatIntervalTicks ||
+      (afterProgress && last < this.#tick);
+    if (!allowed) {
+      return;
+    }
+    this.#lastFetchTick = this.#tick;
     this.#send({
       type: 'fetch',
       from: this.#id,
@@ -845,27 +866,27 @@ export class Replica {
       return;
     }
     const to = Math.min(m.toSlot, this.#committed);
-    const chunks = this.#chosenEntries(m.fromSlot, to, 1);
-    const first = chunks[0];
-    if (first !== undefined && first.length > 0) {
+    for (const entries of this.#chosenEntries(m.fromSlot, to, FETCH_ANSWER_MAX_MESSAGES)) {
       this.#send({
         type: 'chosen',
         from: this.#id,
         to: m.from,
-        entries: first,
+        entries,
         committed: this.#committed as Slot,
       });
     }
   }
 
   #onChosen(m: ChosenMessage): void {
+    const before = this.#committed;
     for (const e of m.entries) {
       this.#learnChosen(e.slot, ZERO_BALLOT, e.value);
     }
     this.maybeCommit();
     this.#knownCommit = Math.max(this.#knownCommit, m.committed);
-    if (this.#committed < m.committed && m.entries.length > 0) {
-      this.#fetch(m.from, m.committed);
+    if (this.#committed < m.committed) {
+      // Continue at once only when this answer made progress (a duplicate does not).
+      this.#fetch(m.from, m.committed, this.#committed > before);
     }
   }
 

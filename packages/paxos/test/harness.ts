@@ -82,6 +82,9 @@ export class Cluster {
   queue: Message[] = [];
   /** Drops a message when it returns true. */
   dropIf: (m: Message) => boolean = () => false;
+  /** Delivers a message twice when it returns true (the copy is not duplicated again). */
+  duplicateIf: (m: Message) => boolean = () => false;
+  readonly #copies = new WeakSet<Message>();
   /** Every message ever sent, for assertions. */
   readonly sent: Message[] = [];
   readonly #opts: ClusterOptions;
@@ -181,6 +184,11 @@ export class Cluster {
       const m = this.queue.shift() as Message;
       const to = this.nodes.get(m.to);
       if (to === undefined || !to.up || !this.node(m.from).up || this.dropIf(m)) continue;
+      if (!this.#copies.has(m) && this.duplicateIf(m)) {
+        const copy = { ...m };
+        this.#copies.add(copy);
+        this.queue.push(copy);
+      }
       to.replica.step(m);
       this.process(m.to);
     }

@@ -411,6 +411,24 @@ describe('Replica scenarios', () => {
     expect(c.appliedCommands(3)).toHaveLength(10);
   });
 
+  it('catches up without a fetch storm when answers are small and duplicated (sim seed 30177)', () => {
+    // Regression for /tmp/paxos-bugs/fetch-chosen-storm.md: every answer revealing the gap
+    // triggered a new fetch; with duplication the traffic grew exponentially.
+    const c = new Cluster({ n: 3, maxBatchBytes: 64, maxBatchCommands: 1 });
+    c.campaign(1);
+    c.crash(3);
+    for (let i = 0; i < 40; i++) c.propose(1, `f${i}`);
+    c.tick(30);
+    expect(c.appliedCommands(1)).toHaveLength(40);
+    c.restart(3);
+    c.duplicateIf = (m) => m.type === 'chosen' || m.type === 'fetch';
+    const mark = c.sent.length;
+    c.tick(20);
+    expect(c.appliedCommands(3)).toEqual(c.appliedCommands(1));
+    const fetches = c.sent.slice(mark).filter((m) => m.type === 'fetch').length;
+    expect(fetches).toBeLessThan(10);
+  });
+
   it('catches a replica below the leader log start up with a snapshot', () => {
     const c = new Cluster({ n: 3 });
     c.campaign(1);

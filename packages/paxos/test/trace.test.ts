@@ -88,8 +88,6 @@ describe('Replica traces', () => {
         "3->2 accepted b=2.2 slots=[2]",
         "3->2 fetch [1..1]",
         "2->3 chosen slots=[1] committed=2",
-        "3->2 fetch [2..2]",
-        "2->3 chosen slots=[2] committed=2",
         "2->1 heartbeat committed=2",
         "2->3 heartbeat committed=2",
       ]
