@@ -45,6 +45,8 @@ export interface NodeConfig {
   readonly maxBatchBytes: number;
   /** Pipelining window: proposed, not yet committed slots. */
   readonly maxInflightSlots: number;
+  /** Take a snapshot and compact the log every this many applied slots; 0 disables. */
+  readonly snapshotIntervalSlots: number;
   /** Log level of the structured logs on stderr. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -68,6 +70,7 @@ export const CONFIG_DEFAULTS = {
   maxBatchCommands: 512,
   maxBatchBytes: 512 * 1024,
   maxInflightSlots: 32,
+  snapshotIntervalSlots: 10_000,
   logLevel: 'info',
 } as const;
 
@@ -91,6 +94,7 @@ export const CONFIG_FIELDS = [
   'max-batch-commands',
   'max-batch-bytes',
   'max-inflight-slots',
+  'snapshot-interval-slots',
   'log-level',
 ] as const;
 
@@ -300,6 +304,11 @@ export function validateConfig(raw: RawConfig): {
   const maxBatchCommands = int('max-batch-commands', 1, CONFIG_DEFAULTS.maxBatchCommands);
   const maxBatchBytes = int('max-batch-bytes', 1024, CONFIG_DEFAULTS.maxBatchBytes);
   const maxInflightSlots = int('max-inflight-slots', 1, CONFIG_DEFAULTS.maxInflightSlots);
+  const snapshotIntervalSlots = int(
+    'snapshot-interval-slots',
+    0,
+    CONFIG_DEFAULTS.snapshotIntervalSlots,
+  );
   const logLevel =
     raw['log-level'] === undefined ? CONFIG_DEFAULTS.logLevel : str(raw['log-level']);
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
@@ -329,6 +338,7 @@ export function validateConfig(raw: RawConfig): {
       maxBatchCommands,
       maxBatchBytes,
       maxInflightSlots,
+      snapshotIntervalSlots,
       logLevel: logLevel as NodeConfig['logLevel'],
     },
     problems,

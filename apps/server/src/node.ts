@@ -83,6 +83,18 @@ interface Counters {
   clientRequests: number;
   clientErrors: number;
   readies: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+}
+
+/** Rebuilds the KV state machine from the store's records at `applied`. */
+async function loadKv(store: RocksStore, applied: number): Promise<KvStateMachine> {
+  const data: [Uint8Array, Uint8Array][] = [];
+  const sessions: [Uint8Array, Uint8Array][] = [];
+  for await (const r of store.records()) {
+    (r.space === 'data' ? data : sessions).push([r.key, r.value]);
+  }
+  return KvStateMachine.fromRecords(data, sessions, applied);
 }
 
 /** Why the node stopped. */
@@ -99,7 +111,9 @@ export class FlexPaxosNode {
   readonly #log: Logger;
   readonly #store: RocksStore;
   readonly #replica: Replica;
-  readonly #kv: KvStateMachine;
+  #kv: KvStateMachine;
+  #lastSnapshotIndex = 0;
+  #compacting = false;
   readonly #transport: NatsPeerTransport<Message>;
   readonly #subs: Subscription[] = [];
   #http: Server | undefined;
@@ -125,6 +139,8 @@ export class FlexPaxosNode {
     clientRequests: 0,
     clientErrors: 0,
     readies: 0,
+    snapshotsTaken: 0,
+    snapshotsInstalled: 0,
   };
   readonly #persistSeconds = new Histogram(LATENCY_BUCKETS_S);
   readonly #requestSeconds = new Histogram(LATENCY_BUCKETS_S);
@@ -167,22 +183,8 @@ export class FlexPaxosNode {
     });
     let transport: NatsPeerTransport<Message> | undefined;
     try {
-      const data: [Uint8Array, Uint8Array][] = [];
-      const sessions: [Uint8Array, Uint8Array][] = [];
-      for await (const r of store.records()) {
-        (r.space === 'data' ? data : sessions).push([r.key, r.value]);
-      }
       const recovered = store.recovered;
-      if (recovered.snapshot !== undefined && recovered.snapshot.index > 0) {
-        log.log(
-          'warn',
-          'data directory holds a compacted log; snapshots are not served to peers yet',
-          {
-            snapshotIndex: recovered.snapshot.index,
-          },
-        );
-      }
-      const kv = KvStateMachine.fromRecords(data, sessions, recovered.applied);
+      const kv = await loadKv(store, recovered.applied);
       const members = config.members as NodeId[];
       const replica = new Replica(
         {
@@ -219,7 +221,10 @@ export class FlexPaxosNode {
         onDrop: (reason) => log.log('debug', 'peer frame dropped', { reason }),
       });
       const node = new FlexPaxosNode({ config, log, store, replica, kv, transport, onStop });
+      node.#lastSnapshotIndex = recovered.snapshot?.index ?? 0;
       await node.#serve();
+      // A compacted log: hand the replica a snapshot again so it can serve laggards.
+      if (node.#lastSnapshotIndex > 0) node.#startCompaction();
       return node;
     } catch (err) {
       await transport?.close().catch(() => undefined);
@@ -357,19 +362,79 @@ export class FlexPaxosNode {
       if (rd.messages.length > 0) this.#transport.send(rd.messages);
       let after: readonly Message[] = rd.messagesAfterPersist;
       if (rd.persist !== undefined) {
-        if (rd.persist.snapshot !== undefined) {
-          throw new Error(
-            'received a snapshot to install: snapshot install is not wired into apps/server yet (no node compacts its log yet either)',
-          );
-        }
         const t0 = performance.now();
         after = await this.#store.persist({ request: rd.persist }, rd.messagesAfterPersist);
         this.#persistSeconds.observe((performance.now() - t0) / 1000);
+        const installed = rd.persist.snapshot;
+        if (installed !== undefined) {
+          // The store replaced the KV records atomically; rebuild the machine from them
+          // before applying the committed entries above the snapshot.
+          this.#kv = await loadKv(this.#store, installed.meta.index);
+          this.#lastSnapshotIndex = installed.meta.index;
+          this.#counters.snapshotsInstalled++;
+          this.#log.log('info', 'installed snapshot', {
+            index: installed.meta.index,
+            keys: this.#kv.size,
+          });
+        }
       }
       if (after.length > 0) this.#transport.send(after);
       this.#apply(rd);
       this.#replica.advance(rd);
+      const interval = this.config.snapshotIntervalSlots;
+      if (interval > 0 && this.#kv.applied - this.#lastSnapshotIndex >= interval)
+        this.#startCompaction();
     }
+  }
+
+  /**
+   * Snapshot and compaction, off the host loop: a point-in-time snapshot stream of the durable
+   * KV state (`createSnapshot`: its index is the durable applied index, never above the
+   * replica's), handed to the replica (which truncates its log and serves the snapshot to
+   * laggards) and recorded in storage (`compact`: log at or below the index deleted). After a
+   * restart this also hands the replica a snapshot again.
+   */
+  #startCompaction(): void {
+    if (this.#compacting || this.#stopping) return;
+    this.#compacting = true;
+    this.#compact().then(
+      () => {
+        this.#compacting = false;
+        this.#kick();
+      },
+      (err: unknown) => {
+        this.#compacting = false;
+        this.#fail(err);
+      },
+    );
+  }
+
+  async #compact(): Promise<void> {
+    const t0 = performance.now();
+    const snap = await this.#store.createSnapshot({ maxChunkBytes: 256 * 1024 });
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const c of snap.chunks) {
+      parts.push(c);
+      size += c.byteLength;
+    }
+    const index = snap.meta.index;
+    if (index === 0 || index < this.#replica.status().snapshotIndex || this.#stopping) return;
+    const data = new Uint8Array(size);
+    let off = 0;
+    for (const p of parts) {
+      data.set(p, off);
+      off += p.byteLength;
+    }
+    this.#replica.compact({ meta: { index }, data });
+    await this.#store.compact(index);
+    this.#lastSnapshotIndex = index;
+    this.#counters.snapshotsTaken++;
+    this.#log.log('info', 'snapshot taken, log compacted', {
+      index,
+      bytes: size,
+      ms: Math.round(performance.now() - t0),
+    });
   }
 
   #apply(rd: Ready): void {
@@ -597,6 +662,12 @@ export class FlexPaxosNode {
           c.clientErrors,
         ),
         counter('readies_total', 'Ready bundles handled', c.readies),
+        counter('snapshots_taken_total', 'Snapshots taken (log compactions)', c.snapshotsTaken),
+        counter(
+          'snapshots_installed_total',
+          'Snapshots received from a peer and installed',
+          c.snapshotsInstalled,
+        ),
         counter('synced_writes_total', 'Synced RocksDB write batches (fsyncs)', st.syncedWrites),
         counter('bundles_written_total', 'Persist bundles written', st.bundlesWritten),
         counter('peer_messages_out_total', 'Peer messages handed to NATS', t.messagesOut),
