@@ -66,7 +66,9 @@ describe('flexpaxos node under faults', () => {
         }
       }
     });
-    await waitFor('some acknowledged writes', async () => (acked.size >= 40 ? true : undefined));
+    await waitFor('some acknowledged writes', () =>
+      Promise.resolve(acked.size >= 40 ? true : undefined),
+    );
     for (const n of nodes.values()) n.proc.kill('SIGKILL');
     stop = true;
     await Promise.all([...nodes.values()].map((n) => n.exited));
