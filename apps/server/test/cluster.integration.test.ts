@@ -240,4 +240,13 @@ describe('FlexPaxosClient against three node processes', () => {
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toContain("belongs to cluster 'itest'");
   });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const status = await client.clusterStatus();
+    const follower = status.find((n) => n.role === 'follower');
+    const p = nodes.find((n) => n.id === follower?.id);
+    expect(p).toBeDefined();
+    p?.proc.kill('SIGTERM');
+    expect(await p?.exited).toBe(0);
+  });
 });

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gatherConfig, validateConfig } from '../src/config.js';
+
+const base = {
+  id: '1',
+  cluster: 'c',
+  members: '1,2,3',
+  nats: 'nats://127.0.0.1:4222',
+  'data-dir': '/d',
+};
+
+describe('validateConfig', () => {
+  it('accepts a minimal config and fills defaults (P majority, L = N - P + 1)', () => {
+    const { config, problems } = validateConfig(base);
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({
+      id: 1,
+      members: [1, 2, 3],
+      replication: 2,
+      election: 2,
+      tickMs: 10,
+      httpPort: 0,
+    });
+  });
+
+  it('reports every problem with its field and rule', () => {
+    const { config, problems } = validateConfig({
+      id: '9',
+      members: '1,2,2',
+      nats: 'not a url',
+      'tick-ms': '0',
+      'heartbeat-interval-ticks': '60',
+      'log-level': 'loud',
+    });
+    expect(config).toBeUndefined();
+    const fields = problems.map((p) => p.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'cluster',
+        'members',
+        'nats',
+        'data-dir',
+        'tick-ms',
+        'heartbeat-interval-ticks',
+        'log-level',
+      ]),
+    );
+    expect(problems.find((p) => p.field === 'members')?.rule).toContain('must not repeat an id');
+  });
+
+  it('names N, L and P when the quorums do not intersect', () => {
+    const { problems } = validateConfig({
+      ...base,
+      members: '1,2,3,4,5',
+      replication: '2',
+      election: '3',
+    });
+    expect(problems).toContainEqual({
+      field: 'election',
+      rule: 'P=2 and L=3 do not intersect for N=5: need L + P > N',
+    });
+  });
+
+  it('refuses a lease longer than the election timeout', () => {
+    const { problems } = validateConfig({ ...base, 'lease-duration-ms': '2000' });
+    expect(problems.map((p) => p.field)).toContain('lease-duration-ms');
+  });
+});
+
+describe('gatherConfig', () => {
+  it('layers file < environment < flags and flags unknown file keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flexpaxos-config-'));
+    try {
+      const file = join(dir, 'node.json');
+      writeFileSync(file, JSON.stringify({ ...base, id: 2, httpPort: 8080, tickMs: 20, nope: 1 }));
+      const { raw, problems } = gatherConfig(
+        { config: file, 'tick-ms': '15' },
+        { FLEXPAXOS_HTTP_PORT: '9090', FLEXPAXOS_ID: '3' },
+      );
+      expect(problems).toEqual([{ field: 'config.nope', rule: 'is not a known setting' }]);
+      const { config } = validateConfig(raw);
+      expect(config).toMatchObject({ id: 3, httpPort: 9090, tickMs: 15, cluster: 'c' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports an unreadable config file', () => {
+    const { problems } = gatherConfig({ config: '/nonexistent/flexpaxos.json' }, {});
+    expect(problems[0]?.field).toBe('config');
+  });
+});
