@@ -63,6 +63,20 @@ try {
   const value = 'x'.repeat(100);
   await phase('put', (w, i) => client.put(`k/${w}/${i % 100}`, value));
   await phase(`get (${readMode})`, (w, i) => client.get(`k/${w}/${i % 100}`, { readMode }));
+  // Where the time went, from the leader's own metrics.
+  const leader = (await client.clusterStatus()).find((n) => n.role === 'leader');
+  if (leader?.http) {
+    const text = await (await fetch(`${leader.http}/metrics`)).text();
+    const m = (name: string): number =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const persists = m('flexpaxos_persist_seconds_count');
+    console.log(
+      `leader ${leader.id}: ${m('flexpaxos_readies_total')} readies, ${persists} awaited persists ` +
+        `(mean ${((m('flexpaxos_persist_seconds_sum') / persists) * 1000).toFixed(2)} ms), ` +
+        `${m('flexpaxos_synced_writes_total')} fsyncs, ${m('flexpaxos_slots_applied_total')} slots, ` +
+        `${m('flexpaxos_commands_applied_total')} commands`,
+    );
+  }
   await client.close();
 } finally {
   for (const n of nodes) n.proc.kill('SIGKILL');
