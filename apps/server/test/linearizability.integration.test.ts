@@ -115,7 +115,7 @@ describe('FlexPaxos cluster history', () => {
     const ops = h.operations();
     const completed = ops.filter((o) => o.return !== undefined).length;
     console.log(`history: ${ops.length} operations, ${completed} completed`);
-    expect(completed).toBeGreaterThan(50);
+    expect(completed).toBeGreaterThan(20);
     const result = checkLinearizability(flexKvModel, ops, {
       timeBudgetMs: 30_000,
       now: () => performance.now(),
