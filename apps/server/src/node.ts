@@ -69,7 +69,8 @@ const TICKS_PER_FIRING_MAX = 5;
 const PENDING_EXPIRY_MS = 30_000;
 
 interface Waiter {
-  readonly msg: Msg;
+  /** Sends the encoded response (to the NATS reply subject, or into a batch reply). */
+  readonly respond: (frame: Uint8Array) => void;
   readonly startMs: number;
 }
 
@@ -81,6 +82,7 @@ interface Counters {
   electionsWon: number;
   campaigns: number;
   clientRequests: number;
+  clientBatches: number;
   clientErrors: number;
   readies: number;
   snapshotsTaken: number;
@@ -137,6 +139,7 @@ export class FlexPaxosNode {
     electionsWon: 0,
     campaigns: 0,
     clientRequests: 0,
+    clientBatches: 0,
     clientErrors: 0,
     readies: 0,
     snapshotsTaken: 0,
@@ -481,7 +484,7 @@ export class FlexPaxosNode {
     const frame = encodeResponse(response);
     const now = performance.now();
     for (const w of waiters) {
-      w.msg.respond(frame);
+      w.respond(frame);
       this.#requestSeconds.observe((now - w.startMs) / 1000);
     }
   }
@@ -519,13 +522,49 @@ export class FlexPaxosNode {
 
   #onClientRequest(msg: Msg): void {
     this.#counters.clientRequests++;
+    const req = decodeRequest(msg.data);
+    if (req.ok && req.value.kind === 'batch') {
+      // Coalesced requests: answer all of them in one reply, in order, once each is answered.
+      this.#counters.clientBatches++;
+      const items = req.value.items;
+      const replies: (Uint8Array | undefined)[] = items.map(() => undefined);
+      let left = items.length;
+      if (left === 0) {
+        msg.respond(encodeResponse({ kind: 'batch', items: [] }));
+        return;
+      }
+      items.forEach((item, i) => {
+        this.#handleRequest(item, true, (frame) => {
+          if (replies[i] !== undefined) return;
+          replies[i] = frame;
+          if (--left === 0) {
+            msg.respond(
+              encodeResponse({ kind: 'batch', items: replies.map((r) => r ?? new Uint8Array()) }),
+            );
+          }
+        });
+      });
+      return;
+    }
+    this.#handleRequest(msg.data, false, (frame) => msg.respond(frame));
+  }
+
+  #handleRequest(data: Uint8Array, inBatch: boolean, reply: (frame: Uint8Array) => void): void {
     const respond = (r: Response): void => {
       if (r.kind === 'error') this.#counters.clientErrors++;
-      msg.respond(encodeResponse(r));
+      reply(encodeResponse(r));
     };
-    const req = decodeRequest(msg.data);
+    const req = decodeRequest(data);
     if (!req.ok) {
       respond({ kind: 'error', code: 'bad-request', message: req.error });
+      return;
+    }
+    if (req.value.kind === 'batch' || (inBatch && req.value.kind === 'status')) {
+      respond({
+        kind: 'error',
+        code: 'bad-request',
+        message: 'a batch may hold only command requests',
+      });
       return;
     }
     if (req.value.kind === 'status') {
@@ -598,7 +637,7 @@ export class FlexPaxosNode {
     }
     this.#counters.proposals++;
     const waiters = this.#pending.get(key);
-    const w: Waiter = { msg, startMs: performance.now() };
+    const w: Waiter = { respond: reply, startMs: performance.now() };
     if (waiters === undefined) this.#pending.set(key, [w]);
     else waiters.push(w);
     this.#kick();
@@ -656,6 +695,11 @@ export class FlexPaxosNode {
         counter('elections_won_total', 'Times this node became leader', c.electionsWon),
         counter('campaigns_total', 'Times this node started phase 1', c.campaigns),
         counter('client_requests_total', 'Client requests received', c.clientRequests),
+        counter(
+          'client_batches_total',
+          'Client NATS messages that carried several coalesced requests',
+          c.clientBatches,
+        ),
         counter(
           'client_errors_total',
           'Client requests answered with an error frame',

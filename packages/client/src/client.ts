@@ -111,6 +111,16 @@ export interface RangeOutcome {
   readonly more: boolean;
 }
 
+/** Most item bytes coalesced into one NATS message. */
+const BATCH_BYTES_MAX = 256 * 1024;
+
+interface Queued {
+  readonly frame: Uint8Array;
+  readonly timeoutMs: number;
+  readonly resolve: (data: Uint8Array) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 interface Session {
   readonly id: string;
   seq: number;
@@ -153,6 +163,8 @@ export class FlexPaxosClient {
   #sessionCount = 0;
   #leader: number | undefined;
   #closed = false;
+  readonly #queues = new Map<string, Queued[]>();
+  #batchesSent = 0;
 
   private constructor(
     nc: NatsConnection,
@@ -324,6 +336,79 @@ export class FlexPaxosClient {
 
   // ------------------------------------------------------------------ internals
 
+  /**
+   * Sends one request frame, coalesced with the others sent to the same subject in this
+   * event-loop turn into one batch frame (at most `BATCH_BYTES_MAX` of items per NATS message;
+   * a batch waits for the shortest timeout among its items).
+   */
+  #request(subject: string, frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let q = this.#queues.get(subject);
+      if (q === undefined) {
+        q = [];
+        this.#queues.set(subject, q);
+        setImmediate(() => this.#flush(subject));
+      }
+      q.push({ frame, timeoutMs, resolve, reject });
+    });
+  }
+
+  #flush(subject: string): void {
+    const q = this.#queues.get(subject) ?? [];
+    this.#queues.delete(subject);
+    let group: Queued[] = [];
+    let bytes = 0;
+    for (const item of q) {
+      if (group.length > 0 && bytes + item.frame.byteLength + 4 > BATCH_BYTES_MAX) {
+        this.#sendGroup(subject, group);
+        group = [];
+        bytes = 0;
+      }
+      group.push(item);
+      bytes += item.frame.byteLength + 4;
+    }
+    if (group.length > 0) this.#sendGroup(subject, group);
+  }
+
+  #sendGroup(subject: string, group: readonly Queued[]): void {
+    const only = group.length === 1 ? group[0] : undefined;
+    const timeout = Math.min(...group.map((g) => g.timeoutMs));
+    const payload =
+      only !== undefined
+        ? only.frame
+        : encodeRequest({ kind: 'batch', items: group.map((g) => g.frame) });
+    this.#batchesSent++;
+    // `request` may throw synchronously (max_payload): turn that into a rejection.
+    Promise.resolve()
+      .then(() => this.#nc.request(subject, payload, { timeout }))
+      .then(
+        (msg) => {
+          if (only !== undefined) {
+            only.resolve(msg.data);
+            return;
+          }
+          const r = decodeResponse(msg.data);
+          if (r.ok && r.value.kind === 'batch' && r.value.items.length === group.length) {
+            const items = r.value.items;
+            group.forEach((g, i) => g.resolve(items[i] ?? new Uint8Array()));
+          } else if (r.ok && r.value.kind !== 'batch') {
+            // The node answered the whole batch with one frame (an error): it holds for each item.
+            for (const g of group) g.resolve(msg.data);
+          } else {
+            for (const g of group) g.reject(new Error('malformed batch reply'));
+          }
+        },
+        (err: unknown) => {
+          for (const g of group) g.reject(err);
+        },
+      );
+  }
+
+  /** NATS request messages sent for commands so far (fewer than calls when coalesced). */
+  get requestMessagesSent(): number {
+    return this.#batchesSent;
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new ClientClosedError();
   }
@@ -380,10 +465,11 @@ export class FlexPaxosClient {
           : nodeClientSubject(this.cluster, leader);
       let data: Uint8Array;
       try {
-        const msg = await this.#nc.request(subject, frame, {
-          timeout: Math.max(1, Math.min(remaining, this.#attemptTimeoutMs)),
-        });
-        data = msg.data;
+        data = await this.#request(
+          subject,
+          frame,
+          Math.max(1, Math.min(remaining, this.#attemptTimeoutMs)),
+        );
       } catch (err) {
         if (err instanceof Error && err.message.includes('max_payload')) {
           // The NATS server's max_payload is below this request (values near VALUE_BYTES_MAX).
@@ -429,7 +515,8 @@ export class FlexPaxosClient {
           }
           throw new RejectedError(response.code, response.message);
         case 'status':
-          throw new RejectedError('bad-reply', 'a status frame answered a command');
+        case 'batch':
+          throw new RejectedError('bad-reply', `a ${response.kind} frame answered a command`);
       }
     }
   }

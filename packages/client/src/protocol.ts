@@ -8,11 +8,13 @@
  * request  = version:u8 (= 1) kind:u8 body
  *   kind 1 (command): readMode:u8 (0 none, 1 lease, 2 quorum, 3 stale) kvCommandBytes
  *   kind 2 (status):  (empty)
+ *   kind 3 (batch):   count:u32be (len:u32be requestFrame){count}   (command frames only)
  * response = version:u8 (= 1) kind:u8 body
  *   kind 1 (result):     kvResultBytes
  *   kind 2 (not-leader): leaderId:u32be (0 = unknown)
  *   kind 3 (error):      code:u8 message:utf8
  *   kind 4 (status):     JSON utf8 (NodeStatusReport)
+ *   kind 5 (batch):      count:u32be (len:u32be responseFrame){count}, in request order
  * ```
  *
  * Decoders never throw: they return `{ ok: false, error }` on malformed input.
@@ -46,7 +48,9 @@ const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'unavailable', 'too-la
 /** A decoded request frame. */
 export type Request =
   | { readonly kind: 'command'; readonly readMode: ReadMode | 'none'; readonly command: Uint8Array }
-  | { readonly kind: 'status' };
+  | { readonly kind: 'status' }
+  /** Several request frames in one NATS message (client-side coalescing). */
+  | { readonly kind: 'batch'; readonly items: readonly Uint8Array[] };
 
 /** One node's status as `status` requests report it (also served at `/status` over HTTP). */
 export interface NodeStatusReport {
@@ -75,7 +79,9 @@ export type Response =
   | { readonly kind: 'result'; readonly result: Uint8Array }
   | { readonly kind: 'not-leader'; readonly leader: number | undefined }
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string }
-  | { readonly kind: 'status'; readonly status: NodeStatusReport };
+  | { readonly kind: 'status'; readonly status: NodeStatusReport }
+  /** One response frame per item of a batch request, in order. */
+  | { readonly kind: 'batch'; readonly items: readonly Uint8Array[] };
 
 /** Decoding outcome; decoders never throw. */
 export type DecodeResult<T> =
@@ -89,6 +95,7 @@ export function encodeRequest(request: Request): Uint8Array {
   if (request.kind === 'status') {
     return Uint8Array.of(PROTOCOL_VERSION, 2);
   }
+  if (request.kind === 'batch') return encodeBatch(3, request.items);
   const out = new Uint8Array(3 + request.command.byteLength);
   out[0] = PROTOCOL_VERSION;
   out[1] = 1;
@@ -115,6 +122,12 @@ export function decodeRequest(bytes: Uint8Array): DecodeResult<Request> {
     }
     case 2:
       return { ok: true, value: { kind: 'status' } };
+    case 3: {
+      const items = decodeBatch(bytes);
+      return items === undefined
+        ? { ok: false, error: 'malformed batch request' }
+        : { ok: true, value: { kind: 'batch', items } };
+    }
     default:
       return { ok: false, error: `unknown request kind ${bytes[1]}` };
   }
@@ -123,6 +136,8 @@ export function decodeRequest(bytes: Uint8Array): DecodeResult<Request> {
 /** Encodes a response frame. */
 export function encodeResponse(response: Response): Uint8Array {
   switch (response.kind) {
+    case 'batch':
+      return encodeBatch(5, response.items);
     case 'result': {
       const out = new Uint8Array(2 + response.result.byteLength);
       out[0] = PROTOCOL_VERSION;
@@ -176,6 +191,12 @@ export function decodeResponse(bytes: Uint8Array): DecodeResult<Response> {
       if (code === undefined) return { ok: false, error: 'error frame with an unknown code' };
       return { ok: true, value: { kind: 'error', code, message: dec.decode(bytes.subarray(3)) } };
     }
+    case 5: {
+      const items = decodeBatch(bytes);
+      return items === undefined
+        ? { ok: false, error: 'malformed batch response' }
+        : { ok: true, value: { kind: 'batch', items } };
+    }
     case 4: {
       try {
         const status = JSON.parse(dec.decode(bytes.subarray(2))) as NodeStatusReport;
@@ -212,3 +233,38 @@ export function clusterStatusSubject(cluster: string): string {
 
 /** The queue group of the shared client subject. */
 export const CLIENT_QUEUE_GROUP = 'flexpaxos-nodes';
+
+function encodeBatch(kind: number, items: readonly Uint8Array[]): Uint8Array {
+  let size = 6;
+  for (const it of items) size += 4 + it.byteLength;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = PROTOCOL_VERSION;
+  out[1] = kind;
+  view.setUint32(2, items.length);
+  let off = 6;
+  for (const it of items) {
+    view.setUint32(off, it.byteLength);
+    out.set(it, off + 4);
+    off += 4 + it.byteLength;
+  }
+  return out;
+}
+
+/** The items of a batch frame, or undefined when the lengths do not add up exactly. */
+function decodeBatch(bytes: Uint8Array): Uint8Array[] | undefined {
+  if (bytes.byteLength < 6) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(2);
+  if (count > bytes.byteLength) return undefined;
+  const items: Uint8Array[] = [];
+  let off = 6;
+  for (let i = 0; i < count; i++) {
+    if (off + 4 > bytes.byteLength) return undefined;
+    const len = view.getUint32(off);
+    if (off + 4 + len > bytes.byteLength) return undefined;
+    items.push(bytes.slice(off + 4, off + 4 + len));
+    off += 4 + len;
+  }
+  return off === bytes.byteLength ? items : undefined;
+}

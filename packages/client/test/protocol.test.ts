@@ -16,6 +16,7 @@ const request: fc.Arbitrary<Request> = fc.oneof(
     command: bytes,
   }),
   fc.constant({ kind: 'status' as const }),
+  fc.record({ kind: fc.constant('batch' as const), items: fc.array(bytes, { maxLength: 5 }) }),
 );
 const response: fc.Arbitrary<Response> = fc.oneof(
   fc.record({ kind: fc.constant('result' as const), result: bytes }),
@@ -28,6 +29,7 @@ const response: fc.Arbitrary<Response> = fc.oneof(
     code: fc.constantFrom('bad-request' as const, 'unavailable' as const, 'too-large' as const),
     message: fc.string(),
   }),
+  fc.record({ kind: fc.constant('batch' as const), items: fc.array(bytes, { maxLength: 5 }) }),
 );
 
 describe('encodeRequest', () => {
