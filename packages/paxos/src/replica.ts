@@ -1039,10 +1039,20 @@ export class Replica {
     }
     ls.lastAckTick.set(m.from, this.#tick);
     ls.heardFrom.add(m.from);
-    if (m.committed > this.#committed && m.committed >= ls.fetchUpTo) {
-      // A peer knows more chosen slots than the leader (for example below a compaction point
-      // the leader never saw): fetch them from it on the next heartbeat.
-      ls.fetchUpTo = m.committed;
+    if (m.committed <= this.#committed) {
+      return;
+    }
+    // A peer knows more chosen slots than the leader (for example below a compaction point
+    // the leader never saw): fetch them from it on the next heartbeat. Prefer the peer that
+    // knows the most, but never stay pinned to a source not heard from in this check-quorum
+    // period: any live peer ahead of the leader makes progress (its answer, or its snapshot,
+    // moves the committed index). Failure scenario without the second rule (sim seed 2003881):
+    // the source was the one promiser that reported committed=47 and then crashed for good;
+    // live peers at 46 never qualified (46 < 47), so the leader fetched from the dead node
+    // forever and stayed at 23 while its re-proposals above the gap could not commit.
+    const sourceSilent = ls.fetchFrom === undefined || !ls.heardFrom.has(ls.fetchFrom);
+    if (m.committed >= ls.fetchUpTo || sourceSilent) {
+      ls.fetchUpTo = Math.max(ls.fetchUpTo, m.committed);
       ls.fetchFrom = m.from;
     }
   }

@@ -466,6 +466,39 @@ describe('Replica scenarios', () => {
     expect(c.sent.some((m) => m.type === 'snapshot' && m.to === 3)).toBe(true);
   });
 
+  it('fetches from a live peer when the promiser that knew the most crashes (sim seed 2003881)', () => {
+    // Regression: a new leader fetched the chosen slots it lacked from the promiser with the
+    // highest committed index only. That promiser crashed for good; live peers ahead of the
+    // leader (but below that index) never replaced it, so the leader stayed behind forever.
+    const c = new Cluster({ n: 4, p: 2, l: 3, maxBatchCommands: 1 });
+    c.dropIf = (m) => m.from === 4 || m.to === 4;
+    c.campaign(1);
+    for (const x of ['a', 'b', 'c']) c.propose(1, x);
+    c.tick(4);
+    for (const id of [1, 2, 3]) {
+      expect(c.replica(id).status().committed).toBe(3);
+      c.compact(id);
+    }
+    // Slot 4 is chosen by {1, 2}, but only node 1 learns that it is committed.
+    c.dropIf = (m) => m.from === 4 || m.to === 4 || m.to === 3 || m.from === 3;
+    c.propose(1, 'd');
+    c.deliverAll();
+    expect(c.replica(1).status().committed).toBe(4);
+    expect(c.replica(2).status().committed).toBe(3);
+    // Node 4 (which has nothing) is elected; node 1 promises with committed 4 and is the fetch
+    // source for slots 1..3 (compacted everywhere), then dies before answering the fetch.
+    c.dropIf = (m) => m.type === 'fetch' && m.to === 1;
+    c.campaign(4);
+    expect(c.leaders()).toEqual([4]);
+    expect(c.replica(4).status().committed).toBe(0);
+    c.crash(1);
+    c.dropIf = () => false;
+    c.tick(60);
+    expect(c.leaders()).toHaveLength(1);
+    for (const id of [2, 3, 4]) expect(c.appliedCommands(id)).toEqual(['a', 'b', 'c', 'd']);
+    c.checkAgreement();
+  });
+
   it('survives a full-cluster restart without losing committed commands', () => {
     const c = new Cluster({ n: 3 });
     c.campaign(1);
