@@ -49,6 +49,10 @@ export interface NodeConfig {
   readonly snapshotIntervalSlots: number;
   /** Log level of the structured logs on stderr. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Emulated one-way delay (ms) added to every peer message this node sends; 0 = none. */
+  readonly linkDelayMs: number;
+  /** Per-destination override of `linkDelayMs`: peer id -> ms (`--link-delay-to "2:5,3:20"`). */
+  readonly linkDelayTo: ReadonlyMap<number, number>;
 }
 
 /** One problem: the field (as the flag names it) and the rule it breaks. */
@@ -72,6 +76,7 @@ export const CONFIG_DEFAULTS = {
   maxInflightSlots: 32,
   snapshotIntervalSlots: 10_000,
   logLevel: 'info',
+  linkDelayMs: 0,
 } as const;
 
 /** Every field, in the kebab-case used by flags; env is `FLEXPAXOS_` + upper snake case. */
@@ -96,6 +101,8 @@ export const CONFIG_FIELDS = [
   'max-inflight-slots',
   'snapshot-interval-slots',
   'log-level',
+  'link-delay-ms',
+  'link-delay-to',
 ] as const;
 
 /** A field name as flags spell it. */
@@ -315,6 +322,32 @@ export function validateConfig(raw: RawConfig): {
     add('log-level', `must be one of debug, info, warn, error (got ${JSON.stringify(logLevel)})`);
   }
 
+  const linkDelayMs = int('link-delay-ms', 0, CONFIG_DEFAULTS.linkDelayMs);
+  const linkDelayTo = new Map<number, number>();
+  const delayTo = raw['link-delay-to'];
+  if (delayTo !== undefined) {
+    // "peer:ms,peer:ms" (flag, env, file) or a JSON object { "peer": ms } (file).
+    const pairs =
+      typeof delayTo === 'object' && delayTo !== null && !Array.isArray(delayTo)
+        ? Object.entries(delayTo).map(([k, v]) => `${k}:${str(v)}`)
+        : (toList(delayTo) ?? []);
+    for (const pair of pairs) {
+      const m = /^(\d+):(\d+)$/.exec(pair.replace(/\s/g, ''));
+      const peer = m === null ? undefined : toInt(m[1]);
+      const ms = m === null ? undefined : toInt(m[2]);
+      if (peer === undefined || ms === undefined) {
+        add(
+          'link-delay-to',
+          `must be "peerId:ms,peerId:ms" with integers (got ${JSON.stringify(pair)})`,
+        );
+      } else if (members.length > 0 && (!members.includes(peer) || peer === id)) {
+        add('link-delay-to', `${peer} must be another member of [${members.join(',')}]`);
+      } else if (linkDelayTo.has(peer)) {
+        add('link-delay-to', `must not repeat peer ${peer}`);
+      } else linkDelayTo.set(peer, ms);
+    }
+  }
+
   if (problems.length > 0 || cluster === undefined || nats === undefined || dataDir === undefined) {
     return { config: undefined, problems };
   }
@@ -340,6 +373,8 @@ export function validateConfig(raw: RawConfig): {
       maxInflightSlots,
       snapshotIntervalSlots,
       logLevel: logLevel as NodeConfig['logLevel'],
+      linkDelayMs,
+      linkDelayTo,
     },
     problems,
   };

@@ -222,6 +222,10 @@ export class FlexPaxosNode {
         nodeId: config.id,
         waitForFirstConnect: true,
         onDrop: (reason) => log.log('debug', 'peer frame dropped', { reason }),
+        // Emulated link delay (benchmarks): no option at all when every delay is 0.
+        ...(config.linkDelayMs > 0 || config.linkDelayTo.size > 0
+          ? { linkDelayMs: (to: number) => config.linkDelayTo.get(to) ?? config.linkDelayMs }
+          : {}),
       });
       const node = new FlexPaxosNode({ config, log, store, replica, kv, transport, onStop });
       node.#lastSnapshotIndex = recovered.snapshot?.index ?? 0;

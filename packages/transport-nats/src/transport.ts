@@ -22,7 +22,7 @@ import {
   FrameEncoder,
   isWireNodeId,
 } from './frame.js';
-import type { PeerMessage } from './frame.js';
+import type { EncodedFrame, PeerMessage } from './frame.js';
 import { ChunkReassembler } from './reassembler.js';
 import { clusterNameProblem, peerSubject } from './subjects.js';
 
@@ -66,6 +66,14 @@ export interface NatsPeerTransportOptions {
   readonly onHandlerError?: (error: unknown) => void;
   /** Called for every inbound frame, entry or transfer that is dropped, with the reason. */
   readonly onDrop?: (reason: string) => void;
+  /**
+   * Emulated link delay (benchmarks, fault tests): the one-way delay in ms added to every
+   * message sent to node `to`, read at each `send`. Frames are encoded at `send` and published
+   * when due; order per destination is kept (a frame is never published before an earlier
+   * one to the same node, even if the delay shrinks). Without it (or while it returns 0 and
+   * nothing is queued for that node) frames are published at once, with no timer.
+   */
+  readonly linkDelayMs?: (to: number) => number;
 }
 
 /** Counters of one transport since it connected. All monotonically increasing. */
@@ -104,6 +112,12 @@ export interface TransportMetrics {
 }
 
 type MutableMetrics = { -readonly [K in keyof TransportMetrics]: number };
+
+/** Frames to one destination waiting for their emulated link delay, oldest first. */
+interface DelayedLink {
+  readonly queue: { readonly dueMs: number; readonly frames: readonly EncodedFrame[] }[];
+  timer: NodeJS.Timeout | undefined;
+}
 
 /** Receives the messages of one inbound frame (or one reassembled large message), in order. */
 export type MessageHandler<M> = (messages: M[]) => void;
@@ -180,6 +194,13 @@ export function validateTransportOptions(
   positiveInteger(problems, 'reassemblyBytesMax', options.reassemblyBytesMax);
   positiveInteger(problems, 'reconnectTimeWaitMs', options.reconnectTimeWaitMs, 0);
   positiveInteger(problems, 'connectTimeoutMs', options.connectTimeoutMs);
+  if (options.linkDelayMs !== undefined && typeof options.linkDelayMs !== 'function') {
+    problems.push({
+      field: 'linkDelayMs',
+      rule: 'function',
+      message: 'linkDelayMs must be a function (to: number) => number of milliseconds',
+    });
+  }
   return problems;
 }
 
@@ -208,6 +229,8 @@ export class NatsPeerTransport<M extends PeerMessage = PeerMessage> {
   readonly #frameBytesMaxOption: number | undefined;
   readonly #onHandlerError: (error: unknown) => void;
   readonly #onDrop: ((reason: string) => void) | undefined;
+  readonly #linkDelayMs: ((to: number) => number) | undefined;
+  readonly #delayed = new Map<number, DelayedLink>();
   readonly #expiryTimer: NodeJS.Timeout;
   readonly #metrics: MutableMetrics = {
     messagesOut: 0,
@@ -294,6 +317,7 @@ export class NatsPeerTransport<M extends PeerMessage = PeerMessage> {
         });
       });
     this.#onDrop = options.onDrop;
+    this.#linkDelayMs = options.linkDelayMs;
     this.#expiryTimer = setInterval(
       () => {
         this.#reassembler.expire();
@@ -378,25 +402,87 @@ export class NatsPeerTransport<M extends PeerMessage = PeerMessage> {
     const frameBytesMax = this.frameBytesMax;
     for (const [to, list] of byDestination) {
       const frames = this.#encoder.encode(this.nodeId, to, list.map(encodeEntry), frameBytesMax);
-      const subject = peerSubject(this.clusterName, to);
-      let sent = 0;
-      try {
-        for (const frame of frames) {
-          this.#nc.publish(subject, frame.bytes);
-          this.#metrics.bytesOut += frame.bytes.length;
-          if (frame.kind === 'batch') {
-            this.#metrics.batchesOut += 1;
-          } else {
-            this.#metrics.chunksOut += 1;
-          }
-          sent += frame.messages;
+      if (this.#linkDelayMs !== undefined) {
+        const delayMs = this.#linkDelayMs(to);
+        assert(
+          Number.isFinite(delayMs) && delayMs >= 0,
+          `linkDelayMs(${to}) must be a finite number >= 0 (got ${String(delayMs)})`,
+        );
+        const link = this.#delayed.get(to);
+        if (delayMs > 0 || link !== undefined) {
+          this.#delay(to, frames, delayMs, link);
+          continue;
         }
-      } catch {
-        // Closed underneath us, or a server with a smaller max_payload: the rest is lost.
-        this.#metrics.outboundDropped += list.length - sent;
       }
-      this.#metrics.messagesOut += sent;
+      this.#publish(to, frames);
     }
+  }
+
+  /** Queues `frames` for `to` until `delayMs` from now, never ahead of earlier frames to `to`. */
+  #delay(
+    to: number,
+    frames: readonly EncodedFrame[],
+    delayMs: number,
+    existing: DelayedLink | undefined,
+  ): void {
+    let link = existing;
+    if (link === undefined) {
+      link = { queue: [], timer: undefined };
+      this.#delayed.set(to, link);
+    }
+    const last = link.queue[link.queue.length - 1];
+    const dueMs = Math.max(performance.now() + delayMs, last?.dueMs ?? 0);
+    link.queue.push({ dueMs, frames });
+    if (link.timer === undefined) {
+      this.#arm(to, link);
+    }
+  }
+
+  #arm(to: number, link: DelayedLink): void {
+    const head = link.queue[0];
+    assert(head !== undefined, 'armed an empty delayed link');
+    link.timer = setTimeout(
+      () => {
+        link.timer = undefined;
+        const now = performance.now();
+        while (link.queue.length > 0 && (link.queue[0]?.dueMs ?? Infinity) <= now + 0.5) {
+          const item = link.queue.shift();
+          if (item === undefined) break;
+          if (this.#closing !== undefined || !this.connected) {
+            this.#metrics.outboundDropped += item.frames.reduce((n, f) => n + f.messages, 0);
+          } else {
+            this.#publish(to, item.frames);
+          }
+        }
+        if (link.queue.length > 0) {
+          this.#arm(to, link);
+        } else {
+          this.#delayed.delete(to);
+        }
+      },
+      Math.max(0, head.dueMs - performance.now()),
+    );
+  }
+
+  #publish(to: number, frames: readonly EncodedFrame[]): void {
+    const subject = peerSubject(this.clusterName, to);
+    let sent = 0;
+    try {
+      for (const frame of frames) {
+        this.#nc.publish(subject, frame.bytes);
+        this.#metrics.bytesOut += frame.bytes.length;
+        if (frame.kind === 'batch') {
+          this.#metrics.batchesOut += 1;
+        } else {
+          this.#metrics.chunksOut += 1;
+        }
+        sent += frame.messages;
+      }
+    } catch {
+      // Closed underneath us, or a server with a smaller max_payload: the rest is lost.
+      this.#metrics.outboundDropped += frames.reduce((n, f) => n + f.messages, 0) - sent;
+    }
+    this.#metrics.messagesOut += sent;
   }
 
   /**
@@ -418,6 +504,14 @@ export class NatsPeerTransport<M extends PeerMessage = PeerMessage> {
 
   async #close(): Promise<void> {
     clearInterval(this.#expiryTimer);
+    for (const link of this.#delayed.values()) {
+      clearTimeout(link.timer);
+      this.#metrics.outboundDropped += link.queue.reduce(
+        (n, item) => n + item.frames.reduce((m, f) => m + f.messages, 0),
+        0,
+      );
+    }
+    this.#delayed.clear();
     this.#handler = undefined;
     if (!this.#nc.isClosed()) {
       this.#sub.unsubscribe();
