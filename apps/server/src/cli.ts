@@ -3,8 +3,9 @@
  * The `flexpaxos` program.
  *
  * ```
+ * flexpaxos start  [--nodes N] [--replication P] [--dir DIR]   # local cluster (pnpm start)
  * flexpaxos node   --id 1 --cluster demo --members 1,2,3 --nats nats://127.0.0.1:4222 --data-dir d1 [...]
- * flexpaxos put    KEY VALUE              [--nats URL --cluster NAME] [--json] [--timeout-ms N]
+ * flexpaxos put    KEY VALUE              [--dir DIR | --nats URL --cluster NAME] [--json] [--timeout-ms N]
  * flexpaxos get    KEY [--read lease|quorum|stale]
  * flexpaxos del    KEY
  * flexpaxos cas    KEY EXPECTED_VERSION VALUE
@@ -14,20 +15,28 @@
  *
  * Exit codes: 0 success, 1 operational failure (timeout, unavailable, refused), 2 usage or
  * config error (every problem printed, nothing started).
+ *
+ * Client commands find the cluster from `--nats URL --cluster NAME` (or `FLEXPAXOS_NATS` /
+ * `FLEXPAXOS_CLUSTER`), else from `DIR/cluster.json` written by `flexpaxos start` (`--dir`,
+ * default `.flexpaxos`).
  */
 import { parseArgs } from 'node:util';
 import { FlexPaxosClient, FlexPaxosClientError } from '@flexpaxos/client';
 import type { NodeStatusReport, ReadMode } from '@flexpaxos/client';
+import { resolveClusterTarget } from './cluster-file.js';
 import { CONFIG_FIELDS, formatProblems, gatherConfig, validateConfig } from './config.js';
+import { START_USAGE, STOP_WITH_STDIN_ENV, runStart } from './launcher.js';
 import { jsonLogger } from './logger.js';
 import { FlexPaxosNode } from './node.js';
 
 const USAGE = `usage:
+  ${START_USAGE}
   flexpaxos node --id N --cluster NAME --members 1,2,3 --nats URL --data-dir DIR
                  [--replication P] [--election L] [--http-port N] [--config FILE] [...]
   flexpaxos put KEY VALUE | get KEY | del KEY | cas KEY EXPECTED_VERSION VALUE | range PREFIX
   flexpaxos status | members
-client options: --nats URL[,URL] --cluster NAME (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER)
+client options: --dir DIR (a local cluster's DIR/cluster.json; default .flexpaxos)
+                or --nats URL[,URL] --cluster NAME (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER)
                 --json --timeout-ms N --read lease|quorum|stale --limit N
 node settings (flags, FLEXPAXOS_<NAME> env, or a JSON --config file):
   ${CONFIG_FIELDS.join(' ')}`;
@@ -85,6 +94,13 @@ async function runNode(args: string[]): Promise<number> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    if (process.env[STOP_WITH_STDIN_ENV] === '1') {
+      // Started by `flexpaxos start`: its stdin pipe closes when the launcher dies (even by
+      // kill -9), and the node then drains instead of running on as an orphan.
+      process.stdin.on('data', () => undefined);
+      process.stdin.once('close', () => onSignal('stdin closed'));
+      process.stdin.once('end', () => onSignal('stdin closed'));
+    }
   });
   return 0;
 }
@@ -105,7 +121,10 @@ function table(
     .join('\n')}\n`;
 }
 
+const CLIENT_COMMANDS = ['put', 'get', 'del', 'cas', 'range', 'status', 'members'];
+
 async function runClient(command: string, args: string[]): Promise<number> {
+  if (!CLIENT_COMMANDS.includes(command)) throw new UsageError(`unknown command ${command}`);
   const { values, positionals } = parseArgs({
     args,
     strict: true,
@@ -113,19 +132,19 @@ async function runClient(command: string, args: string[]): Promise<number> {
     options: {
       nats: { type: 'string' },
       cluster: { type: 'string' },
+      dir: { type: 'string' },
       json: { type: 'boolean' },
       'timeout-ms': { type: 'string' },
       read: { type: 'string' },
       limit: { type: 'string' },
     },
   });
-  const nats = values.nats ?? process.env['FLEXPAXOS_NATS'];
-  const cluster = values.cluster ?? process.env['FLEXPAXOS_CLUSTER'];
-  if (nats === undefined || cluster === undefined) {
-    throw new UsageError(
-      '--nats URL and --cluster NAME are required (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER)',
-    );
-  }
+  const target = resolveClusterTarget({
+    nats: values.nats,
+    cluster: values.cluster,
+    dir: values.dir,
+    env: process.env,
+  });
   const timeoutMs = values['timeout-ms'] === undefined ? 5000 : Number(values['timeout-ms']);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
     throw new UsageError('--timeout-ms must be a positive integer');
@@ -139,7 +158,11 @@ async function runClient(command: string, args: string[]): Promise<number> {
   const out = (obj: unknown, text: string): void => {
     process.stdout.write(json ? `${JSON.stringify(obj)}\n` : text);
   };
-  const client = await FlexPaxosClient.connect({ servers: nats.split(','), cluster, timeoutMs });
+  const client = await FlexPaxosClient.connect({
+    servers: target.servers,
+    cluster: target.cluster,
+    timeoutMs,
+  });
   try {
     const [a, b, c] = positionals as [string, string, string];
     switch (command) {
@@ -267,6 +290,7 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     if (command === 'node') return await runNode(rest);
+    if (command === 'start') return await runStart(rest);
     return await runClient(command, rest);
   } catch (err) {
     if (

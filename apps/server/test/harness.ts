@@ -32,14 +32,16 @@ export interface NodeProcess {
   stderr(): string;
 }
 
-/** Spawns the CLI with `args`; killed after `safetyMs` whatever happens. */
+/** Spawns the CLI with `args` (and `env`, default ours); killed after `safetyMs` whatever happens. */
 export function spawnCli(
   args: readonly string[],
   safetyMs = 120_000,
+  env: NodeJS.ProcessEnv = process.env,
 ): NodeProcess & { stdout(): string } {
   const proc = spawn(process.execPath, [...NODE_ARGS, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   live.add(proc);
   const safety = setTimeout(() => proc.kill('SIGKILL'), safetyMs);

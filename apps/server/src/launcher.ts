@@ -1,0 +1,574 @@
+/**
+ * `flexpaxos start` (what `pnpm start` runs): a local cluster in one command.
+ *
+ * 1. Finds `nats-server` (`--nats-server PATH`, else `$NATS_SERVER`, else `$NATS_SERVER_BIN`,
+ *    `PATH`, `/usr/sbin`, ...); if there is none it says how to install it and exits 1.
+ * 2. Reads `DIR/cluster.json` if there is one (a restart): the cluster name, node ids and P
+ *    come from it, and flags that disagree are refused with a message that says so. A first
+ *    start picks a new cluster name `local-xxxxxx`.
+ * 3. Starts `nats-server` on a free 127.0.0.1 port (config and log in `DIR/nats.*`), then the
+ *    N nodes (`flexpaxos node`, data in `DIR/n<id>`, logs appended to `DIR/n<id>.log`, HTTP on
+ *    free ports), waits for a leader, writes `DIR/cluster.json` and prints how to use the CLI.
+ * 4. On Ctrl-C or SIGTERM: SIGTERM to every node (each drains and exits), then `nats-server`;
+ *    `cluster.json` is marked stopped. A second Ctrl-C kills everything at once.
+ *
+ * Children run in their own process groups so the terminal's Ctrl-C reaches only the
+ * launcher, which then stops them in order. If the launcher itself is killed (-9), each node
+ * notices its stdin pipe closing and drains by itself; a `nats-server` left behind is stopped
+ * by the next `start` on the same `DIR`, which also refuses to start while a launcher from the
+ * same `DIR` still runs.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createConnection } from 'node:net';
+import { findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
+import { validateCountingQuorum } from '@flexpaxos/quorum';
+import {
+  ClusterFileError,
+  DEFAULT_CLUSTER_DIR,
+  clusterFilePath,
+  isProcessAlive,
+  readClusterFile,
+  writeClusterFile,
+} from './cluster-file.js';
+import type { ClusterFile, ClusterFileNode } from './cluster-file.js';
+
+/** Env var a node reads: drain and exit when stdin closes (the launcher died). */
+export const STOP_WITH_STDIN_ENV = 'FLEXPAXOS_STOP_WITH_STDIN';
+
+/** How `nats-server` can be installed; printed when it is missing. */
+export const NATS_INSTALL_HINT =
+  'install it with `apt-get install -y nats-server` (Debian/Ubuntu; it lands in /usr/sbin), ' +
+  'or point NATS_SERVER=/path/to/nats-server (or --nats-server PATH) at a binary';
+
+/** The start command's usage line. */
+export const START_USAGE =
+  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--leader-timeout-ms MS]';
+
+const LEADER_TIMEOUT_MS_DEFAULT = 30_000;
+const NODE_STOP_TIMEOUT_MS = 10_000;
+
+class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The CLI entry of this module's own file: nodes run as `<this cli> node ...`. */
+function cliEntry(): { execArgv: string[]; entry: string } {
+  const here = fileURLToPath(import.meta.url);
+  const entry = join(dirname(here), here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
+  return { execArgv: [...process.execArgv], entry };
+}
+
+function parseIntFlag(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) {
+    throw new StartError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+  }
+  return Number(v);
+}
+
+/** Finds `nats-server`: explicit path (flag or `NATS_SERVER`) must exist; else the usual search. */
+function locateNatsServer(explicit: string | undefined): string {
+  if (explicit !== undefined && explicit !== '') {
+    try {
+      return findNatsServer({ bin: explicit, dirs: [] });
+    } catch {
+      throw new StartError(`nats-server not found at ${explicit}: ${NATS_INSTALL_HINT}`);
+    }
+  }
+  try {
+    return findNatsServer();
+  } catch {
+    throw new StartError(
+      `nats-server is not installed (not on PATH, nor in /usr/sbin, /usr/local/bin, /usr/bin): ${NATS_INSTALL_HINT}`,
+    );
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolvePromise(true);
+    });
+    sock.once('error', () => {
+      sock.destroy();
+      resolvePromise(false);
+    });
+  });
+}
+
+/** The command line of a live process (Linux /proc), or undefined. */
+function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A previous launcher on this `DIR` died without stopping its children: stop the ones still
+ * alive (checked by their command line, so a reused pid is left alone).
+ */
+async function reapLeftovers(
+  dir: string,
+  file: ClusterFile,
+  say: (s: string) => void,
+): Promise<void> {
+  const targets: { pid: number; what: string }[] = [];
+  for (const n of file.nodes) {
+    if (n.pid !== null && (cmdline(n.pid)?.includes(n.dataDir) ?? false))
+      targets.push({ pid: n.pid, what: `node ${n.id}` });
+  }
+  if (
+    file.natsPid !== null &&
+    (cmdline(file.natsPid)?.includes(resolve(dir, 'nats.conf')) ?? false)
+  )
+    targets.push({ pid: file.natsPid, what: 'nats-server' });
+  if (targets.length === 0) return;
+  say(
+    `stopping processes left running by a launcher that did not stop cleanly: ${targets.map((t) => `${t.what} (pid ${t.pid})`).join(', ')}`,
+  );
+  for (const t of targets) {
+    try {
+      process.kill(t.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = performance.now() + NODE_STOP_TIMEOUT_MS;
+  while (targets.some((t) => isProcessAlive(t.pid)) && performance.now() < deadline)
+    await sleep(50);
+  for (const t of targets) {
+    if (isProcessAlive(t.pid)) process.kill(t.pid, 'SIGKILL');
+  }
+}
+
+interface RunningNode {
+  readonly id: number;
+  readonly proc: ChildProcess;
+  readonly dataDir: string;
+  readonly log: string;
+  http: string | null;
+  exited: boolean;
+  readonly exit: Promise<void>;
+}
+
+/**
+ * Runs `flexpaxos start` with `args` (after `start`); resolves with the exit code once the
+ * cluster has been stopped (signal) or failed to start. `out` receives the human-readable
+ * lines (stdout by default).
+ */
+export async function runStart(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
+  const err = (l: string): void => {
+    process.stderr.write(`flexpaxos start: ${l}\n`);
+  };
+  let values: Partial<Record<string, string>>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        nodes: { type: 'string' },
+        replication: { type: 'string' },
+        election: { type: 'string' },
+        dir: { type: 'string' },
+        'nats-server': { type: 'string' },
+        'log-level': { type: 'string' },
+        'leader-timeout-ms': { type: 'string' },
+      },
+    }) as { values: Partial<Record<string, string>> });
+  } catch (e) {
+    err(`${(e as Error).message}\nusage: ${START_USAGE}`);
+    return 2;
+  }
+
+  let nodeCount: number | undefined;
+  let replication: number | undefined;
+  let election: number | undefined;
+  let leaderTimeoutMs: number;
+  try {
+    nodeCount = parseIntFlag('nodes', values.nodes, 1);
+    replication = parseIntFlag('replication', values.replication, 1);
+    election = parseIntFlag('election', values.election, 1);
+    leaderTimeoutMs =
+      parseIntFlag('leader-timeout-ms', values['leader-timeout-ms'], 1) ??
+      LEADER_TIMEOUT_MS_DEFAULT;
+  } catch (e) {
+    err(`${(e as Error).message}\nusage: ${START_USAGE}`);
+    return 2;
+  }
+  const logLevel = values['log-level'] ?? 'info';
+  const dir = resolve(values.dir ?? DEFAULT_CLUSTER_DIR);
+  const dirShown = values.dir ?? DEFAULT_CLUSTER_DIR;
+
+  // ---- nats-server first: a missing binary is the most likely problem on a new machine.
+  let natsBin: string;
+  try {
+    natsBin = locateNatsServer(values['nats-server'] ?? env['NATS_SERVER']);
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+
+  // ---- the cluster's identity: stored, or new.
+  let stored: ClusterFile | undefined;
+  try {
+    stored = readClusterFile(dir);
+  } catch (e) {
+    if (!(e instanceof ClusterFileError && e.code === 'missing')) {
+      err(`${(e as Error).message}\n(use another --dir, or remove ${dirShown} to start afresh)`);
+      return 1;
+    }
+  }
+  let clusterName: string;
+  let members: number[];
+  if (stored !== undefined) {
+    const s = stored;
+    const disagree: string[] = [];
+    if (nodeCount !== undefined && nodeCount !== s.members.length)
+      disagree.push(`--nodes ${nodeCount} (it has ${s.members.length} nodes)`);
+    if (replication !== undefined && replication !== s.replication)
+      disagree.push(`--replication ${replication} (it has P=${s.replication})`);
+    if (election !== undefined && election !== s.election)
+      disagree.push(`--election ${election} (it has L=${s.election})`);
+    if (disagree.length > 0) {
+      err(
+        `${dirShown} already holds cluster ${s.cluster} (N=${s.members.length} P=${s.replication} L=${s.election}); ` +
+          `these flags disagree with it: ${disagree.join(', ')}. ` +
+          `Start it as it is (drop those flags), use another --dir, or remove ${dirShown} to start afresh (its data is lost).`,
+      );
+      return 2;
+    }
+    if (s.running && isProcessAlive(s.launcherPid) && s.launcherPid !== process.pid) {
+      err(
+        `cluster ${s.cluster} in ${dirShown} is already running (launcher pid ${s.launcherPid}); stop it with Ctrl-C in its terminal or \`kill ${s.launcherPid}\``,
+      );
+      return 1;
+    }
+    if (s.running) await reapLeftovers(dir, s, out);
+    clusterName = s.cluster;
+    members = [...s.members];
+    replication = s.replication;
+    election = s.election;
+  } else {
+    if (existsSync(dir) && readdirSync(dir).some((f) => /^n\d+$/.test(f))) {
+      err(
+        `${dirShown} holds node data but no ${clusterFilePath(dirShown)}: the cluster name is unknown. Use another --dir, or remove ${dirShown} to start afresh.`,
+      );
+      return 1;
+    }
+    const n = nodeCount ?? 3;
+    members = Array.from({ length: n }, (_, i) => i + 1);
+    replication ??= Math.floor(n / 2) + 1;
+    const problems = validateCountingQuorum({ members, replication, election });
+    if (problems.length > 0) {
+      err(problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
+      return 2;
+    }
+    election ??= n - replication + 1;
+    clusterName = `local-${randomBytes(3).toString('hex')}`;
+  }
+  mkdirSync(dir, { recursive: true });
+
+  // ---- process bookkeeping and shutdown, set up before the first child starts.
+  let nats: ChildProcess | undefined;
+  let natsExit: Promise<void> = Promise.resolve();
+  const nodes: RunningNode[] = [];
+  let stopping = false;
+  let signalled = false;
+  let stopRequested: (() => void) | undefined;
+  const stopSignal = new Promise<void>((r) => (stopRequested = r));
+  const killAll = (): void => {
+    for (const n of nodes) if (!n.exited) n.proc.kill('SIGKILL');
+    nats?.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      out(`${signal} again: killing everything now`);
+      killAll();
+      return;
+    }
+    stopping = true;
+    signalled = true;
+    out(`\n${signal}: stopping the cluster (nodes drain, then nats-server)...`);
+    stopRequested?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const startedAt = new Date().toISOString();
+  let natsUrl: string | undefined;
+  const fileNow = (running: boolean, leader: number | null): ClusterFile => ({
+    version: 1,
+    cluster: clusterName,
+    nats: natsUrl === undefined ? [] : [natsUrl],
+    members,
+    replication: replication ?? 0,
+    election: election ?? 0,
+    running,
+    launcherPid: running ? process.pid : null,
+    natsPid: running ? (nats?.pid ?? null) : null,
+    leader,
+    startedAt,
+    stoppedAt: running ? null : new Date().toISOString(),
+    nodes: members.map((id): ClusterFileNode => {
+      const n = nodes.find((x) => x.id === id);
+      return {
+        id,
+        pid: running && n !== undefined && !n.exited ? (n.proc.pid ?? null) : null,
+        http: running && n !== undefined && !n.exited ? n.http : null,
+        dataDir: join(dir, `n${id}`),
+        log: join(dir, `n${id}.log`),
+      };
+    }),
+  });
+
+  const stopAll = async (): Promise<void> => {
+    for (const n of nodes) if (!n.exited) n.proc.kill('SIGTERM');
+    const all = Promise.all(nodes.map((n) => n.exit));
+    const timer = setTimeout(() => {
+      for (const n of nodes) {
+        if (!n.exited) {
+          out(`node ${n.id} did not stop within ${NODE_STOP_TIMEOUT_MS} ms: killing it`);
+          n.proc.kill('SIGKILL');
+        }
+      }
+    }, NODE_STOP_TIMEOUT_MS);
+    await all;
+    clearTimeout(timer);
+    if (nats !== undefined && nats.exitCode === null && nats.signalCode === null) {
+      nats.kill('SIGTERM');
+      const t = setTimeout(() => nats?.kill('SIGKILL'), 5000);
+      await natsExit;
+      clearTimeout(t);
+    }
+    writeClusterFile(dir, fileNow(false, null));
+    process.off('exit', killAll);
+  };
+
+  try {
+    // ---- nats-server on a free port, in its own process group.
+    const natsConf = join(dir, 'nats.conf');
+    for (let attempt = 0; ; attempt++) {
+      const port = await freePort();
+      writeFileSync(
+        natsConf,
+        `listen: "127.0.0.1:${port}"\nserver_name: ${JSON.stringify(`${clusterName}-nats`)}\n`,
+      );
+      const logFd = openSync(join(dir, 'nats.log'), 'a');
+      const proc = spawn(natsBin, ['-c', natsConf], {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
+      closeSync(logFd);
+      nats = proc;
+      natsExit = new Promise((r) => proc.once('exit', () => r()));
+      let exited = false;
+      void natsExit.then(() => {
+        exited = true;
+        if (!stopping && nats === proc) {
+          err(`nats-server exited unexpectedly; see ${join(dirShown, 'nats.log')}`);
+        }
+      });
+      const deadline = performance.now() + 10_000;
+      while (!exited && performance.now() < deadline && !(await canConnect(port))) await sleep(20);
+      if (!exited && performance.now() < deadline) {
+        natsUrl = `nats://127.0.0.1:${port}`;
+        break;
+      }
+      proc.kill('SIGKILL');
+      if (attempt >= 2) {
+        throw new StartError(
+          `nats-server did not start on 127.0.0.1:${port}; see ${join(dirShown, 'nats.log')}`,
+        );
+      }
+    }
+    out(`nats-server ${natsUrl} (pid ${nats.pid})`);
+
+    // ---- the nodes.
+    const { execArgv, entry } = cliEntry();
+    for (const id of members) {
+      const dataDir = join(dir, `n${id}`);
+      const log = join(dir, `n${id}.log`);
+      const logFd = openSync(log, 'a');
+      const proc = spawn(
+        process.execPath,
+        [
+          ...execArgv,
+          entry,
+          'node',
+          '--id',
+          String(id),
+          '--cluster',
+          clusterName,
+          '--members',
+          members.join(','),
+          '--replication',
+          String(replication),
+          '--election',
+          String(election),
+          '--nats',
+          natsUrl,
+          '--data-dir',
+          dataDir,
+          '--http-port',
+          '0',
+          '--log-level',
+          logLevel,
+        ],
+        {
+          detached: true,
+          stdio: ['pipe', 'pipe', logFd],
+          env: { ...env, [STOP_WITH_STDIN_ENV]: '1' },
+        },
+      );
+      closeSync(logFd);
+      const node: RunningNode = {
+        id,
+        proc,
+        dataDir,
+        log,
+        http: null,
+        exited: false,
+        exit: new Promise((r) =>
+          proc.once('exit', (code, signal) => {
+            node.exited = true;
+            if (!stopping) {
+              err(`node ${id} exited (${code ?? signal}); see ${join(dirShown, `n${id}.log`)}`);
+            }
+            r();
+          }),
+        ),
+      };
+      nodes.push(node);
+    }
+    await Promise.race([
+      Promise.all(nodes.map((n) => waitStarted(n, dirShown))),
+      stopSignal.then(() => {
+        throw new StartError('stopped before the nodes started');
+      }),
+    ]);
+    for (const n of nodes)
+      out(
+        `node ${n.id}  pid ${n.proc.pid}  ${n.http ?? ''}  data ${join(dirShown, `n${n.id}`)}  log ${join(dirShown, `n${n.id}.log`)}`,
+      );
+    writeClusterFile(dir, fileNow(true, null));
+
+    // ---- wait for a leader.
+    const leader = await Promise.race([
+      waitLeader(nodes, leaderTimeoutMs),
+      stopSignal.then(() => undefined),
+    ]);
+    writeClusterFile(dir, fileNow(true, leader ?? null));
+    if (!stopping) {
+      if (leader === undefined) {
+        out(
+          `no leader within ${leaderTimeoutMs} ms; the nodes keep trying (see the logs in ${dirShown})`,
+        );
+      }
+      const dirFlag = values.dir === undefined ? '' : ` --dir ${dirShown}`;
+      out(
+        [
+          '',
+          `FlexPaxos cluster ${clusterName} is up: N=${members.length} P=${replication} L=${election}${leader === undefined ? '' : `, leader node ${leader}`}.`,
+          `Data in ${dirShown} (kept across restarts); cluster file ${clusterFilePath(dirShown)}.`,
+          'Talk to it from the repository root (another terminal):',
+          `  pnpm flexpaxos put greeting hello${dirFlag}`,
+          `  pnpm flexpaxos get greeting${dirFlag}                   # --read lease (default) | quorum | stale`,
+          `  pnpm flexpaxos cas greeting 1 bye${dirFlag}`,
+          `  pnpm flexpaxos range ""${dirFlag}`,
+          `  pnpm flexpaxos status${dirFlag}                         # --json for machines`,
+          `Or with any client: --nats ${natsUrl} --cluster ${clusterName}`,
+          'Ctrl-C stops the cluster (the data stays).',
+        ].join('\n'),
+      );
+    }
+    await stopSignal;
+    await stopAll();
+    out('stopped.');
+    return 0;
+  } catch (e) {
+    err(e instanceof Error ? e.message : String(e));
+    stopping = true;
+    await stopAll().catch(() => undefined);
+    return signalled ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Resolves once the node printed its `started` line; throws if it exits first. */
+function waitStarted(node: RunningNode, dirShown: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    let buf = '';
+    node.proc.stdout?.setEncoding('utf8');
+    node.proc.stdout?.on('data', (d: string) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        if (line.startsWith('{"event":"started"')) {
+          try {
+            node.http = (JSON.parse(line) as { http: string | null }).http;
+          } catch {
+            // keep null
+          }
+          resolvePromise();
+        }
+      }
+      if (buf.length > 100_000) buf = buf.slice(-1000);
+    });
+    void node.exit.then(() =>
+      reject(
+        new StartError(
+          `node ${node.id} exited before starting; see ${join(dirShown, `n${node.id}.log`)}`,
+        ),
+      ),
+    );
+  });
+}
+
+/** Polls every node's `/status` until one reports itself leader; undefined on timeout. */
+async function waitLeader(
+  nodes: readonly RunningNode[],
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    for (const n of nodes) {
+      if (n.http === null || n.exited) continue;
+      try {
+        const res = await fetch(`${n.http}/status`, { signal: AbortSignal.timeout(1000) });
+        const s = (await res.json()) as { role?: string; id?: number };
+        if (s.role === 'leader' && typeof s.id === 'number') return s.id;
+      } catch {
+        // not up yet
+      }
+    }
+    await sleep(100);
+  }
+  return undefined;
+}

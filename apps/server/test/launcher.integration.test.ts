@@ -1,0 +1,181 @@
+/**
+ * `flexpaxos start` (what `pnpm start` runs) with real processes: nats-server, three nodes,
+ * `DIR/cluster.json`, client commands through `--dir`, SIGTERM stopping every process,
+ * a restart on the same data, flags that disagree with the stored cluster, a launcher killed
+ * -9, and the message when `nats-server` is missing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isProcessAlive, readClusterFile } from '../src/cluster-file.js';
+import type { ClusterFile } from '../src/cluster-file.js';
+import { spawnCli, waitFor } from './harness.js';
+
+const dirs: string[] = [];
+type Launcher = ReturnType<typeof spawnCli>;
+const launchers: Launcher[] = [];
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'flexpaxos-start-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Every pid the cluster file names (launcher, nats-server, nodes). */
+function pidsOf(f: ClusterFile): number[] {
+  return [f.launcherPid, f.natsPid, ...f.nodes.map((n) => n.pid)].filter(
+    (p): p is number => p !== null,
+  );
+}
+
+afterAll(async () => {
+  for (const l of launchers) l.proc.kill('SIGTERM');
+  await Promise.all(launchers.map((l) => l.exited));
+  for (const d of dirs) {
+    // Whatever a failed test left behind: nothing may outlive the suite.
+    try {
+      for (const pid of pidsOf(readClusterFile(d)))
+        if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // no cluster file
+    }
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+/** Starts a launcher on `dir` and waits for its cluster file to name it and a leader. */
+async function start(
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<{ launcher: Launcher; file: ClusterFile }> {
+  const launcher = spawnCli(['start', '--dir', dir, '--log-level', 'warn', ...extra], 90_000);
+  launchers.push(launcher);
+  const file = await waitFor(
+    'cluster.json with a leader',
+    () => {
+      if (launcher.proc.exitCode !== null) throw new Error(`launcher exited: ${launcher.stderr()}`);
+      const f = readClusterFile(dir);
+      return Promise.resolve(
+        f.launcherPid === launcher.proc.pid && f.leader !== null ? f : undefined,
+      );
+    },
+    30_000,
+  );
+  return { launcher, file };
+}
+
+async function cli(
+  args: readonly string[],
+): Promise<{ code: number | string; out: string; err: string }> {
+  const p = spawnCli(args, 30_000);
+  const code = await p.exited;
+  return { code, out: p.stdout(), err: p.stderr() };
+}
+
+describe('flexpaxos start', () => {
+  it('runs a cluster that CLI commands reach through --dir, stops every process on SIGTERM, and keeps the data across a restart', async () => {
+    const dir = tempDir();
+    const { launcher, file } = await start(dir);
+    expect(file.members).toEqual([1, 2, 3]);
+    expect(file.replication).toBe(2);
+    expect(file.running).toBe(true);
+    expect(file.nats[0]).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    expect(file.nodes.every((n) => n.pid !== null && n.http !== null)).toBe(true);
+    expect(launcher.stdout()).toContain('pnpm flexpaxos put');
+
+    const put = await cli(['put', 'city', 'Lisbon', '--dir', dir, '--json']);
+    expect(put.code, put.err).toBe(0);
+    expect(JSON.parse(put.out)).toMatchObject({ key: 'city', version: 1 });
+    const get = await cli(['get', 'city', '--dir', dir, '--json']);
+    expect(get.code, get.err).toBe(0);
+    expect(JSON.parse(get.out)).toMatchObject({ found: true, value: 'Lisbon', version: 1 });
+
+    const status = await cli(['status', '--dir', dir, '--json']);
+    expect(status.code, status.err).toBe(0);
+    const nodes = JSON.parse(status.out) as {
+      id: number;
+      role: string;
+      pid: number;
+      http: string;
+      committed: number;
+      applied: number;
+      ballot: string;
+      lease: unknown;
+    }[];
+    expect(nodes.map((n) => n.id)).toEqual([1, 2, 3]);
+    expect(nodes.filter((n) => n.role === 'leader')).toHaveLength(1);
+    for (const n of nodes) {
+      const recorded = file.nodes.find((x) => x.id === n.id);
+      expect(n.pid).toBe(recorded?.pid);
+      expect(n.http).toBe(recorded?.http);
+      expect(n.lease).toBeDefined();
+    }
+
+    // SIGTERM: every process stops, the file says so.
+    const pids = pidsOf(file);
+    expect(pids).toHaveLength(5);
+    launcher.proc.kill('SIGTERM');
+    expect(await launcher.exited).toBe(0);
+    for (const pid of pids) expect(isProcessAlive(pid), `pid ${pid} still alive`).toBe(false);
+    const stopped = readClusterFile(dir);
+    expect(stopped.running).toBe(false);
+    expect(pidsOf(stopped)).toEqual([]);
+    const down = await cli(['get', 'city', '--dir', dir]);
+    expect(down.code).toBe(1);
+    expect(down.err).toContain('is not running');
+
+    // Flags that disagree with the stored cluster are refused.
+    const wrong = spawnCli(['start', '--dir', dir, '--nodes', '5'], 30_000);
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.stderr()).toContain('--nodes 5 (it has 3 nodes)');
+
+    // Restart on the same data: same cluster, the write is still there.
+    const again = await start(dir);
+    expect(again.file.cluster).toBe(file.cluster);
+    const after = await cli(['get', 'city', '--dir', dir, '--json']);
+    expect(after.code, after.err).toBe(0);
+    expect(JSON.parse(after.out)).toMatchObject({ value: 'Lisbon', version: 1 });
+
+    // A second launcher on the same DIR is refused while the first runs.
+    const twice = spawnCli(['start', '--dir', dir], 30_000);
+    expect(await twice.exited).toBe(1);
+    expect(twice.stderr()).toContain('is already running');
+
+    again.launcher.proc.kill('SIGTERM');
+    expect(await again.launcher.exited).toBe(0);
+    for (const pid of pidsOf(again.file)) expect(isProcessAlive(pid)).toBe(false);
+  });
+
+  it('leaves no node running when the launcher is killed -9, and the next start stops the nats-server it left', async () => {
+    const dir = tempDir();
+    const { launcher, file } = await start(dir);
+    launcher.proc.kill('SIGKILL');
+    await launcher.exited;
+    // Each node sees its stdin pipe close and drains by itself.
+    const nodePids = file.nodes.map((n) => n.pid).filter((p): p is number => p !== null);
+    await waitFor(
+      'nodes to exit after the launcher died',
+      () => Promise.resolve(nodePids.some(isProcessAlive) ? undefined : true),
+      15_000,
+    );
+    expect(file.natsPid).not.toBeNull();
+    const second = await start(dir);
+    expect(isProcessAlive(file.natsPid)).toBe(false);
+    expect(second.launcher.stdout()).toContain('did not stop cleanly');
+    second.launcher.proc.kill('SIGTERM');
+    expect(await second.launcher.exited).toBe(0);
+  });
+
+  it('says how to install nats-server when it is missing, and starts nothing', async () => {
+    const dir = tempDir();
+    const p = spawnCli(['start', '--dir', dir], 30_000, {
+      ...process.env,
+      NATS_SERVER: join(dir, 'no-such-nats-server'),
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain('nats-server not found at');
+    expect(p.stderr()).toContain('apt-get install -y nats-server');
+    expect(() => readClusterFile(dir)).toThrow(/does not exist/);
+  });
+});
