@@ -2,8 +2,43 @@
  * Replica configuration and its validation. `validateReplicaConfig` returns every problem
  * (field and rule) instead of throwing on the first, in the spirit of raft-rs `validate()`.
  */
+import { validateLeaseConfig } from '@flexpaxos/lease';
 import type { QuorumSystem } from '@flexpaxos/quorum';
 import type { NodeId, RandomSource } from './types.js';
+
+/**
+ * An injected monotonic clock (milliseconds, for example `performance.now()` in a host, a
+ * simulated clock in the simulator). The core never reads a real clock; it reads this one only
+ * when leases are configured. Readings must never decrease within one `Replica` object.
+ */
+export interface MonotonicClock {
+  /** The current reading in milliseconds. */
+  nowMs(): number;
+}
+
+/**
+ * Leader leases (design brief, "Leader lease"; rules and safety argument in
+ * `packages/lease/README.md`). Optional: without it the replica grants and holds no lease and
+ * refuses lease reads with `'no-lease'`; everything else behaves exactly as without leases.
+ */
+export interface ReplicaLeaseConfig {
+  /** This node's monotonic clock. */
+  readonly clock: MonotonicClock;
+  /** How long an acceptor's grant runs on its own clock after it acknowledges the leader. */
+  readonly leaseDurationMs: number;
+  /** The clock assumption's bound (see `@flexpaxos/lease` `LeaseConfig`). */
+  readonly clockDriftBoundMs: number;
+  /**
+   * `electionTimeoutTicks` times the host's tick length in ms. Used for validation
+   * (`leaseDurationMs + clockDriftBoundMs < electionTimeoutMs`).
+   */
+  readonly electionTimeoutMs: number;
+  /**
+   * UNSAFE, fault injection only (simulator `--unsafe-lease`): the leader ignores the drift
+   * bound and a restarted acceptor promises at once.
+   */
+  readonly unsafeLease?: boolean;
+}
 
 /** Everything a `Replica` needs besides its recovered state. */
 export interface ReplicaConfig {
@@ -38,6 +73,8 @@ export interface ReplicaConfig {
    * `ReplicaStatus.ownBallotCommitted`). Default false.
    */
   readonly commitNoopOnElection?: boolean;
+  /** Leader leases and lease reads; absent = no leases (see `ReplicaLeaseConfig`). */
+  readonly lease?: ReplicaLeaseConfig;
 }
 
 /** One problem with a `ReplicaConfig`: the field and the rule it breaks. */
@@ -133,6 +170,15 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
     typeof config.commitNoopOnElection !== 'boolean'
   ) {
     add('commitNoopOnElection', 'must be a boolean when set');
+  }
+  const lease = config.lease;
+  if (lease !== undefined) {
+    if (typeof lease.clock?.nowMs !== 'function') {
+      add('lease.clock', 'must provide nowMs() (a monotonic clock in ms)');
+    }
+    for (const p of validateLeaseConfig(lease)) {
+      add(`lease.${p.field}`, `${p.rule}: ${p.message}`);
+    }
   }
   if (typeof config.random?.nextInt !== 'function') {
     add('random', 'must provide nextInt(maxExclusive)');

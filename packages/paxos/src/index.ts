@@ -1,7 +1,7 @@
 export { AssertionError, assert } from './assert.js';
 export { ZERO_BALLOT, ballotEquals, compareBallots, formatBallot, maxBallot } from './ballot.js';
 export { ReplicaConfigError, validateReplicaConfig } from './config.js';
-export type { ConfigProblem, ReplicaConfig } from './config.js';
+export type { ConfigProblem, MonotonicClock, ReplicaConfig, ReplicaLeaseConfig } from './config.js';
 export type {
   AcceptMessage,
   AcceptedMessage,
@@ -16,9 +16,18 @@ export type {
   RejectMessage,
   SnapshotMessage,
 } from './messages.js';
-export type { Ready } from './ready.js';
+export type { CompletedRead, FailedRead, Ready } from './ready.js';
 export { Replica } from './replica.js';
-export type { ProposeResult, ReplicaStatus, Role, TransferResult } from './replica-status.js';
+export type {
+  LeaseStatus,
+  ProposeResult,
+  ReadMode,
+  ReadResult,
+  ReadUnavailableReason,
+  ReplicaStatus,
+  Role,
+  TransferResult,
+} from './replica-status.js';
 export { NOOP, chunkEntries, slotValuesEqual, valueBytes } from './slot-value.js';
 export {
   MemoryLogStorage,

@@ -38,12 +38,24 @@ export interface AcceptMessage extends Envelope<'accept'> {
   readonly entries: readonly AcceptedEntry[];
   /** The leader's committed index, piggybacked for learning. */
   readonly committed: Slot;
+  /**
+   * Lease round (`LeaderLease.beginRound` at the creation of the message) when the leader has
+   * leases configured; the acknowledgement echoes it so the leader can look up its send time.
+   */
+  readonly leaseRound?: number;
+  /**
+   * Leadership transfer: the leader has ended its lease reads and asks the receiver to release
+   * its lease grant to this ballot (and to grant none for this message).
+   */
+  readonly leaseRelease?: boolean;
 }
 
 /** Phase 2b: the acceptor accepted (and made durable) these slots in `ballot`. */
 export interface AcceptedMessage extends Envelope<'accepted'> {
   readonly ballot: Ballot;
   readonly slots: readonly Slot[];
+  /** Echo of the Accept's `leaseRound`, when it carried one. */
+  readonly leaseRound?: number;
 }
 
 /**
@@ -65,6 +77,21 @@ export interface HeartbeatMessage extends Envelope<'heartbeat'> {
    * absent on ordinary heartbeats; a transport that drops it only makes transfers not happen.
    */
   readonly campaignNow?: boolean;
+  /**
+   * Lease round (`LeaderLease.beginRound` at the creation of the message) when the leader has
+   * leases configured; the acknowledgement echoes it so the leader can look up its send time.
+   */
+  readonly leaseRound?: number;
+  /**
+   * Leadership transfer: the leader has ended its lease reads and asks the receiver to release
+   * its lease grant to this ballot (and to grant none for this message).
+   */
+  readonly leaseRelease?: boolean;
+  /**
+   * Quorum reads (ReadIndex): the leader's read-confirmation round, echoed by the reply. Absent
+   * when no quorum read is waiting.
+   */
+  readonly readRound?: number;
 }
 
 /** Answer to a heartbeat, telling the leader how far the follower has chosen values. */
@@ -72,6 +99,10 @@ export interface HeartbeatReplyMessage extends Envelope<'heartbeat-reply'> {
   readonly ballot: Ballot;
   /** Every slot up to here is known chosen at the follower. */
   readonly committed: Slot;
+  /** Echo of the heartbeat's `leaseRound`, when it carried one. */
+  readonly leaseRound?: number;
+  /** Echo of the heartbeat's `readRound`, when it carried one. */
+  readonly readRound?: number;
 }
 
 /** A learner asks for chosen values it lacks, in [fromSlot, toSlot]. */

@@ -10,7 +10,8 @@
  * 2. make `persist` durable (fsync);
  * 3. only then send `messagesAfterPersist` (Promise, Accepted, ...);
  * 4. apply `committed` to the state machine, in order;
- * 5. call `replica.advance(ready)`.
+ * 5. answer `reads` once applied through their index, redirect `failedReads`;
+ * 6. call `replica.advance(ready)`.
  *
  * Why a promise must be durable before its reply leaves (failure scenario):
  *   1. acceptor A promises ballot 5 to candidate X and replies at once;
@@ -25,7 +26,7 @@
  * Calling `ready()` again before `advance()` is an assertion failure.
  */
 import type { Message } from './messages.js';
-import type { ChosenEntry, PersistRequest } from './types.js';
+import type { ChosenEntry, NodeId, PersistRequest, Slot } from './types.js';
 
 /** What the host must do after a step; see the module comment for the order. */
 export interface Ready {
@@ -37,4 +38,27 @@ export interface Ready {
   readonly messagesAfterPersist: readonly Message[];
   /** Chosen entries to apply to the state machine, in slot order, after `persist`. */
   readonly committed: readonly ChosenEntry[];
+  /**
+   * Quorum reads confirmed since the last ready (`Replica.read` with mode `'quorum'`): answer
+   * each from the state machine once the host has applied through `index`.
+   */
+  readonly reads: readonly CompletedRead[];
+  /** Quorum reads that can no longer complete (the leader stepped down): redirect the client. */
+  readonly failedReads: readonly FailedRead[];
+}
+
+/** A confirmed quorum read: answer it once the state machine applied through `index`. */
+export interface CompletedRead {
+  /** The id the host passed to `Replica.read`. */
+  readonly id: number;
+  /** The committed index at the time of the read. */
+  readonly index: Slot;
+}
+
+/** A quorum read that failed because this replica stopped leading. */
+export interface FailedRead {
+  /** The id the host passed to `Replica.read`. */
+  readonly id: number;
+  /** The leader this replica follows now, if known. */
+  readonly leaderHint: NodeId | undefined;
 }

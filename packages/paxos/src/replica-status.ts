@@ -16,6 +16,45 @@ export type TransferResult =
   /** The target is this node or not a voter. */
   | { readonly kind: 'invalid-target' };
 
+/** Read modes served by the core (`stale` reads are the host's own business). */
+export type ReadMode = 'lease' | 'quorum';
+
+/** Why the leader cannot serve a read now (the host may retry or fall back to a quorum read). */
+export type ReadUnavailableReason =
+  /** No lease configured (`ReplicaConfig.lease` absent). */
+  | 'no-lease'
+  /** The lease does not hold now (not yet acquired, or not renewed in time). */
+  | 'lease-not-held'
+  /** No entry of the leader's own ballot is committed yet. */
+  | 'own-ballot-not-committed'
+  /** Some committed slot is not applied yet (`applied < committed`). */
+  | 'not-applied'
+  /** A leadership transfer began: lease reads ended for this ballot. */
+  | 'transferring';
+
+/** Outcome of `Replica.read`. */
+export type ReadResult =
+  /** Lease read granted now: answer from the state machine once applied >= index (usually at once). */
+  | { readonly kind: 'ready'; readonly index: Slot }
+  /** Quorum read accepted: the outcome arrives later in `Ready.reads` or `Ready.failedReads`. */
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined }
+  | { readonly kind: 'unavailable'; readonly reason: ReadUnavailableReason };
+
+/** Lease state of a replica (`ReplicaStatus.lease`). */
+export interface LeaseStatus {
+  /** This replica leads and holds a valid lease now (own clock). */
+  readonly held: boolean;
+  /** End of the lease on this replica's clock (exclusive), when it leads and has one. */
+  readonly validUntilMs: number | undefined;
+  /** A lease read would be served now. */
+  readonly servesReads: boolean;
+  /** Acceptor side: the ballot this acceptor currently grants a lease to (latest-ending). */
+  readonly grantedTo: Ballot | undefined;
+  /** Prepares (own campaigns included) dropped because of a running grant or restart wait. */
+  readonly preparesRefused: number;
+}
+
 /** A snapshot of a replica's observable state (for status pages, tests and the simulator). */
 export interface ReplicaStatus {
   readonly id: NodeId;
@@ -42,4 +81,6 @@ export interface ReplicaStatus {
    * this holds and `applied === committed`.
    */
   readonly ownBallotCommitted: boolean;
+  /** Lease state (all false / undefined / 0 without `ReplicaConfig.lease`). */
+  readonly lease: LeaseStatus;
 }

@@ -38,10 +38,22 @@
  * whose value differs from v has a ballot below b, so the highest reported entry has a ballot
  * >= b and holds v: the new leader re-proposes v.
  */
+import {
+  AcceptorLease,
+  LeaderLease,
+  type LeaseConfig,
+  type LeaseReadRefusal,
+  type LeaseRoundId,
+} from '@flexpaxos/lease';
 import { pickPhase2Quorum, type QuorumSystem } from '@flexpaxos/quorum';
 import { assert, assertNever } from './assert.js';
 import { ballotEquals, compareBallots, maxBallot, ZERO_BALLOT } from './ballot.js';
-import { ReplicaConfigError, validateReplicaConfig, type ReplicaConfig } from './config.js';
+import {
+  ReplicaConfigError,
+  validateReplicaConfig,
+  type MonotonicClock,
+  type ReplicaConfig,
+} from './config.js';
 import type {
   AcceptedMessage,
   AcceptMessage,
@@ -55,7 +67,7 @@ import type {
   RejectMessage,
   SnapshotMessage,
 } from './messages.js';
-import type { Ready } from './ready.js';
+import type { CompletedRead, FailedRead, Ready } from './ready.js';
 import type {
   AcceptedEntry,
   Ballot,
@@ -71,7 +83,16 @@ import type {
 } from './types.js';
 
 import { planRecovery, PromiseTally } from './phase1.js';
-import type { ProposeResult, ReplicaStatus, Role, TransferResult } from './replica-status.js';
+import type {
+  LeaseStatus,
+  ProposeResult,
+  ReadMode,
+  ReadResult,
+  ReadUnavailableReason,
+  ReplicaStatus,
+  Role,
+  TransferResult,
+} from './replica-status.js';
 import {
   chunkEntries,
   ENTRY_OVERHEAD_BYTES,
@@ -119,6 +140,28 @@ interface LeaderState {
   fetchFrom: NodeId | undefined;
   /** The first slot proposed in this ballot; once committed, the ballot has a committed entry. */
   firstOwnSlot: number;
+  /** Leader side of the lease (only with `config.lease`). */
+  readonly lease: LeaderLease | undefined;
+  /** Highest lease round id begun (acknowledgements above it are ignored). */
+  maxLeaseRound: number;
+  /** A leadership transfer began (only with `config.lease`): no grants are solicited any more. */
+  transferring: boolean;
+  /** Tick at which the transfer began. */
+  transferStartTick: number;
+  /** Quorum reads: the last read-confirmation round started and the last one confirmed. */
+  readRoundStarted: number;
+  readRoundConfirmed: number;
+  /** Quorum reads: per peer, the highest read round it echoed in this ballot. */
+  readonly readAcks: Map<number, number>;
+  /** Quorum reads waiting for a round >= `round` to be acknowledged by a phase-2 quorum. */
+  readonly pendingReads: PendingRead[];
+}
+
+/** A quorum read waiting for its confirmation round. */
+interface PendingRead {
+  readonly id: number;
+  readonly index: Slot;
+  readonly round: number;
 }
 
 /** What an outstanding ready promised to do at `advance`. */
@@ -196,6 +239,15 @@ export class Replica {
   #outstanding: Outstanding | undefined;
   /** Self-acknowledgements recorded for the next ready. */
   #pendingSelfPromise: Ballot | undefined;
+  #readsOut: CompletedRead[] = [];
+  #failedReadsOut: FailedRead[] = [];
+
+  // Leases (only with `config.lease`).
+  readonly #clock: MonotonicClock | undefined;
+  readonly #leaseConfig: LeaseConfig | undefined;
+  /** Acceptor side; a new object per `Replica` (start or restart), hence the restart wait. */
+  readonly #acceptorLease: AcceptorLease | undefined;
+  #preparesRefused = 0;
 
   /**
    * Builds a replica. Throws `ReplicaConfigError` listing every problem when the config is
@@ -238,6 +290,19 @@ export class Replica {
     }
     this.#maxRoundSeen = this.#promised.round;
     this.#knownCommit = committed;
+    const lease = config.lease;
+    if (lease !== undefined) {
+      this.#clock = lease.clock;
+      this.#leaseConfig = {
+        leaseDurationMs: lease.leaseDurationMs,
+        clockDriftBoundMs: lease.clockDriftBoundMs,
+        electionTimeoutMs: lease.electionTimeoutMs,
+        ...(lease.unsafeLease === undefined ? {} : { unsafeLease: lease.unsafeLease }),
+      };
+      // A new object has forgotten every grant of an earlier run: it refuses promises for one
+      // full lease duration from now (the restart wait; packages/lease/README.md, rule 3).
+      this.#acceptorLease = new AcceptorLease(this.#leaseConfig, this.#nowMs());
+    }
     this.#resetElectionTimer();
   }
 
@@ -256,7 +321,11 @@ export class Replica {
     }
   }
 
-  /** Starts phase 1 now with a ballot above every ballot seen (also when already leading). */
+  /**
+   * Starts phase 1 now with a ballot above every ballot seen (also when already leading). With
+   * leases, does nothing while this node's own acceptor may not promise (it grants a lease to
+   * another ballot, or its restart wait runs); the election timer retries on the next tick.
+   */
   campaign(): void {
     this.becomeCandidate();
   }
@@ -281,8 +350,14 @@ export class Replica {
   /**
    * Leadership transfer (for example to a preferred leader): the leader asks `to` to campaign
    * now with a heartbeat carrying `campaignNow`. It keeps leading until the target's higher
-   * ballot arrives; if the transfer fails, nothing changes. The host should end lease reads
-   * before calling this (design brief, "Leader lease").
+   * ballot arrives; if the transfer fails, nothing changes (without leases).
+   *
+   * With leases (design brief, "Leader lease": transfer ends the old leader's lease reads
+   * first): the leader ends its lease reads at once (`LeaderLease.beginTransfer`), and only then
+   * tells every acceptor (itself included) to release its grant, so the target can be promised;
+   * from now on its heartbeats and Accepts carry `leaseRelease` and solicit no grant. If it
+   * still leads an election timeout later, the transfer failed and it steps down, so that a new
+   * ballot (possibly its own again) can hold a lease.
    */
   transferLeadership(to: NodeId): TransferResult {
     const ls = this.#leaderState;
@@ -295,6 +370,26 @@ export class Replica {
     if (to === this.#id || !this.#quorum.voters.includes(to)) {
       return { kind: 'invalid-target' };
     }
+    if (ls.lease !== undefined && !ls.transferring) {
+      // Order matters: lease reads end before any grant is released (safety argument,
+      // packages/lease/README.md: no lease read relies on a released grant).
+      ls.lease.beginTransfer();
+      ls.transferring = true;
+      ls.transferStartTick = this.#tick;
+      this.#acceptorLease?.release(ls.ballot, this.#nowMs());
+      for (const peer of this.#peers) {
+        if (peer !== to) {
+          this.#send({
+            type: 'heartbeat',
+            from: this.#id,
+            to: peer,
+            ballot: ls.ballot,
+            committed: this.#committed as Slot,
+            leaseRelease: true,
+          });
+        }
+      }
+    }
     this.#send({
       type: 'heartbeat',
       from: this.#id,
@@ -302,8 +397,72 @@ export class Replica {
       ballot: ls.ballot,
       committed: this.#committed as Slot,
       campaignNow: true,
+      ...(ls.transferring ? { leaseRelease: true } : {}),
     });
     return { kind: 'started' };
+  }
+
+  /**
+   * A linearizable read, served by the leader (design brief, "Reads"). `id` is chosen by the
+   * host, unique among its outstanding reads.
+   *
+   * - `lease`: answered at once when the leader holds its lease, an entry of its own ballot is
+   *   committed, everything committed is applied and no transfer began: `{ kind: 'ready',
+   *   index }` (answer from the state machine once applied >= index). Otherwise
+   *   `unavailable` with the reason; the host may fall back to a quorum read.
+   * - `quorum` (ReadIndex; Ongaro's thesis §6.4): needs an own-ballot entry committed; the
+   *   read index is the committed index now; the leader starts a heartbeat round at once
+   *   (reads arriving while a round is in flight join the next round). Once a phase-2 quorum
+   *   (the leader counts itself) acknowledged a round >= the read's round in this ballot, the
+   *   read appears in `Ready.reads`; if the leader steps down first, in `Ready.failedReads`.
+   *   Why it is linearizable: every phase-1 quorum of a higher ballot meets that phase-2
+   *   quorum, whose members acknowledged this ballot after the read began, so no higher ballot
+   *   had completed phase 1 (nor chosen anything) when the read began; every write completed
+   *   before the read is therefore at or below the read index.
+   */
+  read(request: { readonly id: number; readonly mode: ReadMode }): ReadResult {
+    const ls = this.#leaderState;
+    if (this.#role !== 'leader' || ls === undefined) {
+      return {
+        kind: 'not-leader',
+        leaderHint: this.#leader === this.#id ? undefined : this.#leader,
+      };
+    }
+    const mode = request.mode;
+    switch (mode) {
+      case 'lease': {
+        if (ls.lease === undefined) {
+          return { kind: 'unavailable', reason: 'no-lease' };
+        }
+        const decision = ls.lease.canServeLeaseRead({
+          nowMs: this.#nowMs(),
+          ownBallotEntryCommitted: this.#ownBallotCommitted(ls),
+          appliedIndex: this.#applied,
+          committedIndex: this.#committed,
+        });
+        if (decision.ok) {
+          return { kind: 'ready', index: this.#committed as Slot };
+        }
+        return { kind: 'unavailable', reason: leaseRefusalReason(decision.reason) };
+      }
+      case 'quorum': {
+        if (!this.#ownBallotCommitted(ls)) {
+          return { kind: 'unavailable', reason: 'own-ballot-not-committed' };
+        }
+        const inFlight = ls.readRoundStarted > ls.readRoundConfirmed;
+        ls.pendingReads.push({
+          id: request.id,
+          index: this.#committed as Slot,
+          round: ls.readRoundStarted + 1,
+        });
+        if (!inFlight) {
+          this.#startReadRound(ls);
+        }
+        return { kind: 'pending' };
+      }
+      default:
+        return assertNever(mode, 'read mode');
+    }
   }
 
   /** Feeds one peer message. Messages not addressed to this node or from non-members are ignored. */
@@ -392,6 +551,8 @@ export class Replica {
       this.#pendingSnapshotInstall !== undefined ||
       this.#pendingTruncateBelow !== undefined ||
       this.#committed > this.#applied ||
+      this.#readsOut.length > 0 ||
+      this.#failedReadsOut.length > 0 ||
       this.#canPropose()
     );
   }
@@ -455,6 +616,8 @@ export class Replica {
       messages: this.#messages,
       messagesAfterPersist: this.#messagesAfterPersist,
       committed,
+      reads: this.#readsOut,
+      failedReads: this.#failedReadsOut,
     };
     this.#outstanding = {
       ready,
@@ -465,6 +628,8 @@ export class Replica {
     this.#pendingSelfPromise = undefined;
     this.#messages = [];
     this.#messagesAfterPersist = [];
+    this.#readsOut = [];
+    this.#failedReadsOut = [];
     this.#hardStateDirty = false;
     this.#dirtySlots.clear();
     this.#pendingSnapshotInstall = undefined;
@@ -521,8 +686,55 @@ export class Replica {
       pendingCommands: ls?.pending.length ?? 0,
       inflightSlots: ls === undefined ? 0 : Math.max(0, ls.nextSlot - 1 - this.#committed),
       ownBallotCommitted:
-        this.#role === 'leader' && ls !== undefined && this.#committed >= ls.firstOwnSlot,
+        this.#role === 'leader' && ls !== undefined && this.#ownBallotCommitted(ls),
+      lease: this.#leaseStatus(),
     };
+  }
+
+  #leaseStatus(): LeaseStatus {
+    const al = this.#acceptorLease;
+    if (al === undefined) {
+      return {
+        held: false,
+        validUntilMs: undefined,
+        servesReads: false,
+        grantedTo: undefined,
+        preparesRefused: this.#preparesRefused,
+      };
+    }
+    const now = this.#nowMs();
+    let grantedTo: Ballot | undefined;
+    let grantEnd = -Infinity;
+    for (const g of al.runningGrants(now)) {
+      if (g.untilMs > grantEnd) {
+        grantEnd = g.untilMs;
+        // The grants hold the core's own ballots (structural copies of them).
+        grantedTo = { round: g.ballot.round as Round, nodeId: g.ballot.nodeId as NodeId };
+      }
+    }
+    const ls = this.#leaderState;
+    const lease = this.#role === 'leader' ? ls?.lease : undefined;
+    const held = lease !== undefined && lease.holds(now);
+    const servesReads =
+      ls !== undefined &&
+      lease !== undefined &&
+      lease.canServeLeaseRead({
+        nowMs: now,
+        ownBallotEntryCommitted: this.#ownBallotCommitted(ls),
+        appliedIndex: this.#applied,
+        committedIndex: this.#committed,
+      }).ok;
+    return {
+      held,
+      validUntilMs: held ? lease.validUntilMs() : undefined,
+      servesReads,
+      grantedTo,
+      preparesRefused: this.#preparesRefused,
+    };
+  }
+
+  #ownBallotCommitted(ls: LeaderState): boolean {
+    return this.#committed >= ls.firstOwnSlot;
   }
 
   /** The chosen value at `slot`, if this replica knows it (and it is not compacted). */
@@ -541,6 +753,7 @@ export class Replica {
     this.#role = 'follower';
     this.#leader = leader;
     this.#candidate = undefined;
+    this.#failReads(leader);
     this.#leaderState = undefined;
     this.#resetElectionTimer();
   }
@@ -553,10 +766,19 @@ export class Replica {
     assert(this.#isVoter, `node ${this.#id} is not a voter and cannot campaign`);
     const round = Math.max(this.#maxRoundSeen, this.#promised.round) + 1;
     const ballot: Ballot = { round: round as Round, nodeId: this.#id };
+    if (
+      this.#acceptorLease !== undefined &&
+      !this.#acceptorLease.mayPromise(ballot, this.#nowMs()).ok
+    ) {
+      // Its own acceptor grants a lease to another ballot (or its restart wait runs): it may
+      // not promise itself either. The election timer retries on the next tick.
+      return;
+    }
     this.#maxRoundSeen = round;
     this.#setPromised(ballot);
     this.#role = 'candidate';
     this.#leader = undefined;
+    this.#failReads(undefined);
     this.#leaderState = undefined;
     const fromSlot = (this.#committed + 1) as Slot;
     this.#candidate = {
@@ -604,6 +826,17 @@ export class Replica {
       fetchUpTo: 0,
       fetchFrom: undefined,
       firstOwnSlot: Number.POSITIVE_INFINITY,
+      lease:
+        this.#leaseConfig === undefined
+          ? undefined
+          : new LeaderLease(this.#leaseConfig, this.#quorum, ballot, this.#nowMs()),
+      maxLeaseRound: 0,
+      transferring: false,
+      transferStartTick: 0,
+      readRoundStarted: 0,
+      readRoundConfirmed: 0,
+      readAcks: new Map(),
+      pendingReads: [],
     };
     this.#leaderState = ls;
     const plan = planRecovery(tally, this.#committed, this.#lastSlot, (slot) =>
@@ -689,6 +922,16 @@ export class Replica {
       });
       return;
     }
+    if (
+      this.#acceptorLease !== undefined &&
+      !this.#acceptorLease.mayPromise(m.ballot, this.#nowMs()).ok
+    ) {
+      // A lease grant to another ballot (or the restart wait) runs: drop the Prepare without a
+      // reply. This refusal is what makes the granted leader's lease exclusive
+      // (packages/lease/README.md, "Safety argument"); the candidate retries after its timeout.
+      this.#preparesRefused++;
+      return;
+    }
     if (compareBallots(m.ballot, this.#promised) > 0) {
       this.#setPromised(m.ballot);
       this.becomeFollower(undefined);
@@ -753,13 +996,17 @@ export class Replica {
       acked.push(s);
     }
     if (acked.length > 0) {
+      this.#grantOrRelease(m.ballot, m.leaseRelease);
       this.#sendAfterPersist({
         type: 'accepted',
         from: this.#id,
         to: m.from,
         ballot: m.ballot,
         slots: acked,
+        ...(m.leaseRound === undefined ? {} : { leaseRound: m.leaseRound }),
       });
+    } else if (m.leaseRelease === true) {
+      this.#grantOrRelease(m.ballot, true);
     }
     this.#learnCommit(m.ballot, m.committed);
   }
@@ -781,12 +1028,15 @@ export class Replica {
     if (this.#committed < m.committed) {
       this.#fetch(m.from, m.committed);
     }
+    this.#grantOrRelease(m.ballot, m.leaseRelease);
     this.#sendAfterPersist({
       type: 'heartbeat-reply',
       from: this.#id,
       to: m.from,
       ballot: m.ballot,
       committed: this.#committed as Slot,
+      ...(m.leaseRound === undefined ? {} : { leaseRound: m.leaseRound }),
+      ...(m.readRound === undefined ? {} : { readRound: m.readRound }),
     });
     if (m.campaignNow === true && this.#isVoter) {
       // Leadership transfer: phase 1 with a higher ballot is the only way to lead; whatever
@@ -1026,6 +1276,9 @@ export class Replica {
     }
     ls.lastAckTick.set(m.from, this.#tick);
     ls.heardFrom.add(m.from);
+    if (m.leaseRound !== undefined) {
+      this.#leaseAck(ls, m.from, m.leaseRound);
+    }
     for (const slot of m.slots) {
       this.#recordAck(ls, m.from, slot);
     }
@@ -1039,6 +1292,16 @@ export class Replica {
     }
     ls.lastAckTick.set(m.from, this.#tick);
     ls.heardFrom.add(m.from);
+    if (m.leaseRound !== undefined) {
+      this.#leaseAck(ls, m.from, m.leaseRound);
+    }
+    if (m.readRound !== undefined && this.#quorum.voters.includes(m.from)) {
+      ls.readAcks.set(m.from, Math.max(ls.readAcks.get(m.from) ?? 0, m.readRound));
+      this.#maybeConfirmReads(ls);
+      if (this.#leaderState !== ls) {
+        return;
+      }
+    }
     if (m.committed <= this.#committed) {
       return;
     }
@@ -1163,6 +1426,7 @@ export class Replica {
       return;
     }
     const chunks = this.#chunk(proposals);
+    const lease = this.#leaseFields(ls);
     for (const peer of this.#thriftyTargets(ls)) {
       for (const entries of chunks) {
         this.#send({
@@ -1172,12 +1436,18 @@ export class Replica {
           ballot: ls.ballot,
           entries,
           committed: this.#committed as Slot,
+          ...lease,
         });
       }
     }
   }
 
-  #broadcastHeartbeat(ls: LeaderState): void {
+  /**
+   * Heartbeat to every peer; `readRound` when a quorum read waits for confirmation. With
+   * leases each broadcast is one lease round (or a release during a transfer).
+   */
+  #broadcastHeartbeat(ls: LeaderState, readRound?: number): void {
+    const lease = this.#leaseFields(ls);
     for (const peer of this.#peers) {
       this.#send({
         type: 'heartbeat',
@@ -1185,8 +1455,132 @@ export class Replica {
         to: peer,
         ballot: ls.ballot,
         committed: this.#committed as Slot,
+        ...lease,
+        ...(readRound === undefined ? {} : { readRound }),
       });
     }
+  }
+
+  /**
+   * Lease fields for a batch of grant-soliciting messages created now: a new lease round
+   * (`LeaderLease.beginRound`), or `leaseRelease` during a transfer; nothing without leases.
+   * The leader's own acceptor acknowledges at the send on the same clock, so it grants and is
+   * counted at once (receipt time = send time: its grant outlasts what the leader counts).
+   */
+  #leaseFields(ls: LeaderState): { leaseRound?: number; leaseRelease?: boolean } {
+    const lease = ls.lease;
+    if (lease === undefined) {
+      return {};
+    }
+    if (ls.transferring) {
+      return { leaseRelease: true };
+    }
+    const now = this.#nowMs();
+    const round = lease.beginRound(now);
+    ls.maxLeaseRound = round;
+    assert(ballotEquals(this.#promised, ls.ballot), 'leader whose promise is not its own ballot');
+    this.#acceptorLease?.onAcknowledged(ls.ballot, now);
+    lease.onAck(this.#id, round, now);
+    return { leaseRound: round };
+  }
+
+  /** An acknowledgement echoing lease round `round` arrived from `from` in the leader's ballot. */
+  #leaseAck(ls: LeaderState, from: NodeId, round: number): void {
+    const lease = ls.lease;
+    if (
+      lease === undefined ||
+      !Number.isSafeInteger(round) ||
+      round < 1 ||
+      round > ls.maxLeaseRound
+    ) {
+      return;
+    }
+    lease.onAck(from, round as LeaseRoundId, this.#nowMs());
+  }
+
+  /**
+   * Acceptor side: this node acknowledges a leader message of `ballot` (an Accept it accepted or
+   * a heartbeat): it grants (renews) that ballot's lease, or, when the message says the leader
+   * is transferring leadership, releases its grant. Called before the acknowledgement leaves.
+   */
+  #grantOrRelease(ballot: Ballot, release: boolean | undefined): void {
+    const al = this.#acceptorLease;
+    if (al === undefined) {
+      return;
+    }
+    if (release === true) {
+      al.release(ballot, this.#nowMs());
+    } else {
+      al.onAcknowledged(ballot, this.#nowMs());
+    }
+  }
+
+  /** Starts a read-confirmation round now (a heartbeat carrying it). */
+  #startReadRound(ls: LeaderState): void {
+    ls.readRoundStarted++;
+    this.#broadcastHeartbeat(ls, ls.readRoundStarted);
+    this.#maybeConfirmReads(ls);
+  }
+
+  /**
+   * Hands out every pending quorum read whose round a phase-2 quorum (the leader included)
+   * acknowledged; starts the next round at once when reads remain.
+   */
+  #maybeConfirmReads(ls: LeaderState): void {
+    if (ls.pendingReads.length === 0) {
+      return;
+    }
+    const confirmed = this.#confirmedReadRound(ls);
+    if (confirmed <= ls.readRoundConfirmed) {
+      return;
+    }
+    ls.readRoundConfirmed = confirmed;
+    while (ls.pendingReads.length > 0 && ls.pendingReads[0]!.round <= confirmed) {
+      const r = ls.pendingReads.shift()!;
+      this.#readsOut.push({ id: r.id, index: r.index });
+    }
+    if (ls.pendingReads.length > 0 && ls.readRoundStarted <= confirmed) {
+      this.#startReadRound(ls);
+    }
+  }
+
+  /** The highest read round started that a phase-2 quorum (the leader included) acknowledged. */
+  #confirmedReadRound(ls: LeaderState): number {
+    const candidates = new Set<number>([ls.readRoundStarted]);
+    for (const r of ls.readAcks.values()) {
+      candidates.add(r);
+    }
+    const rounds = [...candidates]
+      .filter((r) => r > ls.readRoundConfirmed && r <= ls.readRoundStarted)
+      .sort((x, y) => y - x);
+    for (const round of rounds) {
+      const acked = new Set<number>();
+      if (this.#isVoter) {
+        acked.add(this.#id);
+      }
+      for (const [peer, r] of ls.readAcks) {
+        if (r >= round) {
+          acked.add(peer);
+        }
+      }
+      if (this.#quorum.isPhase2Quorum(acked)) {
+        return round;
+      }
+    }
+    return ls.readRoundConfirmed;
+  }
+
+  /** Leaving the leader role: every pending quorum read fails. */
+  #failReads(leaderHint: NodeId | undefined): void {
+    const ls = this.#leaderState;
+    if (ls === undefined) {
+      return;
+    }
+    const hint = leaderHint === this.#id ? undefined : leaderHint;
+    for (const r of ls.pendingReads) {
+      this.#failedReadsOut.push({ id: r.id, leaderHint: hint });
+    }
+    ls.pendingReads.length = 0;
   }
 
   #tickLeader(): void {
@@ -1194,6 +1588,12 @@ export class Replica {
     assert(ls !== undefined, 'leader without leader state');
     this.#heartbeatElapsed++;
     this.#checkQuorumElapsed++;
+    if (ls.transferring && this.#tick - ls.transferStartTick >= this.#config.electionTimeoutTicks) {
+      // The transfer did not happen within an election timeout: step down, so that a new
+      // ballot (possibly this node's again) can acquire a lease; this one ended its lease.
+      this.becomeFollower(undefined);
+      return;
+    }
     if (this.#checkQuorumElapsed >= this.#config.electionTimeoutTicks) {
       this.#checkQuorumElapsed = 0;
       const heard = new Set<number>(ls.heardFrom);
@@ -1207,7 +1607,14 @@ export class Replica {
     }
     if (this.#heartbeatElapsed >= this.#config.heartbeatIntervalTicks) {
       this.#heartbeatElapsed = 0;
-      this.#broadcastHeartbeat(ls);
+      if (ls.pendingReads.length > 0) {
+        // Waiting quorum reads ride on every heartbeat as a new round (a lost round retries).
+        ls.readRoundStarted++;
+        this.#broadcastHeartbeat(ls, ls.readRoundStarted);
+        this.#maybeConfirmReads(ls);
+      } else {
+        this.#broadcastHeartbeat(ls);
+      }
       this.#resendAccepts(ls);
       this.#leaderFetch(ls);
     }
@@ -1237,6 +1644,7 @@ export class Replica {
         list.push({ slot: slot as Slot, ballot: e.ballot, value: e.value });
       }
     }
+    const lease = perPeer.size > 0 ? this.#leaseFields(ls) : {};
     for (const [peer, list] of perPeer) {
       list.sort((a, b) => a.slot - b.slot);
       for (const entries of this.#chunk(list)) {
@@ -1247,6 +1655,7 @@ export class Replica {
           ballot: ls.ballot,
           entries,
           committed: this.#committed as Slot,
+          ...lease,
         });
       }
     }
@@ -1302,11 +1711,34 @@ export class Replica {
       this.#config.electionTimeoutTicks + (j > 0 ? this.#config.random.nextInt(j) : 0);
   }
 
+  /** A reading of the injected monotonic clock (leases only). */
+  #nowMs(): number {
+    const clock = this.#clock;
+    assert(clock !== undefined, 'clock read without a lease config');
+    return clock.nowMs();
+  }
+
   #send(m: Message): void {
     this.#messages.push(m);
   }
 
   #sendAfterPersist(m: Message): void {
     this.#messagesAfterPersist.push(m);
+  }
+}
+
+/** Maps the lease package's refusal to the core's `ReadResult` reason. */
+function leaseRefusalReason(reason: LeaseReadRefusal): ReadUnavailableReason {
+  switch (reason) {
+    case 'transferring':
+      return 'transferring';
+    case 'own-ballot-entry-not-committed':
+      return 'own-ballot-not-committed';
+    case 'not-applied':
+      return 'not-applied';
+    case 'no-lease':
+      return 'lease-not-held';
+    default:
+      return assertNever(reason, 'lease read refusal');
   }
 }

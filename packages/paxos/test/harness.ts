@@ -61,6 +61,36 @@ export interface ClusterOptions {
   readonly maxBatchCommands?: number;
   readonly maxBatchBytes?: number;
   readonly commitNoopOnElection?: boolean;
+  /** A quorum system over nodes 1..n instead of counting quorums. */
+  readonly quorum?: QuorumSystem;
+  /** Leader leases; every node gets its own `FakeClock` (see `Cluster.clock`). */
+  readonly lease?: {
+    readonly leaseDurationMs: number;
+    readonly clockDriftBoundMs: number;
+    readonly electionTimeoutMs: number;
+    readonly unsafeLease?: boolean;
+  };
+}
+
+/**
+ * A hand-driven monotonic clock: `advance(trueMs)` moves it by `trueMs * rate` (a node whose
+ * clock runs fast or slow against true time).
+ */
+export class FakeClock {
+  #now: number;
+  rate: number;
+  constructor(startMs = 0, rate = 1) {
+    this.#now = startMs;
+    this.rate = rate;
+  }
+  nowMs(): number {
+    return this.#now;
+  }
+  /** Moves the clock by `trueMs` of true time (times its rate). */
+  advance(trueMs: number): void {
+    if (trueMs < 0) throw new Error('a monotonic clock never goes back');
+    this.#now += trueMs * this.rate;
+  }
 }
 
 interface Node {
@@ -72,6 +102,9 @@ interface Node {
   /** Commands folded into an installed snapshot, and its index. */
   installed: { index: number; commands: string[] } | undefined;
   up: boolean;
+  /** Quorum reads this node's readies confirmed / failed (ids), in order. */
+  readonly reads: { id: number; index: number }[];
+  readonly failedReads: { id: number; leaderHint: number | undefined }[];
 }
 
 /** A deterministic cluster of replicas. */
@@ -89,12 +122,15 @@ export class Cluster {
   readonly sent: Message[] = [];
   readonly #opts: ClusterOptions;
   readonly #quorum: QuorumSystem;
+  /** Each node's clock (only used with `lease`); survives restarts like a real machine's. */
+  readonly clocks = new Map<number, FakeClock>();
 
   constructor(opts: ClusterOptions) {
     this.#opts = opts;
     this.ids = Array.from({ length: opts.n }, (_, i) => (i + 1) as NodeId);
     const p = opts.p ?? Math.floor(opts.n / 2) + 1;
-    this.#quorum = countingQuorum(this.ids, p, opts.l);
+    this.#quorum = opts.quorum ?? countingQuorum(this.ids, p, opts.l);
+    for (const id of this.ids) this.clocks.set(id, new FakeClock());
     for (const id of this.ids) {
       const log = new MemoryLogStorage();
       const state = new MemoryStateStorage();
@@ -105,6 +141,8 @@ export class Cluster {
         applied: new Map(),
         installed: undefined,
         up: true,
+        reads: [],
+        failedReads: [],
       });
     }
   }
@@ -123,7 +161,22 @@ export class Cluster {
       thrifty: this.#opts.thrifty ?? false,
       commitNoopOnElection: this.#opts.commitNoopOnElection ?? false,
       random: seededRandom((this.#opts.seed ?? 1) * 1000 + id),
+      ...(this.#opts.lease === undefined
+        ? {}
+        : { lease: { ...this.#opts.lease, clock: this.clock(id) } }),
     };
+  }
+
+  /** Node `id`'s clock. */
+  clock(id: number): FakeClock {
+    const c = this.clocks.get(id);
+    if (c === undefined) throw new Error(`no clock ${id}`);
+    return c;
+  }
+
+  /** Advances every node's clock by `trueMs` of true time (each at its own rate). */
+  advanceTime(trueMs: number): void {
+    for (const c of this.clocks.values()) c.advance(trueMs);
   }
 
   node(id: number): Node {
@@ -160,6 +213,8 @@ export class Cluster {
         n.applied.set(e.slot, e);
         n.state.saveApplied(e.slot);
       }
+      n.reads.push(...rd.reads);
+      n.failedReads.push(...rd.failedReads);
       n.replica.advance(rd);
     }
   }
