@@ -76,9 +76,10 @@ export interface ReplicaStatus {
   /** Slots the leader proposed that are not yet committed. */
   readonly inflightSlots: number;
   /**
-   * Leader only: an entry proposed in the leader's own ballot is committed (so everything
-   * chosen before the election is committed too). A new leader serves lease reads only after
-   * this holds and `applied === committed`.
+   * Leader only: an entry proposed in the leader's own ballot is committed and so is every slot
+   * the leader proposed at its election (hence everything chosen before the election). A new
+   * leader serves lease and quorum reads only after this holds (lease reads also need
+   * `applied === committed`).
    */
   readonly ownBallotCommitted: boolean;
   /** Lease state (all false / undefined / 0 without `ReplicaConfig.lease`). */

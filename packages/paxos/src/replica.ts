@@ -138,8 +138,13 @@ interface LeaderState {
   /** Slots below this that the leader must learn by fetching (chosen but unknown to it). */
   fetchUpTo: number;
   fetchFrom: NodeId | undefined;
-  /** The first slot proposed in this ballot; once committed, the ballot has a committed entry. */
-  firstOwnSlot: number;
+  /**
+   * Once `committed` reaches this slot, an entry of this ballot is committed AND every value
+   * chosen before the election is committed here (reads need both): the last slot proposed at
+   * election (recovery re-proposals, fetched gaps, the optional no-op), or, when nothing was
+   * proposed then, the first slot of a new command.
+   */
+  readBarrierSlot: number;
   /** Leader side of the lease (only with `config.lease`). */
   readonly lease: LeaderLease | undefined;
   /** Highest lease round id begun (acknowledgements above it are ignored). */
@@ -734,7 +739,7 @@ export class Replica {
   }
 
   #ownBallotCommitted(ls: LeaderState): boolean {
-    return this.#committed >= ls.firstOwnSlot;
+    return this.#committed >= ls.readBarrierSlot;
   }
 
   /** The chosen value at `slot`, if this replica knows it (and it is not compacted). */
@@ -825,7 +830,7 @@ export class Replica {
       heardFrom: new Set(),
       fetchUpTo: 0,
       fetchFrom: undefined,
-      firstOwnSlot: Number.POSITIVE_INFINITY,
+      readBarrierSlot: Number.POSITIVE_INFINITY,
       lease:
         this.#leaseConfig === undefined
           ? undefined
@@ -853,7 +858,13 @@ export class Replica {
       proposals.push(this.#proposeAt(ls, ls.nextSlot, NOOP));
       ls.nextSlot++;
     }
-    ls.firstOwnSlot = proposals[0]?.slot ?? ls.nextSlot;
+    // Not just the first own slot: recovery re-proposes slots in order but they commit in any
+    // order of acknowledgements, and committed is contiguous. Failure scenario with "first own
+    // slot committed" as the barrier: (1) old leader commits y at slot 2 and acknowledges the
+    // client; (2) the new leader re-proposes slots 1 and 2, slot 1 commits first; (3) a read at
+    // committed = 1 misses y. Every value chosen earlier sits at or below the plan's end
+    // (the phase-1 quorum meets the phase-2 quorum that chose it), so this barrier covers it.
+    ls.readBarrierSlot = proposals.length > 0 ? ls.nextSlot - 1 : ls.nextSlot;
     if (plan.fetchUpTo > this.#committed) {
       ls.fetchUpTo = plan.fetchUpTo;
       ls.fetchFrom = tally.knownChosenFrom;

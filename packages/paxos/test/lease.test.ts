@@ -327,6 +327,35 @@ describe('Replica lease reads', () => {
 });
 
 describe('Replica quorum reads (ReadIndex)', () => {
+  it('waits until every slot proposed at the election is committed, not just the first (stale read otherwise)', () => {
+    const c = new Cluster({ n: 3, maxBatchBytes: 1 });
+    c.campaign(1);
+    // Old leader 1 commits x (slot 1) and y (slot 2) with node 2; node 3 hears nothing.
+    c.dropIf = (m) => m.to === 3 || m.from === 3;
+    c.propose(1, 'x');
+    c.propose(1, 'y');
+    c.deliverAll();
+    expect(c.replica(1).status().committed).toBe(2);
+    expect(c.replica(2).status().committed).toBeLessThan(2);
+    c.crash(1);
+    // Node 3 recovers slots 1 and 2 in its ballot; node 2's acceptance of slot 2 is lost.
+    c.dropIf = (m) => m.type === 'accepted' && m.from === 2 && m.slots.includes(2 as Slot);
+    c.campaign(3);
+    const r3 = c.replica(3);
+    expect(r3.status()).toMatchObject({ role: 'leader', committed: 1, ownBallotCommitted: false });
+    // A read at index 1 would miss y, which the old leader already acknowledged.
+    expect(r3.read({ id: 1, mode: 'quorum' })).toEqual({
+      kind: 'unavailable',
+      reason: 'own-ballot-not-committed',
+    });
+    c.dropIf = () => false;
+    c.tick(3);
+    expect(r3.status()).toMatchObject({ committed: 2, ownBallotCommitted: true });
+    expect(r3.read({ id: 2, mode: 'quorum' })).toEqual({ kind: 'pending' });
+    c.deliverAll();
+    expect(c.node(3).reads).toEqual([{ id: 2, index: 2 }]);
+  });
+
   it('confirms a read only after a phase-2 quorum acknowledged a round started after it', () => {
     const c = leaseCluster({ n: 3 });
     const r = c.replica(1);
