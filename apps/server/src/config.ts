@@ -35,7 +35,7 @@ export interface NodeConfig {
   readonly electionJitterTicks: number;
   /** Leader heartbeat interval. */
   readonly heartbeatIntervalTicks: number;
-  /** Lease duration (validated now; lease reads are not local yet, see README). */
+  /** Lease duration: how long an acceptor's grant runs after it acknowledges the leader. */
   readonly leaseDurationMs: number;
   /** Assumed bound on clock drift between nodes over one lease. */
   readonly clockDriftBoundMs: number;
@@ -295,17 +295,18 @@ export function validateConfig(raw: RawConfig): {
   }
   const leaseDurationMs = int('lease-duration-ms', 1, CONFIG_DEFAULTS.leaseDurationMs);
   const clockDriftBoundMs = int('clock-drift-bound-ms', 0, CONFIG_DEFAULTS.clockDriftBoundMs);
-  if (clockDriftBoundMs >= leaseDurationMs) {
+  // The rules of @flexpaxos/lease (validateLeaseConfig), checked here to name the flags.
+  if (2 * clockDriftBoundMs >= leaseDurationMs) {
     add(
       'clock-drift-bound-ms',
-      `must be less than lease-duration-ms (${clockDriftBoundMs} >= ${leaseDurationMs})`,
+      `must be less than half of lease-duration-ms (2 x ${clockDriftBoundMs} >= ${leaseDurationMs})`,
     );
   }
   const electionMs = electionTimeoutTicks * tickMs;
-  if (leaseDurationMs > electionMs) {
+  if (leaseDurationMs + clockDriftBoundMs >= electionMs) {
     add(
       'lease-duration-ms',
-      `must not exceed the election timeout (election-timeout-ticks x tick-ms = ${electionMs} ms; got ${leaseDurationMs})`,
+      `lease-duration-ms + clock-drift-bound-ms must be less than the election timeout (election-timeout-ticks x tick-ms = ${electionMs} ms; got ${leaseDurationMs} + ${clockDriftBoundMs})`,
     );
   }
   const maxBatchCommands = int('max-batch-commands', 1, CONFIG_DEFAULTS.maxBatchCommands);

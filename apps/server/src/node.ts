@@ -31,7 +31,7 @@
  * feeds as many ticks as real time has passed (at most 5 per firing, so a stalled event loop
  * never makes the core's clock run faster than real time in a burst larger than 5 ticks).
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,14 +44,8 @@ import {
   encodeResponse,
   nodeClientSubject,
 } from '@flexpaxos/client';
-import type { NodeStatusReport, Response } from '@flexpaxos/client';
-import {
-  KvStateMachine,
-  decodeCommand,
-  encodeCommand,
-  encodeResult,
-  validateCommand,
-} from '@flexpaxos/kv';
+import type { Response } from '@flexpaxos/client';
+import { KvStateMachine, decodeCommand, encodeResult, validateCommand } from '@flexpaxos/kv';
 import type { StateWrite } from '@flexpaxos/kv';
 import { Replica, formatBallot } from '@flexpaxos/paxos';
 import type { Message, NodeId, Ready, Role, Slot } from '@flexpaxos/paxos';
@@ -62,6 +56,8 @@ import { NatsPeerTransport } from '@flexpaxos/transport-nats';
 import type { NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { Histogram, LATENCY_BUCKETS_S, renderPrometheus } from './metrics.js';
+import { ReadServer, leaseReport, leaseSummary, readMetrics } from './reads.js';
+import type { ServerStatusReport } from './reads.js';
 
 /** Most ticks fed per timer firing (see the module comment, "Time"). */
 const TICKS_PER_FIRING_MAX = 5;
@@ -129,8 +125,7 @@ export class FlexPaxosNode {
   #fatal: Error | undefined;
   #role: Role = 'follower';
   readonly #pending = new Map<string, Waiter[]>();
-  readonly #readTag: Uint8Array;
-  #readSeq = 0;
+  readonly #reads: ReadServer;
   readonly #inflightWrites = new Set<Promise<unknown>>();
   readonly #counters: Counters = {
     proposals: 0,
@@ -165,7 +160,12 @@ export class FlexPaxosNode {
     this.#kv = args.kv;
     this.#transport = args.transport;
     this.#onStop = args.onStop;
-    this.#readTag = new TextEncoder().encode(`~read/${args.config.id}/${randomUUID()}`);
+    this.#reads = new ReadServer({
+      replica: args.replica,
+      applied: () => this.#kv.applied,
+      answer: (op) => ({ kind: 'result', result: encodeResult(this.#kv.read(op)) }),
+      kick: () => this.#kick(),
+    });
   }
 
   /**
@@ -205,6 +205,14 @@ export class FlexPaxosNode {
           maxBatchBytes: config.maxBatchBytes,
           maxInflightSlots: config.maxInflightSlots,
           thrifty: false,
+          // Reads need an entry of the leader's own ballot committed: commit one at once.
+          commitNoopOnElection: true,
+          lease: {
+            clock: { nowMs: () => performance.now() },
+            leaseDurationMs: config.leaseDurationMs,
+            clockDriftBoundMs: config.clockDriftBoundMs,
+            electionTimeoutMs: config.electionTimeoutTicks * config.tickMs,
+          },
           random: { nextInt: (max: number) => (max <= 1 ? 0 : randomInt(max)) },
         },
         recovered,
@@ -246,8 +254,9 @@ export class FlexPaxosNode {
   }
 
   /** The node's status report (what `status` requests and `/status` return). */
-  status(): NodeStatusReport {
+  status(): ServerStatusReport {
     const s = this.#replica.status();
+    const lease = leaseReport(s.lease, performance.now(), formatBallot);
     return {
       id: this.config.id,
       cluster: this.config.cluster,
@@ -259,9 +268,11 @@ export class FlexPaxosNode {
       members: this.config.members,
       replication: this.config.replication,
       election: this.config.election,
-      lease: 'not-wired',
+      lease: leaseSummary(lease),
       pid: process.pid,
       http: this.#httpAddress,
+      leaseState: lease,
+      reads: { ...this.#reads.counts },
     };
   }
 
@@ -387,7 +398,9 @@ export class FlexPaxosNode {
       }
       if (after.length > 0) this.#transport.send(after);
       this.#apply(rd);
+      this.#reads.onReady(rd);
       this.#replica.advance(rd);
+      this.#reads.afterAdvance();
       const interval = this.config.snapshotIntervalSlots;
       if (interval > 0 && this.#kv.applied - this.#lastSnapshotIndex >= interval)
         this.#startCompaction();
@@ -603,12 +616,13 @@ export class FlexPaxosNode {
       return;
     }
     const op = cmd.op;
-    const isRead = op.type === 'get' || op.type === 'range';
-    if (isRead && readMode === 'stale') {
-      respond({ kind: 'result', result: encodeResult(this.#kv.read(op)) });
+    if (op.type === 'get' || op.type === 'range') {
+      // Reads never go through the log: see src/reads.ts.
+      if (readMode === 'stale') this.#reads.serveStale(op, respond);
+      else this.#reads.serve(op, readMode === 'quorum' ? 'quorum' : 'lease', respond);
       return;
     }
-    if (!isRead && cmd.session === undefined) {
+    if (cmd.session === undefined) {
       respond({
         kind: 'error',
         code: 'bad-request',
@@ -624,11 +638,7 @@ export class FlexPaxosNode {
       });
       return;
     }
-    // Lease and quorum reads go through the log for now (linearizable without a clock
-    // assumption); a server-side session tag lets the reply be matched when it is applied.
-    const bytes = isRead
-      ? encodeCommand({ session: { clientId: this.#readTag, seq: ++this.#readSeq }, op })
-      : command;
+    const bytes = command;
     const key = this.#keyOf(bytes);
     if (key === undefined) {
       respond({ kind: 'error', code: 'bad-request', message: 'command has no session' });
@@ -742,6 +752,7 @@ export class FlexPaxosNode {
           this.#pending.size,
         ),
         gauge('inflight_slots', 'Proposed, not yet committed slots (leader)', s.inflightSlots),
+        ...readMetrics(this.#reads.counts, s.lease, this.#reads.waiting),
       ],
       [
         {
@@ -790,6 +801,11 @@ export class FlexPaxosNode {
       });
     }
     this.#pending.clear();
+    this.#reads.failAll({
+      kind: 'error',
+      code: 'unavailable',
+      message: `node ${this.config.id} is shutting down`,
+    });
     // Let the running ready finish (bounded wait) so its replies leave.
     const t0 = performance.now();
     while (this.#driving && performance.now() - t0 < 2000) {

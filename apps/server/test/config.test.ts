@@ -68,6 +68,31 @@ describe('validateConfig', () => {
     const { problems } = validateConfig({ ...base, 'lease-duration-ms': '2000' });
     expect(problems.map((p) => p.field)).toContain('lease-duration-ms');
   });
+
+  it('applies the lease rules: drift under half the lease, lease + drift under the election timeout', () => {
+    // Defaults: election timeout 50 ticks x 10 ms = 500 ms.
+    expect(
+      validateConfig({ ...base, 'lease-duration-ms': '440', 'clock-drift-bound-ms': '50' })
+        .problems,
+    ).toEqual([]);
+    const tight = validateConfig({
+      ...base,
+      'lease-duration-ms': '450',
+      'clock-drift-bound-ms': '50',
+    });
+    expect(tight.problems).toEqual([
+      {
+        field: 'lease-duration-ms',
+        rule: 'lease-duration-ms + clock-drift-bound-ms must be less than the election timeout (election-timeout-ticks x tick-ms = 500 ms; got 450 + 50)',
+      },
+    ]);
+    const drift = validateConfig({
+      ...base,
+      'lease-duration-ms': '100',
+      'clock-drift-bound-ms': '50',
+    });
+    expect(drift.problems.map((p) => p.field)).toEqual(['clock-drift-bound-ms']);
+  });
 });
 
 describe('gatherConfig', () => {
