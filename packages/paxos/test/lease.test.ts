@@ -231,6 +231,37 @@ describe('Replica lease: acceptor side', () => {
     expect(stepAndCollect(r2, prepare(3, 2, 52)).map((m) => m.type)).toEqual(['promise']);
   });
 
+  /**
+   * Node 3 has been cut off from leader 1 (its grant ended); node 2 grants leader 1, crashes
+   * and restarts at once; node 3 campaigns. Safe: node 2's restart wait drops the Prepare.
+   * With unsafeLease node 2 promises, node 3 wins with {2,3} and holds a lease while node 1
+   * still counts node 2's pre-crash grant: two leases at once.
+   */
+  function restartScenario(unsafeLease: boolean): { holders: number[]; leaders: number[] } {
+    const c = new Cluster({ n: 3, commitNoopOnElection: true, lease: { ...LEASE, unsafeLease } });
+    run(c, 7);
+    c.campaign(1);
+    c.dropIf = (m) => (m.from === 1 && m.to === 3) || (m.from === 3 && m.to === 1);
+    run(c, 8); // 80 ms: node 3's grant to node 1 ended; node 1 renews with node 2
+    expect(c.replica(3).status().lease.grantedTo).toBeUndefined();
+    expect(c.replica(1).status().lease.held).toBe(true);
+    c.crash(2);
+    c.restart(2);
+    c.campaign(3);
+    return {
+      holders: c.ids.filter((id) => c.replica(id).status().lease.held),
+      leaders: c.leaders(),
+    };
+  }
+
+  it('keeps a restarted acceptor from handing a second lease out (restart wait)', () => {
+    expect(restartScenario(false)).toEqual({ holders: [1], leaders: [1] });
+  });
+
+  it('hands out two leases at once without the restart wait (unsafeLease)', () => {
+    expect(restartScenario(true)).toEqual({ holders: [1, 3], leaders: [1, 3] });
+  });
+
   it('does not campaign itself while its own acceptor grants another ballot or waits after a restart', () => {
     const c = new Cluster({ n: 3, lease: LEASE });
     c.replica(1).campaign(); // at 0 ms: restart wait
