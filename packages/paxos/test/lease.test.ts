@@ -345,6 +345,31 @@ describe('Replica lease reads', () => {
     for (const id of [1, 2, 3]) expect(c.replica(id).status().lease.grantedTo).toEqual(newBallot);
   });
 
+  it('solicits no grant after a transfer began: Accepts and heartbeats carry leaseRelease', () => {
+    const c = leaseCluster({ n: 3 });
+    c.dropIf = (m) => m.to === 2 || m.from === 2; // the target never hears: transfer stalls
+    c.replica(1).transferLeadership(2 as NodeId);
+    c.deliverAll();
+    const before = c.sent.length;
+    c.propose(1, 'x');
+    run(c, 2);
+    const fromLeader = c.sent.slice(before).filter((m) => m.from === 1);
+    expect(fromLeader.some((m) => m.type === 'accept')).toBe(true);
+    for (const m of fromLeader) {
+      if (m.type === 'accept' || m.type === 'heartbeat') {
+        expect(m.leaseRelease).toBe(true);
+        expect(m.leaseRound).toBeUndefined();
+      }
+    }
+    expect(c.replica(3).status().lease.grantedTo).toBeUndefined();
+    expect(c.replica(1).status().lease.held).toBe(false);
+    // Writes still commit; quorum reads still work.
+    expect(c.appliedCommands(1)).toEqual(['x']);
+    expect(c.replica(1).read({ id: 1, mode: 'quorum' })).toEqual({ kind: 'pending' });
+    c.deliverAll();
+    expect(c.node(1).reads).toEqual([{ id: 1, index: 2 }]);
+  });
+
   it('steps down an election timeout after a transfer that did not happen', () => {
     const c = leaseCluster({ n: 3 });
     c.dropIf = (m) => m.to === 2 || m.from === 2;
@@ -434,6 +459,19 @@ describe('Replica quorum reads (ReadIndex)', () => {
     expect(c.replica(1).status().role).toBe('follower');
     expect(c.node(1).reads).toEqual([]);
     expect(c.node(1).failedReads).toEqual([{ id: 4, leaderHint: undefined }]);
+  });
+});
+
+describe('Replica reads on a single node', () => {
+  it('holds the lease alone and confirms quorum reads at once', () => {
+    const c = leaseCluster({ n: 1 });
+    const r = c.replica(1);
+    expect(r.status().lease.held).toBe(true);
+    expect(r.read({ id: 1, mode: 'lease' })).toEqual({ kind: 'ready', index: 1 });
+    expect(r.read({ id: 2, mode: 'quorum' })).toEqual({ kind: 'pending' });
+    expect(r.hasReady()).toBe(true);
+    c.process(1);
+    expect(c.node(1).reads).toEqual([{ id: 2, index: 1 }]);
   });
 });
 
