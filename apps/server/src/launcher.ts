@@ -14,9 +14,10 @@
  *
  * Children run in their own process groups so the terminal's Ctrl-C reaches only the
  * launcher, which then stops them in order. If the launcher itself is killed (-9), each node
- * notices its stdin pipe closing and drains by itself; a `nats-server` left behind is stopped
- * by the next `start` on the same `DIR`, which also refuses to start while a launcher from the
- * same `DIR` still runs.
+ * notices its stdin pipe closing and drains by itself, and `nats-server` runs under a small
+ * `sh` watchdog that stops it when the same happens to its pipe ({@link NATS_WATCHDOG}).
+ * Should anything survive anyway, the next `start` on the same `DIR` stops it (matched by pid
+ * and command line); a `start` refuses to run while a launcher on the same `DIR` still runs.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -57,6 +58,14 @@ export const NATS_INSTALL_HINT =
 /** The start command's usage line. */
 export const START_USAGE =
   'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--leader-timeout-ms MS]';
+
+/**
+ * `sh -c` script that runs `"$@"` (nats-server) in the background, prints its pid on stdout,
+ * and kills it (SIGTERM) once stdin — a pipe from the launcher — reaches end of file: when the
+ * launcher closes it to stop the server, or dies. Exits when the server exits.
+ */
+export const NATS_WATCHDOG =
+  'exec 3<&0; "$@" </dev/null >&2 & p=$!; echo "$p"; { read -r _ <&3; kill "$p" 2>/dev/null; } & wait "$p"';
 
 const LEADER_TIMEOUT_MS_DEFAULT = 30_000;
 const NODE_STOP_TIMEOUT_MS = 10_000;
@@ -295,6 +304,7 @@ export async function runStart(
 
   // ---- process bookkeeping and shutdown, set up before the first child starts.
   let nats: ChildProcess | undefined;
+  let natsPid: number | null = null;
   let natsExit: Promise<void> = Promise.resolve();
   const nodes: RunningNode[] = [];
   let stopping = false;
@@ -303,7 +313,13 @@ export async function runStart(
   const stopSignal = new Promise<void>((r) => (stopRequested = r));
   const killAll = (): void => {
     for (const n of nodes) if (!n.exited) n.proc.kill('SIGKILL');
-    nats?.kill('SIGKILL');
+    if (nats?.pid !== undefined && nats.exitCode === null && nats.signalCode === null) {
+      try {
+        process.kill(-nats.pid, 'SIGKILL'); // the watchdog's group: nats-server included
+      } catch {
+        // gone
+      }
+    }
   };
   process.on('exit', killAll);
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -331,7 +347,7 @@ export async function runStart(
     election: election ?? 0,
     running,
     launcherPid: running ? process.pid : null,
-    natsPid: running ? (nats?.pid ?? null) : null,
+    natsPid: running ? natsPid : null,
     leader,
     startedAt,
     stoppedAt: running ? null : new Date().toISOString(),
@@ -361,8 +377,8 @@ export async function runStart(
     await all;
     clearTimeout(timer);
     if (nats !== undefined && nats.exitCode === null && nats.signalCode === null) {
-      nats.kill('SIGTERM');
-      const t = setTimeout(() => nats?.kill('SIGKILL'), 5000);
+      nats.stdin?.end(); // the watchdog sends nats-server SIGTERM
+      const t = setTimeout(killAll, 5000);
       await natsExit;
       clearTimeout(t);
     }
@@ -380,12 +396,18 @@ export async function runStart(
         `listen: "127.0.0.1:${port}"\nserver_name: ${JSON.stringify(`${clusterName}-nats`)}\n`,
       );
       const logFd = openSync(join(dir, 'nats.log'), 'a');
-      const proc = spawn(natsBin, ['-c', natsConf], {
+      const proc = spawn('/bin/sh', ['-c', NATS_WATCHDOG, 'sh', natsBin, '-c', natsConf], {
         detached: true,
-        stdio: ['ignore', logFd, logFd],
+        stdio: ['pipe', 'pipe', logFd],
       });
       closeSync(logFd);
       nats = proc;
+      natsPid = null;
+      proc.stdout?.setEncoding('utf8');
+      proc.stdout?.once('data', (d: string) => {
+        const pid = Number(d.trim().split('\n')[0]);
+        if (Number.isSafeInteger(pid) && pid > 0) natsPid = pid;
+      });
       natsExit = new Promise((r) => proc.once('exit', () => r()));
       let exited = false;
       void natsExit.then(() => {
@@ -400,14 +422,20 @@ export async function runStart(
         natsUrl = `nats://127.0.0.1:${port}`;
         break;
       }
-      proc.kill('SIGKILL');
+      if (proc.pid !== undefined && !exited) {
+        try {
+          process.kill(-proc.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
       if (attempt >= 2) {
         throw new StartError(
           `nats-server did not start on 127.0.0.1:${port}; see ${join(dirShown, 'nats.log')}`,
         );
       }
     }
-    out(`nats-server ${natsUrl} (pid ${nats.pid})`);
+    out(`nats-server ${natsUrl} (pid ${natsPid ?? '?'})`);
 
     // ---- the nodes.
     const { execArgv, entry } = cliEntry();

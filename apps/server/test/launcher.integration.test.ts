@@ -4,15 +4,19 @@
  * a restart on the same data, flags that disagree with the stored cluster, a launcher killed
  * -9, and the message when `nats-server` is missing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findNatsServer } from '@flexpaxos/transport-nats/testing';
 import { isProcessAlive, readClusterFile } from '../src/cluster-file.js';
 import type { ClusterFile } from '../src/cluster-file.js';
 import { spawnCli, waitFor } from './harness.js';
 
 const dirs: string[] = [];
+const extraChildren: ChildProcess[] = [];
 type Launcher = ReturnType<typeof spawnCli>;
 const launchers: Launcher[] = [];
 
@@ -20,6 +24,14 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'flexpaxos-start-'));
   dirs.push(d);
   return d;
+}
+
+function cmdlineOf(pid: number | undefined): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every pid the cluster file names (launcher, nats-server, nodes). */
@@ -30,6 +42,7 @@ function pidsOf(f: ClusterFile): number[] {
 }
 
 afterAll(async () => {
+  for (const c of extraChildren) c.kill('SIGKILL');
   for (const l of launchers) l.proc.kill('SIGTERM');
   await Promise.all(launchers.map((l) => l.exited));
   for (const d of dirs) {
@@ -147,24 +160,37 @@ describe('flexpaxos start', () => {
     for (const pid of pidsOf(again.file)) expect(isProcessAlive(pid)).toBe(false);
   });
 
-  it('leaves no node running when the launcher is killed -9, and the next start stops the nats-server it left', async () => {
+  it('leaves no process running when the launcher is killed -9; the next start stops leftovers', async () => {
     const dir = tempDir();
     const { launcher, file } = await start(dir);
     launcher.proc.kill('SIGKILL');
     await launcher.exited;
-    // Each node sees its stdin pipe close and drains by itself.
-    const nodePids = file.nodes.map((n) => n.pid).filter((p): p is number => p !== null);
+    // Each node sees its stdin pipe close and drains; the watchdog stops nats-server.
+    const pids = pidsOf(file).filter((p) => p !== file.launcherPid);
+    expect(pids).toHaveLength(4);
     await waitFor(
-      'nodes to exit after the launcher died',
-      () => Promise.resolve(nodePids.some(isProcessAlive) ? undefined : true),
+      'nodes and nats-server to exit after the launcher died',
+      () => Promise.resolve(pids.some(isProcessAlive) ? undefined : true),
       15_000,
     );
-    expect(file.natsPid).not.toBeNull();
+    // Should something survive anyway (simulated: a nats-server on the cluster's config, named
+    // in a cluster.json that still says running), the next start stops it.
+    const leftover = spawn(findNatsServer(), ['-c', join(dir, 'nats.conf')], { stdio: 'ignore' });
+    extraChildren.push(leftover);
+    const leftoverExit = new Promise((r) => leftover.once('exit', r));
+    await waitFor('the leftover nats-server', () =>
+      Promise.resolve(cmdlineOf(leftover.pid)?.includes('nats.conf') === true ? true : undefined),
+    );
+    writeFileSync(
+      join(dir, 'cluster.json'),
+      JSON.stringify({ ...readClusterFile(dir), natsPid: leftover.pid ?? null }),
+    );
     const second = await start(dir);
-    expect(isProcessAlive(file.natsPid)).toBe(false);
     expect(second.launcher.stdout()).toContain('did not stop cleanly');
+    await leftoverExit;
     second.launcher.proc.kill('SIGTERM');
     expect(await second.launcher.exited).toBe(0);
+    for (const pid of pidsOf(second.file)) expect(isProcessAlive(pid)).toBe(false);
   });
 
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
