@@ -1,0 +1,338 @@
+/**
+ * Command-line options of `pnpm bench`: parsed and validated up front, every problem reported
+ * at once, each naming the option and the rule it breaks (nothing is started on a problem).
+ */
+import { parseArgs } from 'node:util';
+import { NO_DELAY, linkDelays, parseDelay, parseZoneDelay } from './delay.js';
+import type { DelayVariant, ZoneDelay } from './delay.js';
+import { planPoints } from './plan.js';
+
+/** How reads are served (see the design brief, "Reads"). */
+export type BenchReadMode = 'lease' | 'quorum' | 'stale';
+
+/** Everything one benchmark run needs; durations in seconds. */
+export interface BenchOptions {
+  /** Cluster sizes N to sweep. */
+  readonly nodes: readonly number[];
+  /** Replication quorums P to sweep; undefined = every valid P for each N. */
+  readonly replication: readonly number[] | undefined;
+  /** Election quorums L; undefined = N - P + 1 for each point. */
+  readonly election: readonly number[] | undefined;
+  /** Closed-loop client counts to sweep. */
+  readonly clients: readonly number[];
+  readonly warmupS: number;
+  readonly durationS: number;
+  readonly valueSizeBytes: number;
+  /** Fraction of operations that are reads, 0..1. */
+  readonly readRatio: number;
+  readonly readMode: BenchReadMode;
+  /** Thrifty phase 2 on every node (`--thrifty true` to each node). */
+  readonly thrifty: boolean;
+  /** Delay variants to sweep (at least one; `none` by default). */
+  readonly delays: readonly DelayVariant[];
+  readonly zoneDelay: ZoneDelay | undefined;
+  /** Kill -9 the leader under load after the measured window and time the next acknowledged write. */
+  readonly failover: boolean;
+  /** Upper bound on client processes per point; undefined = automatic (one per 32 clients, at most 4). */
+  readonly clientProcs: number | undefined;
+  /** Keys per closed-loop client (each client writes and reads its own keys). */
+  readonly keysPerClient: number;
+  readonly jsonFile: string | undefined;
+  readonly chartFile: string | undefined;
+  readonly progress: boolean;
+  /** `--full` preset chosen (recorded in the JSON output). */
+  readonly preset: 'quick' | 'full';
+}
+
+/** Defaults of the quick run (`pnpm bench`): about two minutes. */
+export const QUICK_DEFAULTS = {
+  nodes: [3, 5],
+  clients: [64],
+  warmupS: 2,
+  durationS: 5,
+  failover: false,
+} as const;
+
+/** Defaults of `--full`: N 3,5,7 x every P x clients 1,16,64,256, with failover. */
+export const FULL_DEFAULTS = {
+  nodes: [3, 5, 7],
+  clients: [1, 16, 64, 256],
+  warmupS: 5,
+  durationS: 15,
+  failover: true,
+} as const;
+
+/** Usage text printed by `--help` and after problems. */
+export const USAGE = `usage: pnpm bench [options]
+  --nodes 3,5,7            cluster sizes N (quick: 3,5; full: 3,5,7)
+  --replication 2,3        replication quorums P (default: every valid P, 1..N, for each N)
+  --election 3             election quorums L (default: N - P + 1); need L + P > N
+  --clients 1,16,64,256    closed-loop clients (quick: 64; full: 1,16,64,256)
+  --warmup S               warm-up seconds before measuring (quick 2, full 5)
+  --duration S             measured seconds (quick 5, full 15)
+  --value-size BYTES       value size (default 100)
+  --read-ratio R           fraction of reads, 0..1 (default 0)
+  --read-mode MODE         lease | quorum | stale (default lease)
+  --thrifty                thrifty phase 2 on every node
+  --delay SPEC             emulated one-way link delay (repeat to sweep): none | MS |
+                           node:ID=MS,... | zones:NAME=ID,ID;NAME=ID | zones:K
+  --zone-delay SPEC        delay between zones: MS (every pair) or A-B=MS,A-C=MS,...
+  --failover               kill -9 the leader under load; time to the next acknowledged write
+  --client-procs K         at most K client processes per point (default: 1 per 32 clients, max 4)
+  --keys K                 keys per client (default 100)
+  --json FILE              write one record per point (and run metadata) to FILE
+  --chart FILE             write an SVG chart: throughput and p99 against P, one line per N
+  --full                   the full sweep (see README for its duration)
+  --no-progress            no progress bar (one line per point on stderr instead)
+  --help`;
+
+/** Result of {@link parseBenchArgs}. */
+export type ParsedArgs =
+  | { readonly kind: 'ok'; readonly options: BenchOptions }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'invalid'; readonly problems: readonly string[] };
+
+const OPTIONS = {
+  nodes: { type: 'string' },
+  replication: { type: 'string' },
+  election: { type: 'string' },
+  clients: { type: 'string' },
+  warmup: { type: 'string' },
+  duration: { type: 'string' },
+  'value-size': { type: 'string' },
+  'read-ratio': { type: 'string' },
+  'read-mode': { type: 'string' },
+  thrifty: { type: 'boolean' },
+  delay: { type: 'string', multiple: true },
+  'zone-delay': { type: 'string' },
+  failover: { type: 'boolean' },
+  'client-procs': { type: 'string' },
+  keys: { type: 'string' },
+  json: { type: 'string' },
+  chart: { type: 'string' },
+  full: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+/**
+ * Parses a comma-separated list of integers in [min, max]; pushes a problem naming the option
+ * (`--nodes "3,,5": "" is not an integer`) and returns undefined when anything is wrong.
+ */
+export function parseIntList(
+  option: string,
+  text: string,
+  min: number,
+  max: number,
+  problems: string[],
+): number[] | undefined {
+  const out: number[] = [];
+  const before = problems.length;
+  for (const part of text.split(',')) {
+    const s = part.trim();
+    if (!/^\d+$/.test(s)) {
+      problems.push(
+        `--${option} "${text}": "${s}" is not a whole number (give a comma-separated list like 3,5,7)`,
+      );
+      continue;
+    }
+    const v = Number(s);
+    if (v < min || v > max) {
+      problems.push(`--${option} "${text}": ${v} is out of range: need ${min} <= value <= ${max}`);
+    } else if (out.includes(v)) {
+      problems.push(`--${option} "${text}": ${v} is listed twice`);
+    } else {
+      out.push(v);
+    }
+  }
+  return problems.length === before ? out : undefined;
+}
+
+/** Parses seconds: `5`, `2.5`, `5s` or `500ms`; must lie in [min, max] seconds. */
+export function parseSeconds(
+  option: string,
+  text: string,
+  min: number,
+  max: number,
+  problems: string[],
+): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(s|ms)?$/.exec(text.trim());
+  if (m === null) {
+    problems.push(`--${option} "${text}": must be seconds (5, 2.5, 5s or 500ms)`);
+    return undefined;
+  }
+  const v = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
+  if (v < min || v > max) {
+    problems.push(
+      `--${option} "${text}": ${v} s is out of range: need ${min} <= seconds <= ${max}`,
+    );
+    return undefined;
+  }
+  return v;
+}
+
+function parseInt1(
+  option: string,
+  text: string,
+  min: number,
+  max: number,
+  problems: string[],
+): number | undefined {
+  const list = parseIntList(option, text, min, max, problems);
+  if (list === undefined) return undefined;
+  if (list.length !== 1) {
+    problems.push(`--${option} "${text}": must be one whole number`);
+    return undefined;
+  }
+  return list[0];
+}
+
+/** Parses and validates `argv` (without the program name). */
+export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
+  const problems: string[] = [];
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const def = (OPTIONS as Record<string, { type: string } | undefined>)[t.name];
+    if (def === undefined) problems.push(`--${t.name}: is not a known option`);
+    else if (def.type === 'string' && t.value === undefined)
+      problems.push(`--${t.name}: needs a value`);
+    else if (def.type === 'boolean' && t.value !== undefined)
+      problems.push(`--${t.name}: takes no value`);
+  }
+  if (positionals.length > 0) problems.push(`unexpected arguments: ${positionals.join(' ')}`);
+  if (values['help'] === true) return { kind: 'help' };
+  const str = (name: keyof typeof OPTIONS): string | undefined => {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const full = values['full'] === true;
+  const preset = full ? FULL_DEFAULTS : QUICK_DEFAULTS;
+
+  const nodesText = str('nodes');
+  const nodes =
+    nodesText === undefined ? [...preset.nodes] : parseIntList('nodes', nodesText, 1, 15, problems);
+  const pText = str('replication');
+  const replication =
+    pText === undefined ? undefined : parseIntList('replication', pText, 1, 15, problems);
+  const lText = str('election');
+  const election =
+    lText === undefined ? undefined : parseIntList('election', lText, 1, 15, problems);
+  const cText = str('clients');
+  const clients =
+    cText === undefined ? [...preset.clients] : parseIntList('clients', cText, 1, 4096, problems);
+  const wText = str('warmup');
+  const warmupS =
+    wText === undefined ? preset.warmupS : parseSeconds('warmup', wText, 0, 3600, problems);
+  const dText = str('duration');
+  const durationS =
+    dText === undefined ? preset.durationS : parseSeconds('duration', dText, 0.5, 3600, problems);
+  const vText = str('value-size');
+  const valueSizeBytes =
+    vText === undefined ? 100 : parseInt1('value-size', vText, 0, 1024 * 1024, problems);
+  const rText = str('read-ratio');
+  let readRatio: number | undefined = 0;
+  if (rText !== undefined) {
+    readRatio = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(rText.trim()) ? Number(rText) : undefined;
+    if (readRatio === undefined)
+      problems.push(`--read-ratio "${rText}": must be a number with 0 <= ratio <= 1`);
+  }
+  const mText = str('read-mode') ?? 'lease';
+  const readMode = mText === 'lease' || mText === 'quorum' || mText === 'stale' ? mText : undefined;
+  if (readMode === undefined)
+    problems.push(`--read-mode "${mText}": must be lease, quorum or stale`);
+  if (str('read-mode') !== undefined && rText === undefined) {
+    problems.push(
+      '--read-mode: has no effect without --read-ratio (give the fraction of reads, e.g. 0.5)',
+    );
+  }
+  const kText = str('client-procs');
+  const clientProcs =
+    kText === undefined ? undefined : parseInt1('client-procs', kText, 1, 64, problems);
+  const keysText = str('keys');
+  const keysPerClient =
+    keysText === undefined ? 100 : parseInt1('keys', keysText, 1, 1_000_000, problems);
+
+  const delays: DelayVariant[] = [];
+  const rawDelays = values['delay'];
+  for (const d of Array.isArray(rawDelays) ? rawDelays : []) {
+    if (typeof d !== 'string') continue;
+    const parsed = parseDelay(d);
+    if (parsed.ok) {
+      if (delays.some((x) => x.label === parsed.value.label))
+        problems.push(`--delay ${d}: is given twice`);
+      else delays.push(parsed.value);
+    } else problems.push(...parsed.problems);
+  }
+  if (delays.length === 0) delays.push(NO_DELAY);
+  const zText = str('zone-delay');
+  let zoneDelay: ZoneDelay | undefined;
+  if (zText !== undefined) {
+    const parsed = parseZoneDelay(zText);
+    if (parsed.ok) zoneDelay = parsed.value;
+    else problems.push(...parsed.problems);
+    if (!delays.some((d) => d.spec.kind === 'zones' || d.spec.kind === 'zones-round-robin')) {
+      problems.push('--zone-delay: needs a --delay zones:... variant');
+    }
+  }
+  if (values['progress'] === true && values['no-progress'] === true) {
+    problems.push('--progress and --no-progress: give one of them');
+  }
+
+  if (
+    nodes === undefined ||
+    (replication === undefined && pText !== undefined) ||
+    (election === undefined && lText !== undefined) ||
+    clients === undefined ||
+    warmupS === undefined ||
+    durationS === undefined ||
+    valueSizeBytes === undefined ||
+    readRatio === undefined ||
+    readMode === undefined ||
+    (clientProcs === undefined && kText !== undefined) ||
+    keysPerClient === undefined ||
+    problems.length > 0
+  ) {
+    return { kind: 'invalid', problems };
+  }
+  const options: BenchOptions = {
+    nodes,
+    replication,
+    election,
+    clients,
+    warmupS,
+    durationS,
+    valueSizeBytes,
+    readRatio,
+    readMode,
+    thrifty: values['thrifty'] === true,
+    delays,
+    zoneDelay,
+    failover:
+      values['failover'] === true || (full && values['failover'] === undefined && preset.failover),
+    clientProcs,
+    keysPerClient,
+    jsonFile: str('json'),
+    chartFile: str('chart'),
+    progress: values['no-progress'] !== true,
+    preset: full ? 'full' : 'quick',
+  };
+  // Quorum and delay rules depend on N: check every combination the sweep would run.
+  const plan = planPoints(options);
+  for (const d of options.delays) {
+    for (const n of options.nodes) {
+      const m = linkDelays(d, n, options.zoneDelay);
+      if (!m.ok) problems.push(...m.problems);
+    }
+  }
+  problems.push(...plan.problems);
+  if (problems.length > 0) return { kind: 'invalid', problems: [...new Set(problems)] };
+  return { kind: 'ok', options };
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench`: sweeps N, P (and L), client counts and emulated link delays over fresh real
+ * clusters, prints progress and a summary table, writes `--json` and `--chart`. See README.md.
+ * Exit codes: 0 done, 1 a point failed (the records so far are still written), 2 bad options.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { parseBenchArgs, USAGE } from './args.js';
+import type { BenchOptions } from './args.js';
+import { renderChart } from './chart.js';
+import { estimateSeconds, planPoints, POINT_OVERHEAD_S } from './plan.js';
+import type { BenchPoint } from './plan.js';
+import { installCleanupHandlers, killAllNow } from './processes.js';
+import { createProgress } from './progress.js';
+import type { BenchRecord } from './record.js';
+import { runPoint } from './run-point.js';
+import { formatTable } from './table.js';
+
+function label(p: BenchPoint): string {
+  return `N=${p.nodes} P=${p.replication} L=${p.election} c=${p.clients}${p.delay.label === 'none' ? '' : ` delay=${p.delay.label}`}`;
+}
+
+function writeFile(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+async function writeOutputs(
+  options: BenchOptions,
+  records: readonly BenchRecord[],
+  meta: Record<string, unknown>,
+): Promise<void> {
+  if (options.jsonFile !== undefined) {
+    writeFile(options.jsonFile, `${JSON.stringify({ meta, records }, null, 2)}\n`);
+    process.stderr.write(`wrote ${options.jsonFile}\n`);
+  }
+  if (options.chartFile !== undefined && records.length > 0) {
+    const title = `FlexPaxos: throughput and p99 against P (${records[0]?.valueSizeBytes ?? 0} B values, fsync on)`;
+    writeFile(options.chartFile, await renderChart(records, title));
+    process.stderr.write(`wrote ${options.chartFile}\n`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseBenchArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'invalid') {
+    process.stderr.write(
+      `${parsed.problems.map((p) => `  ${p}`).join('\n')}\nbench: invalid options (${parsed.problems.length}); nothing started\n${USAGE}\n`,
+    );
+    return 2;
+  }
+  const options = parsed.options;
+  const { points } = planPoints(options);
+  const pointS =
+    POINT_OVERHEAD_S + options.warmupS + options.durationS + (options.failover ? 3 : 0);
+  const est = estimateSeconds(points.length, options.warmupS, options.durationS, options.failover);
+  process.stderr.write(
+    `bench (${options.preset}): ${points.length} points, about ${Math.ceil(est / 60)} min; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} cores\n`,
+  );
+  const progress = createProgress(points.length, pointS, options.progress);
+  installCleanupHandlers(() => progress.stop());
+  const meta = {
+    command: `pnpm bench ${argv.join(' ')}`.trim(),
+    preset: options.preset,
+    host: hostname(),
+    cores: cpus().length,
+    loadAvgAtStart: loadavg(),
+    startedAt: new Date().toISOString(),
+  };
+  const records: BenchRecord[] = [];
+  let failed: Error | undefined;
+  for (const [i, point] of points.entries()) {
+    progress.point(i, label(point));
+    try {
+      const r = await runPoint(point, options, (phase) => progress.phase(phase));
+      records.push(r);
+      progress.done(
+        i,
+        label(point),
+        `${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50Ms ?? '-'} ms, p99 ${r.p99Ms ?? '-'} ms, ${r.errors} errors` +
+          (r.failoverMs !== null
+            ? `, failover ${r.failoverMs} ms`
+            : options.failover
+              ? ', failover: no ack'
+              : ''),
+      );
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      break;
+    }
+  }
+  progress.stop();
+  const finished = { ...meta, finishedAt: new Date().toISOString(), loadAvgAtEnd: loadavg() };
+  if (records.length > 0) process.stdout.write(`${formatTable(records)}\n`);
+  await writeOutputs(options, records, finished);
+  if (failed !== undefined) {
+    process.stderr.write(`bench: point ${records.length + 1} failed: ${failed.message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    killAllNow();
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    killAllNow();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,181 @@
+/**
+ * A fresh cluster for one benchmark point: a `nats-server` on a free loopback port and N
+ * `flexpaxos node` processes on RocksDB (fsync on: the server's only mode) in a new temporary
+ * directory, all under the process guard of `processes.ts`. `stop()` kills everything and
+ * removes the directory.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
+import { nodeDelayFlags } from './delay.js';
+import type { LinkDelayMatrix } from './delay.js';
+import { registerTempDir, removeTempDir, spawnGuarded } from './processes.js';
+import type { Child } from './processes.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** Whether this module runs from TypeScript sources (tsx) rather than a build. */
+export const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The repository root (`apps/bench/src` or `apps/bench/dist` is two levels below). */
+export const REPO_ROOT = join(HERE, '../../..');
+
+/**
+ * How to run `flexpaxos` as a child: from sources through tsx when the benchmark itself runs
+ * from sources (always the current code, no build needed), else the built `dist/cli.js`.
+ */
+export function serverCommand(): string[] {
+  if (FROM_SOURCE) {
+    return ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'apps/server/src/cli.ts')];
+  }
+  const cli = join(REPO_ROOT, 'apps/server/dist/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
+  return [cli];
+}
+
+/** What one cluster runs with. */
+export interface ClusterSpec {
+  readonly nodes: number;
+  readonly replication: number;
+  readonly election: number;
+  readonly thrifty: boolean;
+  readonly linkDelays: LinkDelayMatrix;
+  /** Extra `flexpaxos node` flags for every node. */
+  readonly extraNodeArgs?: readonly string[];
+}
+
+/** A running cluster. */
+export interface Cluster {
+  readonly natsUrl: string;
+  readonly clusterName: string;
+  readonly dataDir: string;
+  /** Node processes by id (1..N). */
+  readonly nodes: ReadonlyMap<number, Child>;
+  /** Kills every process and removes the data directory (idempotent). */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => {
+      sock.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function startNats(): Promise<{ child: Child; url: string }> {
+  const bin = findNatsServer();
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawnGuarded(
+      'nats-server',
+      bin,
+      ['-a', '127.0.0.1', '-p', String(port)],
+      REPO_ROOT,
+    );
+    const deadline = performance.now() + 10_000;
+    while (!child.hasExited() && performance.now() < deadline) {
+      if (await canConnect(port)) return { child, url: `nats://127.0.0.1:${port}` };
+      await sleep(20);
+    }
+    await child.kill();
+    if (attempt >= 2)
+      throw new Error(`nats-server did not start on 127.0.0.1:${port}:\n${child.stderr()}`);
+  }
+}
+
+/** The `flexpaxos node` arguments of node `id`. */
+export function nodeArgs(
+  spec: ClusterSpec,
+  id: number,
+  natsUrl: string,
+  clusterName: string,
+  dataDir: string,
+): string[] {
+  const members = Array.from({ length: spec.nodes }, (_, i) => i + 1);
+  return [
+    'node',
+    '--id',
+    String(id),
+    '--cluster',
+    clusterName,
+    '--members',
+    members.join(','),
+    '--replication',
+    String(spec.replication),
+    '--election',
+    String(spec.election),
+    '--nats',
+    natsUrl,
+    '--data-dir',
+    join(dataDir, `n${id}`),
+    '--http-port',
+    '-1',
+    '--log-level',
+    'warn',
+    ...(spec.thrifty ? ['--thrifty', 'true'] : []),
+    ...nodeDelayFlags(spec.linkDelays, id),
+    ...(spec.extraNodeArgs ?? []),
+  ];
+}
+
+/** Waits for the `{"event":"started"}` line of a node, or throws with its stderr if it exits first. */
+async function started(child: Child, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!child.stdout().includes('{"event":"started"')) {
+    if (child.hasExited()) {
+      throw new Error(
+        `${child.name} exited (${String(await child.exited)}) before starting:\n${child.stderr().trim()}`,
+      );
+    }
+    if (performance.now() > deadline)
+      throw new Error(`${child.name} did not start within ${timeoutMs} ms:\n${child.stderr()}`);
+    await sleep(25);
+  }
+}
+
+/** Starts nats-server and the N nodes; resolves once every node printed its started line. */
+export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'flexpaxos-sweep-'));
+  registerTempDir(dataDir);
+  const clusterName = 'bench';
+  const children: Child[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(children.map((c) => c.kill()));
+    removeTempDir(dataDir);
+  };
+  try {
+    const nats = await startNats();
+    children.push(nats.child);
+    const nodes = new Map<number, Child>();
+    const cmd = serverCommand();
+    for (let id = 1; id <= spec.nodes; id++) {
+      const child = spawnGuarded(
+        `node ${id}`,
+        process.execPath,
+        [...cmd, ...nodeArgs(spec, id, nats.url, clusterName, dataDir)],
+        REPO_ROOT,
+        dataDir,
+      );
+      children.push(child);
+      nodes.set(id, child);
+    }
+    await Promise.all([...nodes.values()].map((c) => started(c, 60_000)));
+    return { natsUrl: nats.url, clusterName, dataDir, nodes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Runs one benchmark point end to end: a fresh cluster, client processes, warm-up, measured
+ * window, optional failover, teardown (always, also on errors).
+ */
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FlexPaxosClient } from '@flexpaxos/client';
+import { FROM_SOURCE, REPO_ROOT, startCluster } from './cluster.js';
+import type { Cluster } from './cluster.js';
+import { linkDelays } from './delay.js';
+import type { ZoneDelay } from './delay.js';
+import type { BenchPoint } from './plan.js';
+import { spawnWorkerProcess } from './processes.js';
+import type { Child } from './processes.js';
+import { buildRecord } from './record.js';
+import type { BenchRecord } from './record.js';
+import { epochMs } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WorkerConfig, WorkerReport } from './worker-protocol.js';
+
+/** Phases of a point, reported to the progress display. */
+export type PointPhase = 'starting' | 'warmup' | 'measuring' | 'failover' | 'stopping';
+
+/** Settings shared by every point of a run. */
+export interface PointSettings {
+  readonly warmupS: number;
+  readonly durationS: number;
+  readonly valueSizeBytes: number;
+  readonly readRatio: number;
+  readonly readMode: 'lease' | 'quorum' | 'stale';
+  readonly thrifty: boolean;
+  readonly zoneDelay: ZoneDelay | undefined;
+  readonly failover: boolean;
+  readonly clientProcs: number | undefined;
+  readonly keysPerClient: number;
+  /** Longest wait for the first acknowledged write after the leader is killed. Default 15 000 ms. */
+  readonly failoverWaitMs?: number;
+}
+
+/** Clients per process: one process per 32 clients, at most `max` (default 4), never more processes than clients. */
+export function splitClients(clients: number, max: number | undefined): number[] {
+  const procs = Math.max(1, Math.min(clients, max ?? Math.min(4, Math.ceil(clients / 32))));
+  return Array.from(
+    { length: procs },
+    (_, i) => Math.floor(clients / procs) + (i < clients % procs ? 1 : 0),
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function workerCommand(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return FROM_SOURCE
+    ? ['--conditions=source', '--import', 'tsx', join(here, 'worker.ts')]
+    : [join(here, 'worker.js')];
+}
+
+/** A client process and its incoming messages. */
+class Worker {
+  readonly child: Child;
+  readonly #waiters: { match: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
+  readonly #seen: FromWorker[] = [];
+  fatal: string | undefined;
+
+  constructor(child: Child) {
+    this.child = child;
+    child.proc.on('message', (m: FromWorker) => {
+      if (m.type === 'fatal') this.fatal = m.message;
+      const i = this.#waiters.findIndex((w) => w.match(m));
+      const w = i >= 0 ? this.#waiters.splice(i, 1)[0] : undefined;
+      if (w !== undefined) w.resolve(m);
+      else this.#seen.push(m);
+    });
+  }
+
+  send(m: ToWorker): void {
+    if (this.child.proc.connected) this.child.proc.send(m);
+  }
+
+  /** The next message of `type` (or one already received), or an error on exit/timeout. */
+  async next<T extends FromWorker['type']>(
+    type: T,
+    timeoutMs: number,
+  ): Promise<Extract<FromWorker, { type: T }>> {
+    const match = (m: FromWorker): boolean => m.type === type || m.type === 'fatal';
+    const early = this.#seen.findIndex(match);
+    let m: FromWorker | undefined;
+    if (early >= 0) m = this.#seen.splice(early, 1)[0];
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      m = await Promise.race([
+        new Promise<FromWorker>((resolve) => this.#waiters.push({ match, resolve })),
+        this.child.exited.then(() => undefined),
+        new Promise<undefined>((r) => {
+          timer = setTimeout(() => r(undefined), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    if (m === undefined) {
+      throw new Error(
+        `${this.child.name}: no ${type} within ${timeoutMs} ms (exited: ${this.child.hasExited()}):\n${this.child.stderr().trim()}`,
+      );
+    }
+    if (m.type === 'fatal') throw new Error(`${this.child.name}: ${m.message}`);
+    return m as Extract<FromWorker, { type: T }>;
+  }
+}
+
+async function currentLeader(client: FlexPaxosClient): Promise<number | undefined> {
+  const s = await client.clusterStatus({ waitMs: 300 });
+  return s.find((n) => n.role === 'leader')?.id;
+}
+
+async function waitLeader(client: FlexPaxosClient, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const id = await currentLeader(client).catch(() => undefined);
+    if (id !== undefined) return id;
+    if (performance.now() > deadline) throw new Error(`no leader within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Runs `point` and returns its record. Every process it starts is stopped before it returns
+ * or throws.
+ */
+export async function runPoint(
+  point: BenchPoint,
+  settings: PointSettings,
+  onPhase: (phase: PointPhase) => void = () => undefined,
+): Promise<BenchRecord> {
+  const delays = linkDelays(point.delay, point.nodes, settings.zoneDelay);
+  if (!delays.ok) throw new Error(delays.problems.join('\n'));
+  const startedAt = new Date().toISOString();
+  onPhase('starting');
+  let cluster: Cluster | undefined;
+  let control: FlexPaxosClient | undefined;
+  const workers: Worker[] = [];
+  try {
+    cluster = await startCluster({
+      nodes: point.nodes,
+      replication: point.replication,
+      election: point.election,
+      thrifty: settings.thrifty,
+      linkDelays: delays.value,
+    });
+    control = await FlexPaxosClient.connect({
+      servers: [cluster.natsUrl],
+      cluster: cluster.clusterName,
+      timeoutMs: 10_000,
+      name: 'flexpaxos-bench-control',
+    });
+    await waitLeader(control, 30_000);
+    const split = splitClients(point.clients, settings.clientProcs);
+    const cmd = workerCommand();
+    for (const [index, clients] of split.entries()) {
+      const config: WorkerConfig = {
+        index,
+        servers: [cluster.natsUrl],
+        cluster: cluster.clusterName,
+        clients,
+        valueSizeBytes: settings.valueSizeBytes,
+        readRatio: settings.readRatio,
+        readMode: settings.readMode,
+        keysPerClient: settings.keysPerClient,
+      };
+      workers.push(
+        new Worker(
+          spawnWorkerProcess(
+            `client ${index}`,
+            [...cmd, JSON.stringify(config), 'flexpaxos-sweep-client'],
+            REPO_ROOT,
+          ),
+        ),
+      );
+    }
+    await Promise.all(workers.map((w) => w.next('ready', 60_000)));
+    onPhase('warmup');
+    for (const w of workers) w.send({ type: 'start' });
+    await sleep(settings.warmupS * 1000);
+    for (const w of workers) w.send({ type: 'measure' });
+    onPhase('measuring');
+    await sleep(settings.durationS * 1000);
+    for (const w of workers) w.send({ type: 'report' });
+    const reports: WorkerReport[] = await Promise.all(workers.map((w) => w.next('report', 15_000)));
+    const load = loadavg()[0] ?? 0;
+    const leader = (await currentLeader(control).catch(() => undefined)) ?? null;
+    let failoverMs: number | null = null;
+    if (settings.failover) {
+      onPhase('failover');
+      const id = leader ?? (await waitLeader(control, 10_000));
+      const victim = cluster.nodes.get(id);
+      if (victim === undefined) throw new Error(`leader ${id} is not a node of this cluster`);
+      const killedAtMs = epochMs();
+      await victim.kill();
+      for (const w of workers) w.send({ type: 'watch-failover', killedAtMs });
+      const waitMs = settings.failoverWaitMs ?? 15_000;
+      const acks = await Promise.allSettled(workers.map((w) => w.next('failover', waitMs)));
+      const times = acks.flatMap((a) =>
+        a.status === 'fulfilled' ? [a.value.ackedAtMs - killedAtMs] : [],
+      );
+      failoverMs = times.length > 0 ? Math.min(...times) : null;
+    }
+    return buildRecord(point, reports, {
+      thrifty: settings.thrifty,
+      linkDelaysMs: delays.value,
+      valueSizeBytes: settings.valueSizeBytes,
+      readRatio: settings.readRatio,
+      readMode: settings.readMode,
+      warmupS: settings.warmupS,
+      leader,
+      failoverMs,
+      loadAvg1: load,
+      startedAt,
+    });
+  } finally {
+    onPhase('stopping');
+    for (const w of workers) w.send({ type: 'stop' });
+    await Promise.all(
+      workers.map((w) => Promise.race([w.child.exited, sleep(2_000)]).then(() => w.child.kill())),
+    );
+    await control?.close().catch(() => undefined);
+    await cluster?.stop();
+  }
+}

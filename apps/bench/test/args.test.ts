@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { FULL_DEFAULTS, QUICK_DEFAULTS, parseBenchArgs } from '../src/index.js';
+import type { BenchOptions } from '../src/index.js';
+
+function ok(argv: string[]): BenchOptions {
+  const r = parseBenchArgs(argv);
+  if (r.kind !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(r)}`);
+  return r.options;
+}
+
+function problems(argv: string[]): readonly string[] {
+  const r = parseBenchArgs(argv);
+  if (r.kind !== 'invalid') throw new Error(`expected problems, got ${r.kind}`);
+  return r.problems;
+}
+
+describe('parseBenchArgs', () => {
+  it('uses the quick defaults without options', () => {
+    const o = ok([]);
+    expect(o.nodes).toEqual(QUICK_DEFAULTS.nodes);
+    expect(o.clients).toEqual(QUICK_DEFAULTS.clients);
+    expect(o.replication).toBeUndefined();
+    expect(o.election).toBeUndefined();
+    expect([o.warmupS, o.durationS, o.valueSizeBytes, o.readRatio, o.readMode]).toEqual([
+      2,
+      5,
+      100,
+      0,
+      'lease',
+    ]);
+    expect(o.failover).toBe(false);
+    expect(o.delays.map((d) => d.label)).toEqual(['none']);
+    expect(o.preset).toBe('quick');
+  });
+
+  it('uses the full preset with --full, and explicit options still win', () => {
+    const full = ok(['--full']);
+    expect(full.nodes).toEqual(FULL_DEFAULTS.nodes);
+    expect(full.clients).toEqual(FULL_DEFAULTS.clients);
+    expect(full.failover).toBe(true);
+    expect(full.preset).toBe('full');
+    expect(ok(['--full', '--clients', '8', '--duration', '3']).clients).toEqual([8]);
+  });
+
+  it('parses lists, seconds, ratios, modes and repeated delays', () => {
+    const o = ok([
+      '--nodes',
+      '3,5',
+      '--replication',
+      '3',
+      '--clients',
+      '1,16',
+      '--warmup',
+      '500ms',
+      '--duration',
+      '2.5s',
+      '--value-size',
+      '1000',
+      '--read-ratio',
+      '0.9',
+      '--read-mode',
+      'quorum',
+      '--thrifty',
+      '--failover',
+      '--delay',
+      '2',
+      '--delay',
+      'zones:2',
+      '--zone-delay',
+      '10',
+      '--json',
+      'out.json',
+      '--chart',
+      'c.svg',
+    ]);
+    expect(o.nodes).toEqual([3, 5]);
+    expect(o.replication).toEqual([3]);
+    expect(o.clients).toEqual([1, 16]);
+    expect(o.warmupS).toBe(0.5);
+    expect(o.durationS).toBe(2.5);
+    expect(o.valueSizeBytes).toBe(1000);
+    expect(o.readRatio).toBe(0.9);
+    expect(o.readMode).toBe('quorum');
+    expect(o.thrifty && o.failover).toBe(true);
+    expect(o.delays.map((d) => d.label)).toEqual(['2', 'zones:2']);
+    expect(o.jsonFile).toBe('out.json');
+    expect(o.chartFile).toBe('c.svg');
+  });
+
+  it('names the option and the rule for bad lists', () => {
+    expect(problems(['--nodes', '3,,5'])).toEqual([
+      '--nodes "3,,5": "" is not a whole number (give a comma-separated list like 3,5,7)',
+    ]);
+    expect(problems(['--clients', '16,abc'])[0]).toContain(
+      '--clients "16,abc": "abc" is not a whole number',
+    );
+    expect(problems(['--nodes', '3,3'])).toEqual(['--nodes "3,3": 3 is listed twice']);
+    expect(problems(['--nodes', '0'])).toEqual([
+      '--nodes "0": 0 is out of range: need 1 <= value <= 15',
+    ]);
+    expect(problems(['--clients', '-4'])[0]).toMatch(/^--clients/);
+  });
+
+  it('names P invalid for N with the rule', () => {
+    expect(problems(['--nodes', '3,5', '--replication', '4'])).toEqual([
+      '--replication: replication P=4 is out of range: need an integer with 1 <= P <= N (N=3)',
+    ]);
+    expect(problems(['--nodes', '5', '--replication', '2', '--election', '3'])).toEqual([
+      '--election: P=2 and L=3 do not intersect for N=5: need L + P > N',
+    ]);
+    expect(problems(['--nodes', '3', '--election', '4'])[0]).toContain('L=4 is out of range');
+  });
+
+  it('reports every problem at once', () => {
+    const p = problems([
+      '--nodes',
+      'x',
+      '--duration',
+      'soon',
+      '--read-ratio',
+      '1.5',
+      '--read-mode',
+      'fast',
+      '--bogus',
+    ]);
+    expect(p).toEqual(
+      expect.arrayContaining([
+        '--bogus: is not a known option',
+        expect.stringContaining('--nodes "x"'),
+        '--duration "soon": must be seconds (5, 2.5, 5s or 500ms)',
+        '--read-ratio "1.5": must be a number with 0 <= ratio <= 1',
+        '--read-mode "fast": must be lease, quorum or stale',
+      ]),
+    );
+    expect(p.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('refuses a read mode without reads, and delay variants unusable for some N', () => {
+    expect(problems(['--read-mode', 'stale'])[0]).toContain(
+      '--read-mode: has no effect without --read-ratio',
+    );
+    expect(problems(['--delay', 'zones:a=1;b=2,3', '--zone-delay', '5', '--nodes', '5'])).toEqual([
+      '--delay zones:a=1;b=2,3: nodes 4,5 of N=5 in no zone (every node of a point must be in a zone)',
+    ]);
+    expect(problems(['--delay', 'zones:3'])[0]).toContain('zones need --zone-delay');
+    expect(problems(['--delay', 'fast'])[0]).toMatch(/^--delay "fast": must be none, MS/);
+    expect(problems(['--zone-delay', '5'])).toEqual([
+      '--zone-delay: needs a --delay zones:... variant',
+    ]);
+  });
+
+  it('answers help', () => {
+    expect(parseBenchArgs(['--help']).kind).toBe('help');
+  });
+});

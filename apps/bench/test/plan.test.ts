@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { NO_DELAY, estimateSeconds, parseDelay, planPoints, splitClients } from '../src/index.js';
+import type { DelayVariant } from '../src/index.js';
+
+const base = { replication: undefined, election: undefined, clients: [64], delays: [NO_DELAY] };
+const triples = (input: Parameters<typeof planPoints>[0]): string[] =>
+  planPoints(input).points.map((p) => `${p.nodes}/${p.replication}/${p.election}`);
+
+describe('planPoints', () => {
+  it('runs every valid P with L = N - P + 1 by default', () => {
+    expect(triples({ ...base, nodes: [3, 5] })).toEqual([
+      '3/1/3',
+      '3/2/2',
+      '3/3/1',
+      '5/1/5',
+      '5/2/4',
+      '5/3/3',
+      '5/4/2',
+      '5/5/1',
+    ]);
+  });
+
+  it('runs the given P with the default L', () => {
+    expect(triples({ ...base, nodes: [3, 5], replication: [2, 3] })).toEqual([
+      '3/2/2',
+      '3/3/1',
+      '5/2/4',
+      '5/3/3',
+    ]);
+  });
+
+  it('runs every P valid with a given L', () => {
+    expect(triples({ ...base, nodes: [5], election: [3] })).toEqual(['5/3/3', '5/4/3', '5/5/3']);
+    expect(triples({ ...base, nodes: [3, 5], election: [4] })).toEqual([
+      '5/2/4',
+      '5/3/4',
+      '5/4/4',
+      '5/5/4',
+    ]);
+    expect(planPoints({ ...base, nodes: [3, 5], election: [4] }).problems).toEqual([
+      '--election: election L=4 is out of range: need an integer with 1 <= L <= N (N=3)',
+    ]);
+  });
+
+  it('runs given (P, L) pairs and names the invalid ones', () => {
+    const plan = planPoints({ ...base, nodes: [5], replication: [2, 3], election: [3, 4] });
+    expect(plan.points.map((p) => `${p.replication}/${p.election}`)).toEqual(['2/4', '3/3', '3/4']);
+    expect(plan.problems).toEqual([
+      '--election: P=2 and L=3 do not intersect for N=5: need L + P > N',
+    ]);
+  });
+
+  it('puts delays outermost and clients innermost', () => {
+    const delay = (parseDelay('5') as { ok: true; value: DelayVariant }).value;
+    const plan = planPoints({
+      ...base,
+      nodes: [3],
+      replication: [2],
+      clients: [1, 16],
+      delays: [NO_DELAY, delay],
+    });
+    expect(plan.points.map((p) => `${p.delay.label}/${p.clients}`)).toEqual([
+      'none/1',
+      'none/16',
+      '5/1',
+      '5/16',
+    ]);
+  });
+
+  it('estimates a run from its points', () => {
+    expect(estimateSeconds(8, 2, 5, false)).toBe(8 * (7 + 7));
+    expect(estimateSeconds(1, 2, 5, true)).toBeGreaterThan(estimateSeconds(1, 2, 5, false));
+  });
+});
+
+describe('splitClients', () => {
+  it('uses one process per 32 clients, at most 4, never more than the clients', () => {
+    expect(splitClients(1, undefined)).toEqual([1]);
+    expect(splitClients(16, undefined)).toEqual([16]);
+    expect(splitClients(64, undefined)).toEqual([32, 32]);
+    expect(splitClients(256, undefined)).toEqual([64, 64, 64, 64]);
+    expect(splitClients(10, 3)).toEqual([4, 3, 3]);
+    expect(splitClients(2, 8)).toEqual([1, 1]);
+  });
+});

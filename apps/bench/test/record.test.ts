@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { RECORD_KEYS, buildRecord, formatTable } from '../src/index.js';
+import type { RecordContext } from '../src/index.js';
+import { fakeRecord, point, report } from './fixtures.js';
+
+const ctx: RecordContext = {
+  thrifty: false,
+  linkDelaysMs: [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ],
+  valueSizeBytes: 100,
+  readRatio: 0,
+  readMode: 'lease',
+  warmupS: 2,
+  leader: 2,
+  failoverMs: null,
+  loadAvg1: 1.234,
+  startedAt: '2026-11-29T10:40:00.000Z',
+};
+
+describe('buildRecord', () => {
+  it('sums counts over processes, merges latencies and has exactly the documented keys', () => {
+    const r = buildRecord(
+      point(3, 2),
+      [
+        report(0, { writes: 3000, writeMs: 2, windowMs: 5000, errors: { TIMEOUT: 2 } }),
+        report(1, {
+          writes: 2000,
+          writeMs: 8,
+          windowMs: 5000,
+          errors: { TIMEOUT: 1, UNAVAILABLE: 4 },
+        }),
+      ],
+      ctx,
+    );
+    expect(Object.keys(r)).toEqual(RECORD_KEYS);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    expect([r.nodes, r.replication, r.election, r.clients, r.clientProcesses]).toEqual([
+      3, 2, 2, 64, 2,
+    ]);
+    expect(r.opsPerSec).toBe(1000);
+    expect(r.writeOpsPerSec).toBe(1000);
+    expect(r.p50Ms).toBeCloseTo(2, 1);
+    expect(r.p99Ms).toBeCloseTo(8, 1);
+    expect(r.errors).toBe(7);
+    expect(r.errorsByCode).toEqual({ TIMEOUT: 3, UNAVAILABLE: 4 });
+    expect(r.readOpsPerSec).toBeNull();
+    expect(r.readP99Ms).toBeNull();
+    expect(r.delays).toBe('none');
+    expect(r.clientCpuMaxPct).toBe(11);
+    expect(r.loadAvg1).toBe(1.23);
+    expect(r.leader).toBe(2);
+  });
+
+  it('reports reads separately when the run has reads', () => {
+    const r = buildRecord(
+      point(3, 2),
+      [report(0, { writes: 1000, reads: 3000, writeMs: 10, readMs: 1, windowMs: 2000 })],
+      {
+        ...ctx,
+        readRatio: 0.75,
+        failoverMs: 812.4,
+      },
+    );
+    expect(r.opsPerSec).toBe(2000);
+    expect(r.writeOpsPerSec).toBe(500);
+    expect(r.readOpsPerSec).toBe(1500);
+    expect(r.readP99Ms).toBeCloseTo(1, 1);
+    expect(r.writeP50Ms).toBeCloseTo(10, 1);
+    expect(r.failoverMs).toBe(812);
+  });
+
+  it('refuses to build a record without reports', () => {
+    expect(() => buildRecord(point(3, 2), [], ctx)).toThrow(/no client reports/);
+  });
+});
+
+describe('formatTable', () => {
+  it('prints one Markdown row per record, failover and read columns only when present', () => {
+    const rows = [
+      fakeRecord(3, 1, 2500, 20),
+      { ...fakeRecord(5, 3, 1800.4, 30.5), failoverMs: 900 },
+    ];
+    const t = formatTable(rows).split('\n');
+    expect(t).toHaveLength(4);
+    expect(t[0]).toMatch(
+      /^\| N \| P \| L \| clients \| delay \| ops\/s .* failover ms \| client cpu % \|$/,
+    );
+    expect(t[0]).not.toContain('reads/s');
+    expect(t[3]).toMatch(/\| 5 \| 3 \| 3 \|.*1,800 \|.*30\.50 \|.* 900 \|/);
+    expect(t[2]).toMatch(/\| +- \|/);
+  });
+});
