@@ -53,6 +53,8 @@ export interface NodeConfig {
   readonly linkDelayMs: number;
   /** Per-destination override of `linkDelayMs`: peer id -> ms (`--link-delay-to "2:5,3:20"`). */
   readonly linkDelayTo: ReadonlyMap<number, number>;
+  /** Thrifty phase 2: Accepts go only to a phase-2 quorum of the fastest responders. */
+  readonly thrifty: boolean;
 }
 
 /** One problem: the field (as the flag names it) and the rule it breaks. */
@@ -77,6 +79,7 @@ export const CONFIG_DEFAULTS = {
   snapshotIntervalSlots: 10_000,
   logLevel: 'info',
   linkDelayMs: 0,
+  thrifty: false,
 } as const;
 
 /** Every field, in the kebab-case used by flags; env is `FLEXPAXOS_` + upper snake case. */
@@ -103,6 +106,7 @@ export const CONFIG_FIELDS = [
   'log-level',
   'link-delay-ms',
   'link-delay-to',
+  'thrifty',
 ] as const;
 
 /** A field name as flags spell it. */
@@ -349,6 +353,15 @@ export function validateConfig(raw: RawConfig): {
     }
   }
 
+  const rawThrifty = raw['thrifty'];
+  let thrifty: boolean = CONFIG_DEFAULTS.thrifty;
+  if (rawThrifty !== undefined) {
+    const t = typeof rawThrifty === 'boolean' ? String(rawThrifty) : str(rawThrifty).trim();
+    if (t === 'true') thrifty = true;
+    else if (t === 'false') thrifty = false;
+    else add('thrifty', `must be true or false (got ${JSON.stringify(rawThrifty)})`);
+  }
+
   if (problems.length > 0 || cluster === undefined || nats === undefined || dataDir === undefined) {
     return { config: undefined, problems };
   }
@@ -376,6 +389,7 @@ export function validateConfig(raw: RawConfig): {
       logLevel: logLevel as NodeConfig['logLevel'],
       linkDelayMs,
       linkDelayTo,
+      thrifty,
     },
     problems,
   };

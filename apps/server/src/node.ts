@@ -204,7 +204,7 @@ export class FlexPaxosNode {
           maxBatchCommands: config.maxBatchCommands,
           maxBatchBytes: config.maxBatchBytes,
           maxInflightSlots: config.maxInflightSlots,
-          thrifty: false,
+          thrifty: config.thrifty,
           // Reads need an entry of the leader's own ballot committed: commit one at once.
           commitNoopOnElection: true,
           lease: {

@@ -93,6 +93,15 @@ describe('validateConfig', () => {
     });
     expect(drift.problems.map((p) => p.field)).toEqual(['clock-drift-bound-ms']);
   });
+
+  it('reads thrifty as a boolean (default false) and names the rule for anything else', () => {
+    expect(validateConfig(base).config?.thrifty).toBe(false);
+    expect(validateConfig({ ...base, thrifty: 'true' }).config?.thrifty).toBe(true);
+    expect(validateConfig({ ...base, thrifty: false }).config?.thrifty).toBe(false);
+    expect(validateConfig({ ...base, thrifty: 'yes' }).problems).toEqual([
+      { field: 'thrifty', rule: 'must be true or false (got "yes")' },
+    ]);
+  });
 });
 
 describe('gatherConfig', () => {
