@@ -13,6 +13,14 @@
  *   RocksDB write batch: applying a slot and recording the applied index are atomic.
  * - Bundles are written in the order `persist` was called; a later bundle never becomes
  *   durable without every earlier one.
+ * - `persist(bundle, held, { sync: false })` (a *lazy* bundle) is for what a crash may lose
+ *   because it is re-learned: the committed index alone, and the state machine's writes and
+ *   applied index (replayed from the log). It takes its place in the same call order, is
+ *   written without an fsync of its own, resolves once written (readable), and becomes
+ *   durable with the next synced write (RocksDB syncs the WAL up to that write, lazy records
+ *   before it included). After a crash the store recovers a prefix of the call order, so a
+ *   lazy bundle is never durable without every bundle before it. `persist` asserts that a
+ *   lazy bundle carries no log entries, truncation, snapshot or raised promised ballot.
  *
  * ## Group commit
  *
@@ -118,6 +126,17 @@ export type SnapshotDecodeFn = (data: Uint8Array) => {
   readonly records: Iterable<SnapshotRecord>;
 };
 
+/** Options of one `persist` call. */
+export interface PersistOptions {
+  /**
+   * `true` (default): resolve only once the bundle is fsynced (and the WAL watermark records
+   * it). `false`: a lazy bundle (see {@link RocksStore.persist}): written in call order without
+   * an fsync of its own, durable with the next synced write; only for the committed index and
+   * state-machine writes, which a crash may lose because they are re-learned.
+   */
+  readonly sync?: boolean;
+}
+
 /** What one `persist` call makes durable, atomically. */
 export interface PersistBundle {
   /** The replica's persist request (hard state, entries, snapshot, truncation). */
@@ -139,6 +158,12 @@ export interface StoredRecord {
 export interface StorageStats {
   /** Synced RocksDB writes (one WAL fsync each). */
   readonly syncedWrites: number;
+  /** RocksDB writes of lazy bundles only (no fsync; durable with the next synced write). */
+  readonly unsyncedWrites: number;
+  /** Milliseconds spent in synced RocksDB writes (the binding runs them on the event-loop thread). */
+  readonly syncedWriteMs: number;
+  /** Milliseconds spent in unsynced RocksDB writes. */
+  readonly unsyncedWriteMs: number;
   /** Bundles made durable. */
   readonly bundlesWritten: number;
   /** fdatasyncs of the WAL watermark file (one per synced write, overlapping the next). */
@@ -172,6 +197,8 @@ interface Job {
   readonly build: (batch: RocksBatch) => Promise<void> | void;
   /** Written in a batch of its own (it reads keys that earlier bundles of a batch would write). */
   readonly isolated: boolean;
+  /** Needs an fsync before it resolves (false: a lazy bundle). */
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -223,6 +250,9 @@ export class RocksStore {
   private failed: StorageFatalError | undefined;
   private closed = false;
   private syncedWrites = 0;
+  private unsyncedWrites = 0;
+  private syncedWriteMs = 0;
+  private unsyncedWriteMs = 0;
   private bundlesWritten = 0;
   private watermarkSyncs = 0;
   /** Slots present in the log (durable or queued), so truncation deletes exactly those. */
@@ -264,6 +294,9 @@ export class RocksStore {
   stats(): StorageStats {
     return {
       syncedWrites: this.syncedWrites,
+      unsyncedWrites: this.unsyncedWrites,
+      syncedWriteMs: this.syncedWriteMs,
+      unsyncedWriteMs: this.unsyncedWriteMs,
       bundlesWritten: this.bundlesWritten,
       watermarkSyncs: this.watermarkSyncs,
     };
@@ -271,12 +304,28 @@ export class RocksStore {
 
   /**
    * Makes `bundle` durable (synced) and then resolves with `held`. Rejects with a typed
-   * storage error, and fail-stops the store, if the write fails. See the module comment.
+   * storage error, and fail-stops the store, if the write fails. With `{ sync: false }` the
+   * bundle is lazy: written in call order, resolved once written, durable with the next synced
+   * write (see the module comment); asserts that it holds nothing a crash must not lose.
    */
-  persist<H>(bundle: PersistBundle, held: H): Promise<H> {
+  persist<H>(bundle: PersistBundle, held: H, options?: PersistOptions): Promise<H> {
     const gate = this.gate();
     if (gate) return Promise.reject(gate);
     const request = bundle.request;
+    const sync = options?.sync ?? true;
+    if (!sync && request !== undefined) {
+      assert(
+        request.entries.length === 0 &&
+          request.snapshot === undefined &&
+          request.truncateBelow === undefined,
+        'a lazy (sync: false) bundle must not carry log entries, truncation or a snapshot',
+      );
+      assert(
+        request.hardState === undefined ||
+          compareBallots(request.hardState.promised, this.promisedHigh) === 0,
+        'a lazy (sync: false) bundle must not change the promised ballot',
+      );
+    }
     let decoded: { index: number; records: readonly SnapshotRecord[] } | undefined;
     if (request?.snapshot) {
       try {
@@ -306,6 +355,7 @@ export class RocksStore {
     return new Promise<H>((resolve, reject) => {
       this.enqueue({
         isolated: install !== undefined,
+        sync,
         resolve: () => resolve(held),
         reject,
         build: async (batch) => {
@@ -340,6 +390,7 @@ export class RocksStore {
     return new Promise<void>((resolve, reject) => {
       this.enqueue({
         isolated: false,
+        sync: true,
         resolve,
         reject,
         build: (batch) => {
@@ -419,6 +470,7 @@ export class RocksStore {
     await new Promise<void>((resolve, reject) => {
       this.enqueue({
         isolated: true,
+        sync: true,
         resolve,
         reject,
         build: (batch) => this.buildInstall(batch, index, records),
@@ -599,9 +651,14 @@ export class RocksStore {
       return;
     }
     const batch = this.db.batch();
+    // Lazy bundles alone: no fsync (they become durable with the next synced write).
+    const sync = jobs.some((job) => job.sync);
     try {
       for (const job of jobs) await job.build(batch);
-      await batch.write({ sync: true });
+      const t0 = performance.now();
+      await batch.write({ sync });
+      if (sync) this.syncedWriteMs += performance.now() - t0;
+      else this.unsyncedWriteMs += performance.now() - t0;
     } catch (err) {
       if (err instanceof StorageError || (err instanceof Error && err.name === 'AssertionError')) {
         // Not an I/O failure: the bundle itself was bad. Reject the batch, stay healthy.
@@ -614,6 +671,12 @@ export class RocksStore {
         classifyIoError(err, `synced write of ${jobs.length} bundle(s) to ${this.dir}`),
         jobs,
       );
+      return;
+    }
+    if (!sync) {
+      this.unsyncedWrites++;
+      this.bundlesWritten += jobs.length;
+      for (const job of jobs) job.resolve();
       return;
     }
     this.syncedWrites++;
