@@ -8,22 +8,30 @@
  *
  * While `replica.hasReady()`:
  * 1. `rd = replica.ready()`; send `rd.messages` at once;
- * 2. `await store.persist({ request: rd.persist }, rd.messagesAfterPersist)`: the storage
- *    hands the held messages back only once the write is fsynced (group commit: one synced
- *    write in flight, the rest queued into the next batch);
- * 3. send what came back (Promise, Accepted, ...);
- * 4. apply `rd.committed` to the KV machine, queue its writes and the applied index as the
- *    next bundle (durable in call order, so at the latest with the next ready's fsync), and
- *    answer the clients waiting for those commands;
+ * 2. `store.persist({ request: rd.persist }, rd.messagesAfterPersist)`: the storage hands
+ *    the held messages back only once the write is fsynced (group commit: one synced write in
+ *    flight, the rest queued into the next batch);
+ * 3. meanwhile apply `rd.committed` to the KV machine, queue its writes and the applied index
+ *    as a lazy bundle after it (`{ sync: false }`: written in call order, durable with the
+ *    next synced write), and answer the clients waiting for those commands (after the
+ *    persist instead when it installs a snapshot, which rebuilds the KV machine);
+ * 4. await the persist and send what came back (Promise, Accepted, ...);
  * 5. `replica.advance(rd)`.
+ *
+ * A persist that only advances the committed index (no entries, truncation or snapshot, same
+ * promised ballot) is written lazily too and not awaited: the committed index need not be
+ * durable (a restarted node re-learns it from its peers), so a write is applied and answered
+ * right after the Accepted quorum, without a second fsync on the leader.
  *
  * Only one ready is outstanding at a time; peer messages that arrive while a persist runs are
  * stepped into the replica and come out batched in the next ready.
  *
- * Why replying after step 4 without waiting for the KV bundle's fsync is safe: a committed
+ * Why replying in step 3 without waiting for any fsync of this ready is safe: a committed
  * slot is durable in the logs of a phase-2 quorum (the leader counts itself only after its
  * own write is durable), and a restarted node re-applies every committed slot above its
- * durable applied index; the log is never compacted above the durable applied index.
+ * durable applied index; storage recovers a prefix of the call order, so the applied index
+ * is never durable ahead of the log entries it covers, and compaction's synced write makes
+ * the KV state it snapshotted durable before it deletes the log below it.
  *
  * ## Time
  *
@@ -48,7 +56,7 @@ import type { Response } from '@flexpaxos/client';
 import { KvStateMachine, decodeCommand, encodeResult, validateCommand } from '@flexpaxos/kv';
 import type { StateWrite } from '@flexpaxos/kv';
 import { Replica, formatBallot } from '@flexpaxos/paxos';
-import type { Message, NodeId, Ready, Role, Slot } from '@flexpaxos/paxos';
+import type { Ballot, Message, NodeId, PersistRequest, Ready, Role, Slot } from '@flexpaxos/paxos';
 import { countingQuorum } from '@flexpaxos/quorum';
 import { openStorage } from '@flexpaxos/storage-rocksdb';
 import type { RocksStore } from '@flexpaxos/storage-rocksdb';
@@ -81,6 +89,7 @@ interface Counters {
   clientBatches: number;
   clientErrors: number;
   readies: number;
+  lazyPersists: number;
   snapshotsTaken: number;
   snapshotsInstalled: number;
 }
@@ -127,6 +136,8 @@ export class FlexPaxosNode {
   readonly #pending = new Map<string, Waiter[]>();
   readonly #reads: ReadServer;
   readonly #inflightWrites = new Set<Promise<unknown>>();
+  /** The promised ballot of the last hard state handed to storage (synced, in call order). */
+  #promised: Ballot;
   readonly #counters: Counters = {
     proposals: 0,
     slotsApplied: 0,
@@ -137,6 +148,7 @@ export class FlexPaxosNode {
     clientBatches: 0,
     clientErrors: 0,
     readies: 0,
+    lazyPersists: 0,
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
   };
@@ -158,6 +170,7 @@ export class FlexPaxosNode {
     this.#store = args.store;
     this.#replica = args.replica;
     this.#kv = args.kv;
+    this.#promised = args.store.recovered.hardState.promised;
     this.#transport = args.transport;
     this.#onStop = args.onStop;
     this.#reads = new ReadServer({
@@ -379,11 +392,26 @@ export class FlexPaxosNode {
       this.#counters.readies++;
       if (rd.messages.length > 0) this.#transport.send(rd.messages);
       let after: readonly Message[] = rd.messagesAfterPersist;
-      if (rd.persist !== undefined) {
+      let applied = false;
+      if (rd.persist !== undefined && this.#onlyCommitAdvance(rd.persist)) {
+        // Only the committed index moved: it need not be durable (a restarted node re-learns
+        // it), so it is written lazily in call order, without an fsync of its own, and
+        // nothing waits for it (see the module comment).
+        this.#track(this.#store.persist({ request: rd.persist }, undefined, { sync: false }));
+        this.#counters.lazyPersists++;
+      } else if (rd.persist !== undefined) {
+        if (rd.persist.hardState !== undefined) this.#promised = rd.persist.hardState.promised;
         const t0 = performance.now();
-        after = await this.#store.persist({ request: rd.persist }, rd.messagesAfterPersist);
-        this.#persistSeconds.observe((performance.now() - t0) / 1000);
+        const synced = this.#store.persist({ request: rd.persist }, rd.messagesAfterPersist);
         const installed = rd.persist.snapshot;
+        if (installed === undefined) {
+          // Committed slots are chosen (durable on a phase-2 quorum): apply and answer them
+          // now, while this ready's own write is in flight; their KV bundle is queued after it.
+          this.#apply(rd);
+          applied = true;
+        }
+        after = await synced;
+        this.#persistSeconds.observe((performance.now() - t0) / 1000);
         if (installed !== undefined) {
           // The store replaced the KV records atomically; rebuild the machine from them
           // before applying the committed entries above the snapshot.
@@ -397,7 +425,7 @@ export class FlexPaxosNode {
         }
       }
       if (after.length > 0) this.#transport.send(after);
-      this.#apply(rd);
+      if (!applied) this.#apply(rd);
       this.#reads.onReady(rd);
       this.#replica.advance(rd);
       this.#reads.afterAdvance();
@@ -479,8 +507,28 @@ export class FlexPaxosNode {
         this.#answer(waiters, { kind: 'result', result: reply });
       });
     }
-    // Durable in call order: at the latest together with the next ready's fsync.
-    const p = this.#store.persist({ stateWrites: writes, applied }, undefined);
+    // Lazy: written in call order, durable with the next synced write (re-applied from the
+    // log after a crash before that).
+    this.#track(this.#store.persist({ stateWrites: writes, applied }, undefined, { sync: false }));
+  }
+
+  /**
+   * True when `p` changes nothing but the committed index (no entries, truncation, snapshot,
+   * same promised ballot): such a persist need not be durable before anything goes on.
+   */
+  #onlyCommitAdvance(p: PersistRequest): boolean {
+    return (
+      p.entries.length === 0 &&
+      p.snapshot === undefined &&
+      p.truncateBelow === undefined &&
+      p.hardState !== undefined &&
+      p.hardState.promised.round === this.#promised.round &&
+      p.hardState.promised.nodeId === this.#promised.nodeId
+    );
+  }
+
+  /** Keeps a write nobody awaits in `#inflightWrites` (drained at stop); a failure stops the node. */
+  #track(p: Promise<unknown>): void {
     this.#inflightWrites.add(p);
     p.then(
       () => this.#inflightWrites.delete(p),
@@ -727,6 +775,26 @@ export class FlexPaxosNode {
           c.snapshotsInstalled,
         ),
         counter('synced_writes_total', 'Synced RocksDB write batches (fsyncs)', st.syncedWrites),
+        counter(
+          'unsynced_writes_total',
+          'RocksDB writes of lazy bundles only (no fsync)',
+          st.unsyncedWrites,
+        ),
+        counter(
+          'synced_write_seconds_total',
+          'Time in synced RocksDB writes (event-loop thread)',
+          st.syncedWriteMs / 1000,
+        ),
+        counter(
+          'unsynced_write_seconds_total',
+          'Time in unsynced RocksDB writes',
+          st.unsyncedWriteMs / 1000,
+        ),
+        counter(
+          'lazy_commit_persists_total',
+          'Readies whose persist only advanced the committed index (written lazily)',
+          c.lazyPersists,
+        ),
         counter('bundles_written_total', 'Persist bundles written', st.bundlesWritten),
         counter('peer_messages_out_total', 'Peer messages handed to NATS', t.messagesOut),
         counter('peer_messages_in_total', 'Peer messages received', t.messagesIn),
