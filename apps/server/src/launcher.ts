@@ -322,14 +322,19 @@ export async function runStart(
     }
   };
   process.on('exit', killAll);
+  let firstSignalMs = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // Under `pnpm start` one Ctrl-C arrives twice (from the terminal and forwarded by
+      // pnpm): only a signal well after the first means "hurry up".
+      if (performance.now() - firstSignalMs < 1000) return;
       out(`${signal} again: killing everything now`);
       killAll();
       return;
     }
     stopping = true;
     signalled = true;
+    firstSignalMs = performance.now();
     out(`\n${signal}: stopping the cluster (nodes drain, then nats-server)...`);
     stopRequested?.();
   };
