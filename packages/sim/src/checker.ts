@@ -13,6 +13,15 @@
  *    at the first slot holding it. Violation: some replica lets the command take effect at a
  *    slot different from another replica's (or its own earlier) effect slot — i.e. a command
  *    applied twice, or replicas disagreeing on which copy counted;
+ *    Deterministic apply (part of 1): replicas at the same applied index hold byte-identical
+ *    `KvStateMachine` snapshots;
+ * 5. linearizability: decided by `@flexpaxos/checker` over the client history at the end of a
+ *    seed (see `simulation.ts`); stale reads are only serializable, so they are checked for
+ *    something weaker here: every entry a stale read returns was written by some applied
+ *    command, with that value and version, at that revision, and the revision is at most the
+ *    serving replica's applied index;
+ * 6. lease exclusivity: at no instant of true time do two nodes hold a lease (reported by the
+ *    cluster, which reads every node's lease status);
  * 7. promises never regress: each node's durable promised ballot never decreases (across
  *    writes and crashes, and as handed back on recovery); Promise messages a node sends never
  *    go below one it sent before; and persist before send: every Promise sent is covered by
@@ -24,6 +33,7 @@
 import type { SimAcceptedEntry, SimBallot, SimHardState, SimMessage, SimSlotValue } from './core-types.js';
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
+import { decodeCommand, decodeResult, type KvResult } from '@flexpaxos/kv';
 import type { ApplyOutcome } from './state-machine.js';
 
 /** The invariants checked, by their number in the design brief. */
@@ -33,6 +43,8 @@ export const INVARIANTS = {
   2: 'validity',
   3: 'durability',
   4: 'exactly-once',
+  5: 'linearizability',
+  6: 'lease-exclusivity',
   7: 'promises-never-regress',
   8: 'liveness',
 } as const;
@@ -58,9 +70,18 @@ export class InvariantChecker {
   private readonly slotValue = new Map<number, { key: string; node: number }>();
   private readonly chainAt = new Map<number, { chain: number; node: number }>();
   private readonly proposed = new Map<string, string>();
+  /** Commands proposed without a session (the host's nudges). */
+  private readonly proposedAnonymous = new Set<string>();
   private readonly effectSlot = new Map<string, { slot: number; node: number }>();
   private readonly maxDurablePromised = new Map<number, SimBallot>();
   private readonly maxPromiseSent = new Map<number, SimBallot>();
+  /** Applied index -> the first KV snapshot seen there (latin1) and the node. */
+  private readonly kvAt = new Map<number, { state: string; node: number }>();
+  /** `key@revision` -> value and version some applied command wrote there. */
+  private readonly written = new Map<string, { value: string; version: number }>();
+  /** Statistics: KV states compared, stale reads checked. */
+  kvStatesCompared = 0;
+  staleReadsChecked = 0;
   /** Command ids acknowledged to clients, with the ack tick. */
   readonly acked = new Map<string, number>();
   /** Statistics. */
@@ -85,7 +106,8 @@ export class InvariantChecker {
   /** A client invoked (or re-invoked) a command. */
   onPropose(bytes: Uint8Array): void {
     const id = commandId(bytes);
-    if (id !== undefined && !this.proposed.has(id)) this.proposed.set(id, bytesToText(bytes));
+    if (id === undefined) this.proposedAnonymous.add(bytesToText(bytes));
+    else if (!this.proposed.has(id)) this.proposed.set(id, bytesToText(bytes));
   }
 
   /** A client got its acknowledgement. */
@@ -98,13 +120,15 @@ export class InvariantChecker {
     node: number,
     slot: number,
     value: SimSlotValue,
-    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome }[],
+    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome; reply?: Uint8Array; command?: Uint8Array }[],
   ): void {
     this.appliedSlots++;
     const key = valueKey(value);
     const seen = this.slotValue.get(slot);
-    if (seen === undefined) this.slotValue.set(slot, { key, node });
-    else if (seen.key !== key) {
+    if (seen === undefined) {
+      this.slotValue.set(slot, { key, node });
+      for (const o of outcomes) if (o.outcome === 'applied') this.recordWrite(o.command, o.reply);
+    } else if (seen.key !== key) {
       this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
     }
     if (value.kind !== 'noop' && value.kind !== 'commands') {
@@ -115,7 +139,7 @@ export class InvariantChecker {
       for (const c of value.commands) {
         const id = commandId(c);
         const text = bytesToText(c);
-        if (id === undefined || this.proposed.get(id) !== text) {
+        if (id === undefined ? !this.proposedAnonymous.has(text) : this.proposed.get(id) !== text) {
           this.report(2, `node ${node} applied ${short(text)} at slot ${slot}, which no client proposed`);
         }
       }
@@ -129,6 +153,49 @@ export class InvariantChecker {
       if (first === undefined) this.effectSlot.set(o.id, { slot, node });
       else if (first.slot !== slot) {
         this.report(4, `command ${o.id} took effect at slot ${slot} on node ${node} and at slot ${first.slot} on node ${first.node}`);
+      }
+    }
+  }
+
+  /** Remembers what an applied write stored (for the stale read check). */
+  private recordWrite(command: Uint8Array | undefined, reply: Uint8Array | undefined): void {
+    if (command === undefined || reply === undefined) return;
+    const c = decodeCommand(command);
+    const r = decodeResult(reply);
+    if (!c.ok || !r.ok) return;
+    const op = c.value.op;
+    const res = r.value;
+    if (op.type === 'put' && res.type === 'put') {
+      this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });
+    } else if (op.type === 'cas' && res.type === 'cas' && res.succeeded) {
+      this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });
+    }
+  }
+
+  /** Node `node`'s KV state machine reached `applied` with snapshot bytes `snapshot`. */
+  onKvState(node: number, applied: number, snapshot: Uint8Array): void {
+    const state = bytesToText(snapshot);
+    const seen = this.kvAt.get(applied);
+    this.kvStatesCompared++;
+    if (seen === undefined) this.kvAt.set(applied, { state, node });
+    else if (seen.state !== state) {
+      this.report(1, `nodes ${seen.node} and ${node} hold different KV states at applied index ${applied} (non-deterministic apply)`);
+    }
+  }
+
+  /** Node `node` answered a stale read at applied index `applied` with `result`. */
+  onStaleRead(node: number, applied: number, result: KvResult): void {
+    this.staleReadsChecked++;
+    const kvs = result.type === 'get' ? (result.kv === undefined ? [] : [result.kv]) : result.type === 'range' ? result.kvs : [];
+    if (result.type === 'error') this.report(5, `node ${node} answered a stale read with an error: ${result.message}`);
+    for (const kv of kvs) {
+      const key = bytesToText(kv.key);
+      const w = this.written.get(`${key}@${kv.revision}`);
+      const value = bytesToText(kv.value);
+      if (kv.revision > applied) {
+        this.report(5, `node ${node} answered a stale read of ${key} with revision ${kv.revision} above its applied index ${applied}`);
+      } else if (w === undefined || w.value !== value || w.version !== kv.version) {
+        this.report(5, `node ${node} answered a stale read with ${key}=${short(value)} version ${kv.version} revision ${kv.revision}, which no applied write stored`);
       }
     }
   }

@@ -1,12 +1,14 @@
 /**
  * `pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L]
- * [--unsafe-quorum] [--verbose]`: simulates K seeds and exits 0 only when no invariant broke.
+ * [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--check-budget-ms MS] [--verbose]`:
+ * simulates K seeds and exits 0 only when no invariant broke and no linearizability check
+ * ended `unknown` (exit 1 on violations, 2 on unknowns only).
  */
 import { paxosReplicaFactory } from './paxos-factory.js';
 import { runSeeds } from './run.js';
 
 const USAGE =
-  'usage: pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L] [--unsafe-quorum] [--verbose]';
+  'usage: pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L] [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--check-budget-ms MS] [--verbose]';
 
 /** Parsed command line. */
 interface Args {
@@ -16,6 +18,9 @@ interface Args {
   replication: number | undefined;
   election: number | undefined;
   unsafeQuorum: boolean;
+  unsafeLease: boolean;
+  leases: boolean;
+  checkBudgetMs: number | undefined;
   verbose: boolean;
 }
 
@@ -27,13 +32,18 @@ function parseArgs(argv: readonly string[]): Args | string {
     replication: undefined,
     election: undefined,
     unsafeQuorum: false,
+    unsafeLease: false,
+    leases: true,
+    checkBudgetMs: undefined,
     verbose: false,
   };
-  const intFlags = { '--seeds': 'seeds', '--first-seed': 'firstSeed', '--nodes': 'nodes', '--replication': 'replication', '--election': 'election' } as const;
+  const intFlags = { '--seeds': 'seeds', '--first-seed': 'firstSeed', '--nodes': 'nodes', '--replication': 'replication', '--election': 'election', '--check-budget-ms': 'checkBudgetMs' } as const;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') continue;
     if (a === '--unsafe-quorum') args.unsafeQuorum = true;
+    else if (a === '--unsafe-lease') args.unsafeLease = true;
+    else if (a === '--no-leases') args.leases = false;
     else if (a === '--verbose' || a === '-v') args.verbose = true;
     else if (a === '--help' || a === '-h') return USAGE;
     else if (a in intFlags) {
@@ -45,6 +55,7 @@ function parseArgs(argv: readonly string[]): Args | string {
       args[intFlags[a as keyof typeof intFlags]] = n;
     } else return `unknown argument ${a}\n${USAGE}`;
   }
+  if (args.unsafeLease && !args.leases) return `--unsafe-lease needs leases (drop --no-leases)\n${USAGE}`;
   if ((args.replication !== undefined || args.election !== undefined) && args.nodes === undefined) {
     return `--replication and --election need --nodes\n${USAGE}`;
   }
@@ -74,7 +85,7 @@ function main(): number {
     (line) => console.log(line),
     () => performance.now(),
   );
-  return summary.violations === 0 ? 0 : 1;
+  return summary.violations > 0 ? 1 : summary.unknownSeeds.length > 0 ? 2 : 0;
 }
 
 process.exitCode = main();

@@ -1,32 +1,88 @@
 /**
- * Simulated clients. Each has at most one command outstanding; it proposes to the node it
- * believes leads, follows `leaderHint` on a not-leader answer and, when no acknowledgement
- * arrives within its retry timeout, re-proposes the *same bytes* elsewhere. A command is
- * acknowledged when one of the nodes it was proposed to applies it (the host answers once the
- * command is applied, as the server does; a retry of an applied command is answered from the
- * state machine, like a session table).
+ * Simulated clients running a key-value workload through the real `@flexpaxos/kv` state
+ * machine. Each client has at most one operation outstanding:
+ *
+ * - writes (`put` of a unique value, `delete`, `cas` on the version the client last saw) are
+ *   KV commands with the client's session (client id + sequence number, exactly once). The
+ *   client proposes to the node it believes leads, follows `leaderHint`, and when no answer
+ *   arrives within its retry timeout re-proposes the *same bytes* elsewhere. A write is
+ *   answered when a node it was proposed to applies it (or already had it applied when
+ *   retried there), with that node's KV reply;
+ * - reads (`get` or `range` by prefix) in one of three modes: `lease` and `quorum` go to the
+ *   believed leader through the core's `read` (a lease read the lease cannot serve falls back
+ *   to a quorum read); `stale` goes to any node and is answered from what it applied.
+ *
+ * Every write and every lease/quorum read is recorded in the seed's history for the
+ * linearizability check; reads that never got an answer are dropped from it (they had no
+ * effect), writes that never got one stay pending (they may take effect later or never).
+ * Stale reads stay out of it (they are only serializable; the invariant checker checks them
+ * for something weaker).
  */
+import { decodeResult, kvCas, kvDelete, kvGet, kvPut, kvRange, type KvOp, type KvResult } from '@flexpaxos/kv';
+import { fromKvOp, fromKvResult, type FlexKvInput, type FlexKvOutput, type HistoryRecorder } from '@flexpaxos/checker';
 import type { SimCluster } from './cluster.js';
-import { commandId, encodeCommand } from './commands.js';
+import type { SimReadMode } from './core-types.js';
+import { commandId, encodeWrite } from './commands.js';
 import type { Prng, Ratio } from './prng.js';
 
-/** A command in flight. */
+/** Read modes the clients use. */
+export type ClientReadMode = SimReadMode | 'stale';
+
+/** An operation in flight. */
 interface Outstanding {
-  readonly bytes: Uint8Array;
+  readonly op: KvOp;
+  /** Command bytes and id of a write; undefined for a read. */
+  readonly bytes: Uint8Array | undefined;
   readonly id: string;
+  readonly mode: ClientReadMode | undefined;
+  /** Index in the history, or undefined (stale reads are not recorded). */
+  readonly historyId: number | undefined;
   readonly invokedAt: number;
   readonly triedAt: Set<number>;
+  /** Read ids of this operation's attempts. */
+  readonly readIds: Set<number>;
   nextTryAt: number;
   deadline: number;
 }
 
 /** Client behaviour settings. */
 export interface ClientConfig {
-  /** Probability per tick that an idle client issues a new command. */
+  /** Probability per tick that an idle client issues a new operation. */
   readonly issue: Ratio;
-  /** Ticks to wait for an acknowledgement before retrying. */
+  /** Ticks to wait for an answer before retrying. */
   readonly retryTimeoutTicks: number;
   readonly padBytes: number;
+  /** The keys written and read (`a/0`, `b/1`, ...). */
+  readonly keys: readonly string[];
+  /** Prefixes ranges use. */
+  readonly prefixes: readonly string[];
+  /** Out of 100: the share of reads among operations. */
+  readonly readPercent: number;
+  /** Read modes to pick from (repeat a mode to weigh it). */
+  readonly readModes: readonly ClientReadMode[];
+}
+
+/** What the clients share: the history, read ids, the client registry for answers. */
+export class ClientContext {
+  readonly history: HistoryRecorder<FlexKvInput, FlexKvOutput>;
+  /** Read id -> client. */
+  readonly readOwner = new Map<number, SimClient>();
+  private nextReadId = 1;
+  /** Statistics. */
+  readonly stats = { writes: 0, reads: { lease: 0, quorum: 0, stale: 0 }, readsAnswered: 0, errors: 0 };
+  /** Receives unexpected error replies (a broken session table). */
+  onError: ((detail: string) => void) | undefined;
+
+  constructor(history: HistoryRecorder<FlexKvInput, FlexKvOutput>) {
+    this.history = history;
+  }
+
+  /** A fresh read id for `client`. */
+  newReadId(client: SimClient): number {
+    const id = this.nextReadId++;
+    this.readOwner.set(id, client);
+    return id;
+  }
 }
 
 /** One simulated client. */
@@ -35,39 +91,122 @@ export class SimClient {
   private seq = 0;
   outstanding: Outstanding | undefined;
   private leaderGuess: number | undefined;
+  private readonly context: ClientContext;
+  /** The version the client last saw per key (its cas guesses). */
+  private readonly versions = new Map<string, number>();
   completed = 0;
   retries = 0;
-  /** Sum of ack latencies in ticks. */
+  /** Sum of answer latencies in ticks. */
   latencyTicks = 0;
 
-  constructor(id: number) {
+  constructor(id: number, context: ClientContext) {
     this.id = id;
+    this.context = context;
   }
 
-  /** Starts a new command (must be idle). */
-  invoke(now: number, config: ClientConfig): string {
+  /** Starts a new operation drawn from `config` (must be idle); returns its id. */
+  invoke(now: number, config: ClientConfig, random: Prng): string {
+    const key = random.pick(config.keys);
+    if (random.nextInt(100) < config.readPercent) {
+      const mode = random.pick(config.readModes);
+      const op: KvOp = random.nextInt(3) === 0 ? kvRange(random.pick(config.prefixes), random.between(1, 3)) : kvGet(key);
+      return this.start(now, op, undefined, mode);
+    }
+    const value = `v${this.id}.${this.seq + 1}${'x'.repeat(config.padBytes)}`;
+    const draw = random.nextInt(10);
+    const op: KvOp =
+      draw < 5 ? kvPut(key, value) : draw < 7 ? kvDelete(key) : kvCas(key, random.nextInt(4) === 0 ? random.nextInt(3) : (this.versions.get(key) ?? 0), value);
+    return this.invokeWrite(now, op);
+  }
+
+  /** Starts write `op` (must be idle); returns its command id. */
+  invokeWrite(now: number, op: KvOp): string {
+    if (op.type === 'get' || op.type === 'range') throw new Error('invokeWrite needs a write');
     this.seq++;
-    const bytes = encodeCommand(this.id, this.seq, config.padBytes);
-    const id = commandId(bytes) as string;
-    this.outstanding = { bytes, id, invokedAt: now, triedAt: new Set(), nextTryAt: now, deadline: 0 };
+    const bytes = encodeWrite(this.id, this.seq, op);
+    return this.start(now, op, bytes, undefined);
+  }
+
+  private start(now: number, op: KvOp, bytes: Uint8Array | undefined, mode: ClientReadMode | undefined): string {
+    const id = bytes === undefined ? `${this.id}:read@${now}` : (commandId(bytes) as string);
+    const historyId = mode === 'stale' ? undefined : this.context.history.invoke(`c${this.id}`, fromKvOp(op));
+    if (bytes !== undefined) this.context.stats.writes++;
+    else if (mode !== undefined) this.context.stats.reads[mode]++;
+    this.outstanding = { op, bytes, id, mode, historyId, invokedAt: now, triedAt: new Set(), readIds: new Set(), nextTryAt: now, deadline: 0 };
     return id;
   }
 
-  /** Called when node `node` applied command `id`. */
-  onApplied(node: number, id: string, now: number, cluster: SimCluster): void {
+  /** Called when node `node` applied command `id` with KV reply `reply`. */
+  onApplied(node: number, id: string, reply: Uint8Array, now: number, cluster: SimCluster): void {
     const o = this.outstanding;
     if (o === undefined || o.id !== id || !o.triedAt.has(node)) return;
-    this.complete(now, cluster, node);
+    const d = decodeResult(reply);
+    if (!d.ok) throw new Error(`undecodable KV reply for ${id}: ${d.error}`);
+    this.complete(now, cluster, node, d.value);
   }
 
-  private complete(now: number, cluster: SimCluster, node: number): void {
+  /** Called when node `node` answered read `readId` with `result`. */
+  onReadAnswer(readId: number, node: number, result: KvResult, now: number, cluster: SimCluster): void {
+    const o = this.outstanding;
+    if (o === undefined || !o.readIds.has(readId)) return;
+    this.context.stats.readsAnswered++;
+    this.complete(now, cluster, node, result);
+  }
+
+  /** Called when node `node` gave up on read `readId` (it stepped down). */
+  onReadFailed(readId: number, leaderHint: number | undefined, now: number, random: Prng, cluster: SimCluster): void {
+    const o = this.outstanding;
+    if (o === undefined || !o.readIds.has(readId)) return;
+    this.leaderGuess = leaderHint ?? random.pick(cluster.members);
+    o.deadline = 0;
+    o.nextTryAt = now + 1 + random.nextInt(3);
+  }
+
+  private complete(now: number, cluster: SimCluster, node: number, result: KvResult): void {
     const o = this.outstanding;
     if (o === undefined) return;
-    cluster.checker.onAck(o.id);
+    if (o.bytes !== undefined) cluster.checker.onAck(o.id);
+    const out = fromKvResult(result);
+    if (o.historyId !== undefined) {
+      if (out === undefined) this.context.history.fail(o.historyId);
+      else this.context.history.complete(o.historyId, out);
+    }
+    if (result.type === 'error') {
+      this.context.stats.errors++;
+      this.context.onError?.(`client ${this.id} got ${result.code} for ${o.id}: ${result.message}`);
+    }
+    this.learn(o.op, result);
     this.latencyTicks += now - o.invokedAt;
     this.completed++;
-    this.leaderGuess = node;
+    if (o.mode !== 'stale') this.leaderGuess = node;
+    for (const r of o.readIds) this.context.readOwner.delete(r);
     this.outstanding = undefined;
+  }
+
+  /** Remembers versions seen, for later cas guesses. */
+  private learn(op: KvOp, result: KvResult): void {
+    const key = new TextDecoder().decode(op.type === 'range' ? op.prefix : op.key);
+    switch (result.type) {
+      case 'get':
+        this.versions.set(key, result.kv?.version ?? 0);
+        break;
+      case 'put':
+      case 'cas':
+        this.versions.set(key, result.version);
+        break;
+      case 'delete':
+        this.versions.set(key, 0);
+        break;
+      case 'range':
+      case 'error':
+        break;
+    }
+  }
+
+  /** The history ids of reads that never got an answer (dropped at the end: no effect). */
+  unansweredRead(): number | undefined {
+    const o = this.outstanding;
+    return o !== undefined && o.bytes === undefined ? o.historyId : undefined;
   }
 
   /** Does whatever is due at tick `now`. */
@@ -82,10 +221,18 @@ export class SimClient {
       o.nextTryAt = now;
     }
     if (o.deadline > 0 || now < o.nextTryAt) return;
+    if (o.bytes === undefined) {
+      this.actRead(o, now, cluster, random, config);
+      return;
+    }
     const target = this.leaderGuess ?? random.pick(cluster.members);
     o.triedAt.add(target);
-    if (cluster.node(target).up && cluster.hasApplied(target, o.id)) {
-      this.complete(now, cluster, target);
+    const node = cluster.node(target);
+    const reply = node.up ? node.sm.replies.get(o.id) : undefined;
+    if (reply !== undefined && node.sm.effects.has(o.id)) {
+      const d = decodeResult(reply);
+      if (!d.ok) throw new Error(`undecodable KV reply for ${o.id}: ${d.error}`);
+      this.complete(now, cluster, target, d.value);
       return;
     }
     const r = cluster.propose(target, o.bytes);
@@ -97,6 +244,32 @@ export class SimClient {
     } else {
       this.leaderGuess = r.leaderHint !== undefined && r.leaderHint !== target ? r.leaderHint : random.pick(cluster.members);
       o.nextTryAt = now + 1 + random.nextInt(3);
+    }
+  }
+
+  private actRead(o: Outstanding, now: number, cluster: SimCluster, random: Prng, config: ClientConfig): void {
+    const mode = o.mode ?? 'lease';
+    const target = mode === 'stale' ? random.pick(cluster.members) : (this.leaderGuess ?? random.pick(cluster.members));
+    o.triedAt.add(target);
+    const readId = this.context.newReadId(this);
+    o.readIds.add(readId);
+    if (o.op.type !== 'get' && o.op.type !== 'range') throw new Error('a read needs get or range');
+    const r = cluster.read(target, readId, o.op, mode);
+    switch (r.kind) {
+      case 'answered':
+        return; // completed through onReadAnswer
+      case 'waiting':
+      case 'down':
+        o.deadline = now + config.retryTimeoutTicks;
+        return;
+      case 'not-leader':
+        this.leaderGuess = r.leaderHint !== undefined && r.leaderHint !== target ? r.leaderHint : random.pick(cluster.members);
+        o.nextTryAt = now + 1 + random.nextInt(3);
+        return;
+      case 'unavailable':
+        // The leader cannot serve yet (own ballot not committed, ...): ask again shortly.
+        o.nextTryAt = now + 1 + random.nextInt(3);
+        return;
     }
   }
 }

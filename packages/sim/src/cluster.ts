@@ -5,8 +5,11 @@
  * `messagesAfterPersist`, apply `committed`, `advance()`. A crash loses the in-flight write
  * and with it the after-persist messages of that Ready.
  */
+import { encodeCommand as encodeKv, kvGet, type KvReadOp, type KvResult } from '@flexpaxos/kv';
+import type { ClockModel } from '@flexpaxos/lease';
 import type {
   ReplicaFactory,
+  SimReadMode,
   SimMessage,
   SimPersistRequest,
   SimReady,
@@ -16,12 +19,13 @@ import type {
   SimSlotValue,
 } from './core-types.js';
 import { InvariantChecker } from './checker.js';
+import { SimClock } from './clock.js';
 import { encodeCommand, describeValue } from './commands.js';
 import { SimDisk } from './disk.js';
 import { SimNetwork, type NetworkConfig } from './network.js';
 import type { Prng} from './prng.js';
 import { type Ratio, NEVER } from './prng.js';
-import { SimStateMachine } from './state-machine.js';
+import { SimStateMachine, type CommandOutcome } from './state-machine.js';
 import { formatPersist, formatMessage } from './format.js';
 
 /**
@@ -33,7 +37,10 @@ import { formatPersist, formatMessage } from './format.js';
  * - `loseAppliedOnRestart`: a restarted node's state machine comes back empty, yet reports
  *   everything applied;
  * - `keepDownInLiveness`: keep this many nodes down in the liveness phase, even more than
- *   N - max(L, P), so no quorum can form.
+ *   N - max(L, P), so no quorum can form;
+ * - `corruptStaleReads`: the host answers stale reads with a value nobody wrote;
+ * - `followersServeReads`: a follower answers lease and quorum reads from its own applied
+ *   state instead of sending the client to the leader (a stale read in a linearizable mode).
  */
 export interface Sabotage {
   readonly forgetPromiseOnRestart?: boolean;
@@ -42,6 +49,16 @@ export interface Sabotage {
   readonly noDedupe?: boolean;
   readonly loseAppliedOnRestart?: boolean;
   readonly keepDownInLiveness?: number;
+  readonly corruptStaleReads?: boolean;
+  readonly followersServeReads?: boolean;
+}
+
+/** Leader lease settings of a cluster (the clock model is `ClusterConfig.clock`). */
+export interface ClusterLeaseConfig {
+  readonly leaseDurationMs: number;
+  readonly clockDriftBoundMs: number;
+  /** Fault injection (`--unsafe-lease`). */
+  readonly unsafeLease: boolean;
 }
 
 /** Settings of one cluster. */
@@ -63,8 +80,14 @@ export interface ClusterConfig {
   readonly network: NetworkConfig;
   readonly minDiskLatencyTicks: number;
   readonly maxDiskLatencyTicks: number;
-  /** Probability per tick that a node's clock skips the tick (bounded drift). */
+  /** Probability per tick that a node's timer skips the tick (its ticks run slow). */
   readonly clockSkip: Ratio;
+  /** True simulated time per tick, in ms (node clocks are derived from it). */
+  readonly tickMs: number;
+  /** How far node clocks depart from true time (lease clocks). */
+  readonly clock: ClockModel;
+  /** Leader leases; undefined = no leases (lease reads are refused). */
+  readonly lease: ClusterLeaseConfig | undefined;
   /** Take a snapshot and compact every this many applied slots (0 = never). */
   readonly compactEverySlots: number;
   /** Trace tests: messages wait for the script and disks complete at once unless held. */
@@ -86,9 +109,16 @@ export class SimNode {
   readonly random: Prng;
   lastCompactAt = 0;
   crashes = 0;
-  constructor(id: number, random: Prng) {
+  /** The node's own monotonic clock (lease clock). */
+  readonly clock: SimClock;
+  /** Lease and quorum reads accepted here and not answered yet: read id -> read. */
+  reads = new Map<number, PendingRead>();
+  /** Tick of the last nudge (see `SimCluster.read`). */
+  lastNudgeAt = Number.NEGATIVE_INFINITY;
+  constructor(id: number, random: Prng, clock: SimClock) {
     this.id = id;
     this.random = random;
+    this.clock = clock;
   }
   /** Whether the node runs (not crashed). */
   get up(): boolean {
@@ -96,8 +126,32 @@ export class SimNode {
   }
 }
 
-/** Called when a node applies a command: (node, command id). */
-export type ApplyListener = (node: number, id: string) => void;
+/** A read waiting at a node: for the core's confirmation (`index` undefined), then for apply. */
+export interface PendingRead {
+  readonly op: KvReadOp;
+  readonly mode: SimReadMode;
+  index: number | undefined;
+}
+
+/** Called when a node applies a command: (node, command id, KV reply bytes). */
+export type ApplyListener = (node: number, id: string, reply: Uint8Array) => void;
+
+/** Called when a node answers a read (any mode): (read id, node, result). */
+export type ReadListener = (readId: number, node: number, result: KvResult) => void;
+
+/** Called when a node gives up on a quorum read (it stepped down first). */
+export type ReadFailedListener = (readId: number, node: number, leaderHint: number | undefined) => void;
+
+/** What a node said to a read request. */
+export type ReadOutcome =
+  /** Answered at once (stale, or lease with the index applied). */
+  | { readonly kind: 'answered' }
+  /** Accepted: the answer comes through `onReadAnswer` or `onReadFailed`. */
+  | { readonly kind: 'waiting' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: number | undefined }
+  | { readonly kind: 'unavailable'; readonly reason: string }
+  /** Node down or paused (the request times out). */
+  | { readonly kind: 'down' };
 
 /** A simulated cluster. */
 export class SimCluster {
@@ -113,6 +167,12 @@ export class SimCluster {
   /** Receives trace lines (trace tests, debugging), or undefined. */
   trace: ((line: string) => void) | undefined;
   onApplyCommand: ApplyListener | undefined;
+  onReadAnswer: ReadListener | undefined;
+  onReadFailed: ReadFailedListener | undefined;
+  /** Nodes whose lease was held at their last check (invariant 6). */
+  private readonly leaseHolders = new Set<number>();
+  /** Lease and quorum reads issued (statistics). */
+  readsServed = { stale: 0, lease: 0, quorum: 0, leaseFallback: 0 };
   private fabricated = false;
   /** Stats. */
   stepErrors = 0;
@@ -126,7 +186,8 @@ export class SimCluster {
     this.members = [];
     for (let i = 1; i <= config.nodes; i++) this.members.push(i);
     for (const id of this.members) {
-      const node = new SimNode(id, seed.child(`node-${id}`));
+      const clock = new SimClock(config.clock, config.tickMs, seed.child(`clock-${id}`));
+      const node = new SimNode(id, seed.child(`node-${id}`), clock);
       if (config.sabotage.noDedupe === true) node.sm.dedupe = false;
       this.nodes.push(node);
       this.start(node, undefined);
@@ -161,10 +222,21 @@ export class SimCluster {
       maxInflightSlots: c.maxInflightSlots,
       commitNoopOnElection: c.commitNoopOnElection,
       random: node.random,
+      lease:
+        c.lease === undefined
+          ? undefined
+          : {
+              clock: node.clock,
+              leaseDurationMs: c.lease.leaseDurationMs,
+              clockDriftBoundMs: c.lease.clockDriftBoundMs,
+              electionTimeoutMs: c.electionTimeoutTicks * c.tickMs,
+              unsafeLease: c.lease.unsafeLease,
+            },
     };
   }
 
   private start(node: SimNode, recovered: SimRecoveredState | undefined): void {
+    if (recovered !== undefined) node.clock.restart(this.now);
     node.replica = this.factory(this.options(node), recovered);
     this.pump(node);
   }
@@ -177,6 +249,8 @@ export class SimCluster {
     node.waiting = undefined;
     node.inbox = [];
     node.paused = false;
+    node.reads = new Map();
+    this.leaseHolders.delete(id);
     node.disk.crash();
     node.crashes++;
     this.log(`${id} crash`);
@@ -191,6 +265,7 @@ export class SimCluster {
     if (this.config.sabotage.loseAppliedOnRestart === true) {
       const { applied, chain } = node.sm;
       node.sm.restore(new SimStateMachine().serialize());
+      if (applied > 0) node.sm.kv.applyNoop(applied);
       node.sm.applied = applied;
       node.sm.chain = chain;
     }
@@ -270,9 +345,11 @@ export class SimCluster {
 
   /** Handles every Ready the node has, as far as in-flight writes allow. */
   pump(node: SimNode): void {
+    this.checkLease(node);
     while (node.replica !== undefined && !node.paused && node.waiting === undefined && node.replica.hasReady()) {
       const r = node.replica.ready();
       for (const m of r.messages) this.send(node, m);
+      this.takeReads(node, r);
       if (r.persist === undefined) {
         this.finish(node, r);
         continue;
@@ -293,6 +370,8 @@ export class SimCluster {
     if (p.snapshot !== undefined && p.snapshot.meta.index > node.sm.applied) {
       node.sm.restore(p.snapshot.data);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
+      this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
+      this.answerReads(node);
     }
     if (this.trace !== undefined) this.log(`${node.id} synced ${formatPersist(p)}`);
   }
@@ -315,14 +394,16 @@ export class SimCluster {
         this.fabricated = true;
         value = { kind: 'commands', commands: [encodeCommand(999, 1)] };
       }
-      const outcomes = node.sm.apply(e.slot, value);
+      const outcomes: CommandOutcome[] = node.sm.apply(e.slot, value);
       this.checker.onApply(node.id, e.slot, value, outcomes);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
+      this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.log(`${node.id} apply ${e.slot} ${describeValue(value)}`);
       if (this.onApplyCommand !== undefined) {
-        for (const o of outcomes) if (o.id !== undefined && o.outcome !== 'not-a-command') this.onApplyCommand(node.id, o.id);
+        for (const o of outcomes) if (o.id !== undefined && o.outcome !== 'not-a-command') this.onApplyCommand(node.id, o.id, o.reply);
       }
     }
+    this.answerReads(node);
     node.replica?.advance(r);
     const every = this.config.compactEverySlots;
     if (every > 0 && node.replica !== undefined && node.sm.applied - node.lastCompactAt >= every) {
@@ -342,10 +423,124 @@ export class SimCluster {
     this.network.send(m, this.now);
   }
 
+  /** Takes the confirmed and failed quorum reads out of a Ready. */
+  private takeReads(node: SimNode, r: SimReady): void {
+    for (const done of r.reads ?? []) {
+      const pending = node.reads.get(done.id);
+      if (pending !== undefined) pending.index = done.index;
+    }
+    for (const failed of r.failedReads ?? []) {
+      if (!node.reads.delete(failed.id)) continue;
+      this.log(`${node.id} read ${failed.id} failed`);
+      if (this.onReadFailed !== undefined) this.onReadFailed(failed.id, node.id, failed.leaderHint);
+    }
+    this.answerReads(node);
+  }
+
+  /** Answers the node's confirmed reads whose index it has applied. */
+  private answerReads(node: SimNode): void {
+    if (node.reads.size === 0) return;
+    for (const [id, read] of node.reads) {
+      if (read.index === undefined) continue;
+      if (read.index > node.sm.applied) continue;
+      node.reads.delete(id);
+      this.answer(node, id, read.op, read.mode);
+    }
+  }
+
+  private answer(node: SimNode, readId: number, op: KvReadOp, mode: SimReadMode | 'stale'): void {
+    let result = node.sm.kv.read(op);
+    if (mode === 'stale' && this.config.sabotage.corruptStaleReads === true && result.type === 'get' && result.kv !== undefined) {
+      result = { ...result, kv: { ...result.kv, value: new TextEncoder().encode('never-written') } };
+    }
+    this.log(`${node.id} answer ${mode} read ${readId} at applied ${node.sm.applied}`);
+    if (mode === 'stale') this.checker.onStaleRead(node.id, node.sm.applied, result);
+    if (this.onReadAnswer !== undefined) this.onReadAnswer(readId, node.id, result);
+  }
+
+  /**
+   * Node `id` receives read `readId` of `op` in `mode`: `stale` is answered from the node's
+   * applied state at once; `lease` and `quorum` go through the core's `read` (a lease read the
+   * lease cannot serve falls back to a quorum read, as the server does).
+   */
+  read(id: number, readId: number, op: KvReadOp, mode: SimReadMode | 'stale'): ReadOutcome {
+    const node = this.node(id);
+    const replica = node.replica;
+    if (replica === undefined || node.paused) return { kind: 'down' };
+    if (mode === 'stale') {
+      this.readsServed.stale++;
+      this.answer(node, readId, op, 'stale');
+      return { kind: 'answered' };
+    }
+    if (replica.read === undefined) return { kind: 'unavailable', reason: 'no read support' };
+    let r = replica.read({ id: readId, mode });
+    let served: SimReadMode = mode;
+    if (mode === 'lease' && r.kind === 'unavailable') {
+      this.readsServed.leaseFallback++;
+      served = 'quorum';
+      r = replica.read({ id: readId, mode: 'quorum' });
+    }
+    let outcome: ReadOutcome;
+    switch (r.kind) {
+      case 'ready':
+      case 'pending':
+        this.readsServed[served]++;
+        node.reads.set(readId, { op, mode: served, index: r.kind === 'ready' ? r.index : undefined });
+        this.answerReads(node);
+        outcome = node.reads.has(readId) ? { kind: 'waiting' } : { kind: 'answered' };
+        break;
+      case 'not-leader':
+        if (this.config.sabotage.followersServeReads === true) {
+          this.answer(node, readId, op, served);
+          outcome = { kind: 'answered' };
+          break;
+        }
+        outcome = { kind: 'not-leader', leaderHint: r.leaderHint };
+        break;
+      case 'unavailable':
+        outcome = { kind: 'unavailable', reason: r.reason };
+        if (r.reason === 'own-ballot-not-committed' && this.now - node.lastNudgeAt >= this.config.electionTimeoutTicks) {
+          // A leader elected with nothing to recover commits nothing of its own ballot until a
+          // write comes (unless commitNoopOnElection): the host proposes a read through the log.
+          node.lastNudgeAt = this.now;
+          this.propose(id, NUDGE);
+        }
+        break;
+    }
+    this.pump(node);
+    return outcome;
+  }
+
+  /**
+   * Invariant 6 after an event at `node`: when it holds a lease now, no other node may (every
+   * node's `held` is read at the same instant of true time; a superseded leader still holding
+   * counts). `held` can only become true through an event at that node, so checking the nodes
+   * that held at their last check is enough.
+   */
+  private checkLease(node: SimNode): void {
+    if (this.config.lease === undefined || node.replica === undefined) return;
+    if (!leaseHeld(node.replica.status())) {
+      this.leaseHolders.delete(node.id);
+      return;
+    }
+    this.leaseHolders.add(node.id);
+    if (this.leaseHolders.size === 1) return;
+    for (const other of [...this.leaseHolders]) {
+      if (other === node.id) continue;
+      const st = this.node(other).replica?.status();
+      if (st === undefined || !leaseHeld(st)) {
+        this.leaseHolders.delete(other);
+        continue;
+      }
+      this.checker.report(6, `nodes ${other} (ballot ${ballotOf(st)}) and ${node.id} (ballot ${ballotOf(node.replica.status())}) both hold a lease at true time ${this.now * this.config.tickMs} ms`);
+    }
+  }
+
   /** Advances simulated time by one tick: deliveries, disk completions, replica ticks. */
   step(): void {
     this.now++;
     this.checker.now = this.now;
+    for (const node of this.nodes) node.clock.advanceTo(this.now);
     for (const m of this.network.due(this.now)) this.deliver(m);
     for (const node of this.nodes) {
       if (node.replica === undefined || node.paused) continue;
@@ -381,6 +576,19 @@ export class SimCluster {
   }
 }
 
+/** A session-less `get` through the log: commits an entry of a new leader's ballot. */
+const NUDGE = encodeKv({ session: undefined, op: kvGet('nudge') });
+
+function leaseHeld(status: unknown): boolean {
+  const lease = (status as { lease?: { held?: unknown } } | undefined)?.lease;
+  return lease?.held === true;
+}
+
+function ballotOf(status: unknown): string {
+  const b = (status as { ballot?: { round?: unknown; nodeId?: unknown } }).ballot;
+  return `${String(b?.round)}.${String(b?.nodeId)}`;
+}
+
 /** Default cluster settings; tests and the simulation override what they need. */
 export function defaultClusterConfig(nodes: number, replication: number, election: number): ClusterConfig {
   return {
@@ -400,6 +608,9 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: 2,
     clockSkip: NEVER,
+    tickMs: 10,
+    clock: { leaseDurationMs: 60, rateErrorPpm: 0, stepMsMax: 0, jitterMsMax: 0 },
+    lease: undefined,
     compactEverySlots: 0,
     manual: false,
     sabotage: {},

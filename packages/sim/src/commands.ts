@@ -1,31 +1,55 @@
 /**
- * Client commands of the simulated state machine. A command's bytes are
- * `cmd:<client>:<seq>;<padding>`; `<client>:<seq>` is its unique id. Retries re-propose the
- * same bytes, so the id identifies a command across retries.
+ * Client commands of the simulated cluster: real `@flexpaxos/kv` commands (binary codec) with
+ * an exactly-once session. Simulated client `c` uses the KV client id `"<c>"`, so a command's
+ * id is `<client>:<seq>`. Retries re-propose the same bytes, so the id identifies a command
+ * across retries.
  */
+import {
+  decodeCommand,
+  encodeCommand as encodeKv,
+  kvCommand,
+  kvPut,
+  type KvWriteOp,
+} from '@flexpaxos/kv';
 import type { SimSlotValue } from './core-types.js';
 
-/** Encodes command `seq` of `client` with `padBytes` bytes of filler. */
-export function encodeCommand(client: number, seq: number, padBytes = 0): Uint8Array {
-  const text = `cmd:${client}:${seq};${'x'.repeat(padBytes)}`;
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+const utf8 = new TextDecoder();
+
+/** Encodes write `op` as command `seq` of simulated client `client`. */
+export function encodeWrite(client: number, seq: number, op: KvWriteOp): Uint8Array {
+  return encodeKv(kvCommand(op, String(client), seq));
 }
 
-/** Bytes to a latin1 string (commands are ASCII). */
+/**
+ * A put of a unique value (`v<client>.<seq>` and `padBytes` of filler) to key `k`, as
+ * command `seq` of `client`: what trace scripts and the barrier propose.
+ */
+export function encodeCommand(client: number, seq: number, padBytes = 0): Uint8Array {
+  return encodeWrite(client, seq, kvPut('k', `v${client}.${seq}${'x'.repeat(padBytes)}`));
+}
+
+/** Bytes to a latin1 string (one char per byte), to compare and key commands. */
 export function bytesToText(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number);
   return s;
 }
 
-/** The command id (`client:seq`) in `bytes`, or undefined when the bytes are not a command. */
+/** A latin1 string back to bytes (inverse of {@link bytesToText}). */
+export function textToBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * The command id (`client:seq`) in `bytes`, or undefined when the bytes are not a KV command
+ * with a session.
+ */
 export function commandId(bytes: Uint8Array): string | undefined {
-  const text = bytesToText(bytes);
-  if (!text.startsWith('cmd:')) return undefined;
-  const end = text.indexOf(';');
-  return end < 0 ? undefined : text.slice(4, end);
+  const d = decodeCommand(bytes);
+  if (!d.ok || d.value.session === undefined) return undefined;
+  return `${utf8.decode(d.value.session.clientId)}:${d.value.session.seq}`;
 }
 
 /** A canonical string of a slot value, to compare values across replicas. */

@@ -62,6 +62,10 @@ export interface SimReady {
   readonly messages: readonly SimMessage[];
   readonly messagesAfterPersist: readonly SimMessage[];
   readonly committed: readonly SimChosenEntry[];
+  /** Quorum reads confirmed: answer each once the host applied `index` (absent in old cores). */
+  readonly reads?: readonly { readonly id: number; readonly index: number }[];
+  /** Quorum reads that failed (the leader stepped down first). */
+  readonly failedReads?: readonly { readonly id: number; readonly leaderHint: number | undefined }[];
 }
 
 /** What a replica is rebuilt from after a restart. */
@@ -77,6 +81,31 @@ export type SimProposeResult =
   | { readonly kind: 'queued' }
   | { readonly kind: 'not-leader'; readonly leaderHint: number | undefined };
 
+/** A read mode served by the core (`stale` reads are the host's). */
+export type SimReadMode = 'lease' | 'quorum';
+
+/** The outcome of `read` (see `ReadResult` in the core). */
+export type SimReadResult =
+  | { readonly kind: 'ready'; readonly index: number }
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: number | undefined }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+/** A monotonic clock in ms (the core's `MonotonicClock`). */
+export interface SimMonotonicClock {
+  nowMs(): number;
+}
+
+/** Lease settings handed to a replica (the core's `ReplicaLeaseConfig`). */
+export interface SimLeaseOptions {
+  readonly clock: SimMonotonicClock;
+  readonly leaseDurationMs: number;
+  readonly clockDriftBoundMs: number;
+  readonly electionTimeoutMs: number;
+  /** Fault injection: the leader ignores the drift bound, a restarted acceptor promises at once. */
+  readonly unsafeLease: boolean;
+}
+
 /** The replica surface the simulator drives. */
 export interface SimReplica {
   tick(): void;
@@ -88,6 +117,8 @@ export interface SimReplica {
   advance(ready: SimReady): void;
   compact(snapshot: SimSnapshot): void;
   status(): unknown;
+  /** Lease and quorum reads (optional, so deliberately broken replicas in tests need none). */
+  read?(request: { readonly id: number; readonly mode: SimReadMode }): SimReadResult;
 }
 
 /** Cluster-wide settings handed to a replica factory. */
@@ -110,6 +141,8 @@ export interface SimReplicaOptions {
   /** A new leader commits a no-op in its own ballot even when it has nothing to recover. */
   readonly commitNoopOnElection: boolean;
   readonly random: { nextInt(maxExclusive: number): number };
+  /** Leader leases; absent = no leases. */
+  readonly lease?: SimLeaseOptions | undefined;
 }
 
 /** Builds a replica, fresh (`recovered` undefined) or from durable state. */

@@ -1,7 +1,9 @@
 /**
- * The fault injector of the safety phase: crashes and restarts, pauses, and partitions of any
- * shape, symmetric or one-way, whose distinguished piece has exactly L, L - 1, P or P - 1
- * nodes (or a random size). Probabilities are integer ratios per tick.
+ * The fault injector of the safety phase: crashes and restarts, quick bounces (a crash of a
+ * follower restarted 1..3 ticks later, as a supervisor would: the case a restarted acceptor's
+ * lease wait exists for), pauses, and partitions of any shape, symmetric, one-way or bridge,
+ * whose distinguished piece has exactly L, L - 1, P or P - 1 nodes (or a random size).
+ * Probabilities are integer ratios per tick.
  */
 import type { SimCluster } from './cluster.js';
 import { describePartition, type Partition, type PartitionKind } from './network.js';
@@ -10,6 +12,8 @@ import type { Prng, Ratio } from './prng.js';
 /** Per-seed fault rates. */
 export interface FaultConfig {
   readonly crash: Ratio;
+  /** Quick crash-restart of a follower. */
+  readonly bounce: Ratio;
   readonly pause: Ratio;
   readonly partition: Ratio;
   readonly maxDownTicks: number;
@@ -20,6 +24,7 @@ export interface FaultConfig {
 /** Counters of injected faults. */
 export interface FaultCounts {
   crashes: number;
+  bounces: number;
   pauses: number;
   partitions: number;
 }
@@ -50,12 +55,20 @@ export function drawPartition(
   const first = shuffled.slice(0, k).sort((a, b) => a - b);
   const rest = shuffled.slice(k);
   const pieces: number[][] = [first];
+  const kinds: PartitionKind[] = ['symmetric', 'symmetric', 'one-way-out', 'one-way-in', 'bridge'];
+  const kind = random.pick(kinds);
+  if (kind === 'bridge') {
+    // Piece 0 and piece 1 cannot talk; piece 2 sees both (needs at least one node each).
+    if (rest.length < 2) return { pieces: [first, rest.sort((a, b) => a - b)], kind: 'symmetric' };
+    const cut = random.between(1, rest.length - 1);
+    pieces.push(rest.slice(0, cut).sort((a, b) => a - b), rest.slice(cut).sort((a, b) => a - b));
+    return { pieces, kind };
+  }
   if (rest.length >= 2 && random.nextInt(3) === 0) {
     const cut = random.between(1, rest.length - 1);
     pieces.push(rest.slice(0, cut).sort((a, b) => a - b), rest.slice(cut).sort((a, b) => a - b));
   } else pieces.push(rest.sort((a, b) => a - b));
-  const kinds: PartitionKind[] = ['symmetric', 'symmetric', 'one-way-out', 'one-way-in'];
-  return { pieces, kind: random.pick(kinds) };
+  return { pieces, kind };
 }
 
 /** Injects faults tick by tick and undoes them after random durations. */
@@ -63,7 +76,7 @@ export class FaultInjector {
   private readonly restartAt = new Map<number, number>();
   private readonly resumeAt = new Map<number, number>();
   private healAt = 0;
-  readonly counts: FaultCounts = { crashes: 0, pauses: 0, partitions: 0 };
+  readonly counts: FaultCounts = { crashes: 0, bounces: 0, pauses: 0, partitions: 0 };
   readonly log: string[] = [];
 
   private readonly cluster: SimCluster;
@@ -105,6 +118,22 @@ export class FaultInjector {
         this.restartAt.set(victim.id, now + this.random.between(1, this.config.maxDownTicks));
         this.counts.crashes++;
         if (this.verbose) this.log.push(`t=${now} crash ${victim.id}`);
+      }
+    }
+    if (this.random.chance(this.config.bounce)) {
+      const leaders = new Set(c.leaders());
+      const followers = c.nodes.filter((n) => n.up && !leaders.has(n.id));
+      if (followers.length > 0) {
+        // Half the time, a node of a bridge partition's middle piece: it may grant the lease
+        // of a leader on one side while a candidate on the other side is asking it to promise.
+        const p = c.network.partition;
+        const bridge = p?.kind === 'bridge' ? followers.filter((n) => p.pieces[2]?.includes(n.id)) : [];
+        const victim = bridge.length > 0 && this.random.nextInt(2) === 0 ? this.random.pick(bridge) : this.random.pick(followers);
+        c.crash(victim.id);
+        this.resumeAt.delete(victim.id);
+        this.restartAt.set(victim.id, now + this.random.between(1, 3));
+        this.counts.bounces++;
+        if (this.verbose) this.log.push(`t=${now} bounce ${victim.id}`);
       }
     }
     if (this.random.chance(this.config.pause)) {

@@ -3,19 +3,29 @@ export type { Ratio } from './prng.js';
 export { InvariantChecker, INVARIANTS } from './checker.js';
 export type { InvariantNumber, Violation } from './checker.js';
 export { SimCluster, SimNode, defaultClusterConfig } from './cluster.js';
-export type { ClusterConfig, Sabotage, ApplyListener } from './cluster.js';
+export type {
+  ClusterConfig,
+  ClusterLeaseConfig,
+  Sabotage,
+  ApplyListener,
+  PendingRead,
+  ReadListener,
+  ReadFailedListener,
+  ReadOutcome,
+} from './cluster.js';
 export { SimNetwork, describePartition } from './network.js';
 export type { NetworkConfig, Partition, PartitionKind } from './network.js';
 export { SimDisk } from './disk.js';
 export type { DurableState } from './disk.js';
 export { SimStateMachine } from './state-machine.js';
-export type { ApplyOutcome } from './state-machine.js';
-export { encodeCommand, commandId, valueKey, describeValue, bytesToText } from './commands.js';
-export { SimClient } from './clients.js';
-export type { ClientConfig } from './clients.js';
+export type { ApplyOutcome, CommandOutcome } from './state-machine.js';
+export { encodeCommand, encodeWrite, commandId, valueKey, describeValue, bytesToText, textToBytes } from './commands.js';
+export { ClientContext, SimClient } from './clients.js';
+export type { ClientConfig, ClientReadMode } from './clients.js';
+export { SimClock } from './clock.js';
 export { FaultInjector, drawPartition } from './faults.js';
 export type { FaultConfig, FaultCounts } from './faults.js';
-export { runSeed, resolveShape, replayCommand } from './simulation.js';
+export { runSeed, resolveShape, replayCommand, drawLease } from './simulation.js';
 export type { SeedOptions, SeedResult, Shape } from './simulation.js';
 export { runSeeds } from './run.js';
 export type { RunOptions, RunSummary } from './run.js';
@@ -31,6 +41,10 @@ export type {
   SimBallot,
   SimChosenEntry,
   SimHardState,
+  SimLeaseOptions,
+  SimMonotonicClock,
+  SimReadMode,
+  SimReadResult,
   SimMessage,
   SimPersistRequest,
   SimProposeResult,

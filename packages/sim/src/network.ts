@@ -19,12 +19,13 @@ export interface NetworkConfig {
 }
 
 /** How a partition blocks links between its pieces. */
-export type PartitionKind = 'symmetric' | 'one-way-out' | 'one-way-in';
+export type PartitionKind = 'symmetric' | 'one-way-out' | 'one-way-in' | 'bridge';
 
 /**
  * A partition: `pieces[0]` is the distinguished piece. `symmetric` blocks every link between
  * different pieces; `one-way-out` blocks only links leaving piece 0; `one-way-in` only links
- * entering piece 0.
+ * entering piece 0; `bridge` (Jepsen's bridge nemesis) blocks only links between pieces 0 and
+ * 1, so the nodes of piece 2 see both sides.
  */
 export interface Partition {
   readonly pieces: readonly (readonly number[])[];
@@ -86,6 +87,8 @@ export class SimNetwork {
         return a === 0;
       case 'one-way-in':
         return b === 0;
+      case 'bridge':
+        return (a === 0 && b === 1) || (a === 1 && b === 0);
     }
   }
 

@@ -27,6 +27,7 @@ export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
     commitNoopOnElection: o.commitNoopOnElection,
     thrifty: o.thrifty,
     random: o.random,
+    ...(o.lease === undefined ? {} : { lease: o.lease }),
   };
   const replica: SimReplica = new Replica(config, recovered as RecoveredState | undefined);
   return replica;

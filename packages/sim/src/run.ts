@@ -1,7 +1,8 @@
 /**
  * Runs many seeds and formats the report: one line per violation with the seed, the invariant
- * and the command that replays it; a seeds/second figure; and the final line
- * `simulated K seeds: V violations`.
+ * and the command that replays it; a seeds/second figure; the linearizability check's totals
+ * (verdicts, `unknown` counted apart: a check that ran out of time is no pass); and the final
+ * line `simulated K seeds: V violations`.
  */
 import type { ReplicaFactory } from './core-types.js';
 import { replayCommand, runSeed, type SeedOptions, type SeedResult } from './simulation.js';
@@ -14,6 +15,9 @@ export interface RunOptions {
   readonly replication?: number | undefined;
   readonly election?: number | undefined;
   readonly unsafeQuorum?: boolean | undefined;
+  readonly unsafeLease?: boolean | undefined;
+  readonly leases?: boolean | undefined;
+  readonly checkBudgetMs?: number | undefined;
   readonly verbose?: boolean | undefined;
   readonly factory: ReplicaFactory;
   readonly sabotage?: SeedOptions['sabotage'];
@@ -25,6 +29,11 @@ export interface RunSummary {
   readonly violations: number;
   readonly failedSeeds: readonly number[];
   readonly seedsPerSecond: number;
+  /** Seeds whose linearizability check ran out of time (not a pass, not a violation). */
+  readonly unknownSeeds: readonly number[];
+  /** Total and slowest linearizability check time, ms. */
+  readonly checkMsTotal: number;
+  readonly checkMsMax: number;
 }
 
 /** Runs `opts.seeds` seeds, writing report lines to `out`. */
@@ -32,6 +41,11 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
   const started = clock();
   let violations = 0;
   const failedSeeds: number[] = [];
+  const unknownSeeds: number[] = [];
+  let checkMsTotal = 0;
+  let checkMsMax = 0;
+  let historyOps = 0;
+  const reads = { stale: 0, lease: 0, quorum: 0, leaseFallback: 0 };
   for (let i = 0; i < opts.seeds; i++) {
     const seed = opts.firstSeed + i;
     const r: SeedResult = runSeed({
@@ -41,9 +55,25 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
       replication: opts.replication,
       election: opts.election,
       unsafeQuorum: opts.unsafeQuorum,
+      unsafeLease: opts.unsafeLease,
+      leases: opts.leases,
+      checkBudgetMs: opts.checkBudgetMs,
+      now: clock,
       sabotage: opts.sabotage,
       verbose: opts.verbose,
     });
+    checkMsTotal += r.checkMs;
+    checkMsMax = Math.max(checkMsMax, r.checkMs);
+    historyOps += r.historyOperations;
+    reads.stale += r.reads.stale;
+    reads.lease += r.reads.lease;
+    reads.quorum += r.reads.quorum;
+    reads.leaseFallback += r.reads.leaseFallback;
+    if (r.linearizability === 'unknown') {
+      unknownSeeds.push(seed);
+      out(`UNKNOWN seed ${seed}: linearizability check ran out of time after ${r.checkMs.toFixed(0)} ms (${r.historyOperations} operations)`);
+      out(`  replay: ${replayCommand(seed, opts)}`);
+    }
     if (opts.verbose === true) {
       out(`seed ${seed}: ${r.summary}${r.violationCount > 0 ? ` | ${r.violationCount} VIOLATIONS` : ' | ok'}`);
       for (const f of r.faultLog.slice(0, 8)) out(`    ${f}`);
@@ -61,6 +91,11 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
   const elapsedMs = Math.max(1, clock() - started);
   const seedsPerSecond = (opts.seeds * 1000) / elapsedMs;
   out(`${seedsPerSecond.toFixed(1)} seeds/s (${(elapsedMs / 1000).toFixed(1)} s)`);
+  out(
+    `reads answered: ${reads.lease} lease, ${reads.quorum} quorum (${reads.leaseFallback} lease reads fell back), ${reads.stale} stale;` +
+      ` linearizability: ${opts.seeds - unknownSeeds.length} seeds decided, ${unknownSeeds.length} unknown;` +
+      ` ${historyOps} operations checked in ${(checkMsTotal / 1000).toFixed(1)} s (mean ${(checkMsTotal / Math.max(1, opts.seeds)).toFixed(1)} ms, max ${checkMsMax.toFixed(0)} ms per seed)`,
+  );
   out(`simulated ${opts.seeds} seeds: ${violations} violations`);
-  return { seeds: opts.seeds, violations, failedSeeds, seedsPerSecond };
+  return { seeds: opts.seeds, violations, failedSeeds, seedsPerSecond, unknownSeeds, checkMsTotal, checkMsMax };
 }

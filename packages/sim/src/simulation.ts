@@ -3,10 +3,14 @@
  * the network, disk and fault rates, and the clients; a safety phase injects faults while
  * clients propose; a liveness phase stops the faults (keeping at most N - max(L, P) nodes
  * down, so both an election and a replication quorum are connected) and must converge within
- * a bound. Every invariant is checked along the way and at the end.
+ * a bound. Every invariant is checked along the way and at the end; the client history goes
+ * through the linearizability checker (invariant 5).
  */
+import { HistoryRecorder, checkLinearizability, flexKvModel, type FlexKvInput, type FlexKvOutput, type Verdict } from '@flexpaxos/checker';
+import { kvPut } from '@flexpaxos/kv';
+import { requiredClockDriftBoundMs, type ClockModel } from '@flexpaxos/lease';
 import { InvariantChecker, type Violation } from './checker.js';
-import { SimClient, type ClientConfig } from './clients.js';
+import { ClientContext, SimClient, type ClientConfig } from './clients.js';
 import { SimCluster, type ClusterConfig, type Sabotage } from './cluster.js';
 import type { ReplicaFactory } from './core-types.js';
 import { FaultInjector, type FaultConfig, type FaultCounts } from './faults.js';
@@ -22,6 +26,14 @@ export interface SeedOptions {
   readonly election?: number | undefined;
   /** Break quorum intersection on purpose (L = N - P by default). */
   readonly unsafeQuorum?: boolean | undefined;
+  /** Leader leases (default true); without them lease reads fall back to quorum reads. */
+  readonly leases?: boolean | undefined;
+  /** Fault injection: leaders ignore the drift bound, restarted acceptors promise at once. */
+  readonly unsafeLease?: boolean | undefined;
+  /** Time budget of the linearizability check in ms (default 10,000): beyond it, `unknown`. */
+  readonly checkBudgetMs?: number | undefined;
+  /** Clock for the check's budget (default `performance.now`); the run itself reads no clock. */
+  readonly now?: (() => number) | undefined;
   readonly sabotage?: Sabotage | undefined;
   /** Ticks of the safety phase. */
   readonly safetyTicks?: number | undefined;
@@ -61,6 +73,30 @@ export interface SeedResult {
   readonly messagesSent: number;
   readonly summary: string;
   readonly faultLog: readonly string[];
+  /** Verdict of the linearizability check (`unknown`: its time budget ran out). */
+  readonly linearizability: Verdict;
+  /** Operations in the checked history, and the check's time in ms and search steps. */
+  readonly historyOperations: number;
+  readonly checkMs: number;
+  readonly checkSteps: number;
+  /** Reads answered in each mode (lease reads that fell back count as quorum). */
+  readonly reads: { readonly stale: number; readonly lease: number; readonly quorum: number; readonly leaseFallback: number };
+}
+
+/** Draws the clock model and lease settings (tick = 10 ms, election timeout = 100 ms). */
+export function drawLease(random: Prng, electionTimeoutMs: number): { clock: ClockModel; leaseDurationMs: number; clockDriftBoundMs: number } {
+  const leaseDurationMs = random.pick([50, 60, 70]);
+  const clock: ClockModel = {
+    leaseDurationMs,
+    rateErrorPpm: random.pick([0, 1_000, 20_000, 50_000]),
+    stepMsMax: random.pick([0, 3, 8]),
+    jitterMsMax: random.pick([0, 1, 2]),
+  };
+  const clockDriftBoundMs = requiredClockDriftBoundMs(clock);
+  if (2 * clockDriftBoundMs >= leaseDurationMs || leaseDurationMs + clockDriftBoundMs >= electionTimeoutMs) {
+    throw new Error(`clock model needs drift bound ${clockDriftBoundMs} ms, too large for a ${leaseDurationMs} ms lease`);
+  }
+  return { clock, leaseDurationMs, clockDriftBoundMs };
 }
 
 /** Draws or completes the shape; throws on an impossible one. */
@@ -95,6 +131,9 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const cfgRandom = root.child('config');
   const electionTimeoutTicks = 10;
   const electionTimeoutJitterTicks = 10;
+  const tickMs = 10;
+  const leaseDraw = drawLease(root.child('lease'), electionTimeoutTicks * tickMs);
+  const leases = opts.leases !== false;
   const config: ClusterConfig = {
     nodes: shape.nodes,
     replication: shape.replication,
@@ -120,22 +159,34 @@ export function runSeed(opts: SeedOptions): SeedResult {
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: cfgRandom.between(0, 3),
     clockSkip: pickRatio(cfgRandom, [NEVER, ratio(1, 50)]),
+    tickMs,
+    clock: leaseDraw.clock,
+    lease: leases
+      ? { leaseDurationMs: leaseDraw.leaseDurationMs, clockDriftBoundMs: leaseDraw.clockDriftBoundMs, unsafeLease: opts.unsafeLease === true }
+      : undefined,
     compactEverySlots: compactPick(opts.compaction === false, cfgRandom.pick([0, 0, 10, 25])),
     manual: false,
     sabotage: opts.sabotage ?? {},
   };
   const faultConfig: FaultConfig = {
     crash: pickRatio(cfgRandom, [NEVER, ratio(1, 200), ratio(1, 60), ratio(1, 25)]),
+    // A separate child seed, so this choice does not shift the other draws.
+    bounce: pickRatio(root.child('bounce'), [NEVER, ratio(1, 100), ratio(1, 20)]),
     pause: pickRatio(cfgRandom, [NEVER, ratio(1, 150), ratio(1, 40)]),
     partition: pickRatio(cfgRandom, [NEVER, ratio(1, 100), ratio(1, 40), ratio(1, 15)]),
     maxDownTicks: 150,
     maxPauseTicks: 60,
     maxPartitionTicks: 200,
   };
+  const workRandom = root.child('workload');
   const clientConfig: ClientConfig = {
     issue: ratio(1, 4),
     retryTimeoutTicks: cfgRandom.pick([1, 2, 4]) * (electionTimeoutTicks + electionTimeoutJitterTicks),
     padBytes: cfgRandom.between(0, 16),
+    keys: ['a/0', 'b/0', 'a/1', 'b/1', 'a/2', 'b/2'].slice(0, workRandom.pick([1, 2, 4, 6])),
+    prefixes: ['a/', 'b/'],
+    readPercent: workRandom.pick([20, 50, 80]),
+    readModes: ['lease', 'lease', 'quorum', 'stale'],
   };
   const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
   const safetyTicks = opts.safetyTicks ?? 600;
@@ -144,9 +195,11 @@ export function runSeed(opts: SeedOptions): SeedResult {
 
   let cluster: SimCluster | undefined;
   let checker = new InvariantChecker();
+  const history = new HistoryRecorder<FlexKvInput, FlexKvOutput>();
+  const context = new ClientContext(history);
   const clients: SimClient[] = [];
-  for (let i = 1; i <= clientCount; i++) clients.push(new SimClient(i));
-  const barrier = new SimClient(0);
+  for (let i = 1; i <= clientCount; i++) clients.push(new SimClient(i, context));
+  const barrier = new SimClient(clientCount + 1, context);
   const all = [...clients, barrier];
   const clientRandom = root.child('clients');
   let faults: FaultInjector | undefined;
@@ -159,9 +212,16 @@ export function runSeed(opts: SeedOptions): SeedResult {
       const sink = opts.trace;
       c.trace = (line) => sink(`t=${c.now} ${line}`);
     }
-    c.onApplyCommand = (node, id) => {
-      for (const cl of all) cl.onApplied(node, id, c.now, c);
+    c.onApplyCommand = (node, id, reply) => {
+      for (const cl of all) cl.onApplied(node, id, reply, c.now, c);
     };
+    c.onReadAnswer = (readId, node, result) => {
+      context.readOwner.get(readId)?.onReadAnswer(readId, node, result, c.now, c);
+    };
+    c.onReadFailed = (readId, _node, hint) => {
+      context.readOwner.get(readId)?.onReadFailed(readId, hint, c.now, clientRandom, c);
+    };
+    context.onError = (detail) => checker.report(4, `unexpected KV error reply: ${detail}`);
     faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose);
     const maxMessages = opts.maxMessages ?? 1_000_000;
     const storm = (): boolean => c.network.sent > maxMessages;
@@ -170,7 +230,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
       c.step();
       faults.tick(c.now);
       for (const cl of clients) {
-        if (cl.outstanding === undefined && clientRandom.chance(clientConfig.issue)) cl.invoke(c.now, clientConfig);
+        if (cl.outstanding === undefined && clientRandom.chance(clientConfig.issue)) cl.invoke(c.now, clientConfig, clientRandom);
         cl.act(c.now, c, clientRandom, clientConfig);
       }
     }
@@ -186,7 +246,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     }
     faults.stop(keep);
     const liveStart = c.now;
-    const barrierId = barrier.invoke(c.now, clientConfig);
+    const barrierId = barrier.invokeWrite(c.now, kvPut('barrier', 'done'));
     while (c.now - liveStart < livenessBound && !storm()) {
       c.step();
       for (const cl of all) cl.act(c.now, c, clientRandom, clientConfig);
@@ -218,7 +278,25 @@ export function runSeed(opts: SeedOptions): SeedResult {
     const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
     checker.report(0, `exception at tick ${cluster?.now ?? 0}: ${message}`);
   }
-  const counts = faults?.counts ?? { crashes: 0, pauses: 0, partitions: 0 };
+  // Invariant 5: the history of writes and lease/quorum reads must be linearizable. Reads
+  // never answered had no effect and are dropped; writes never answered stay pending.
+  for (const cl of all) {
+    const unanswered = cl.unansweredRead();
+    if (unanswered !== undefined) history.fail(unanswered);
+  }
+  const clock = opts.now ?? (() => performance.now());
+  const ops = history.operations();
+  const checkStart = clock();
+  const lin = checkLinearizability(flexKvModel, ops, { timeBudgetMs: opts.checkBudgetMs ?? 10_000, now: clock });
+  const checkMs = clock() - checkStart;
+  if (lin.verdict === 'not-linearizable') {
+    const ce = lin.counterexample;
+    const prefix = new Set(ce?.longestLinearizable ?? []);
+    const left = (ce?.operations ?? []).filter((o) => !prefix.has(o)).slice(0, 4);
+    const describe = left.map((o) => `${String(o.clientId)} ${JSON.stringify(o.input)} -> ${JSON.stringify(o.output) ?? 'pending'} [${o.call}, ${o.return ?? 'inf'}]`);
+    checker.report(5, `client history is not linearizable (partition ${lin.failedPartition ?? '?'}, ${ce?.operations.length ?? 0} operations; first not linearizable: ${describe.join('; ')})`);
+  }
+  const counts = faults?.counts ?? { crashes: 0, bounces: 0, pauses: 0, partitions: 0 };
   const violationCount = [...checker.counts.values()].reduce((a, b) => a + b, 0);
   const live = cluster?.liveNodes().length ?? 0;
   const summary =
@@ -227,10 +305,13 @@ export function runSeed(opts: SeedOptions): SeedResult {
     `${config.commitNoopOnElection ? ' noop-on-election' : ''}` +
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
     ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
-    ` | faults: ${counts.crashes} crashes, ${counts.pauses} pauses, ${counts.partitions} partitions` +
+    ` | faults: ${counts.crashes} crashes, ${counts.bounces} bounces, ${counts.pauses} pauses, ${counts.partitions} partitions` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
+    ` KV state at ${checker.kvStatesCompared} applies, ${checker.staleReadsChecked} stale reads,` +
+    ` history of ${ops.length} ops ${lin.verdict} (${checkMs.toFixed(0)} ms),` +
+    ` leases ${config.lease === undefined ? 'off' : `${config.lease.leaseDurationMs}/${config.lease.clockDriftBoundMs} ms${config.lease.unsafeLease ? ' UNSAFE' : ''}`} (clocks ${config.clock.rateErrorPpm} ppm, steps ${config.clock.stepMsMax} ms, jitter ${config.clock.jitterMsMax} ms),` +
     ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;
   return {
     seed: opts.seed,
@@ -247,16 +328,23 @@ export function runSeed(opts: SeedOptions): SeedResult {
     messagesSent: cluster?.network.sent ?? 0,
     summary,
     faultLog: faults?.log ?? [],
+    linearizability: lin.verdict,
+    historyOperations: ops.length,
+    checkMs,
+    checkSteps: lin.steps,
+    reads: cluster?.readsServed ?? { stale: 0, lease: 0, quorum: 0, leaseFallback: 0 },
   };
 }
 
 /** The command line that replays `seed` with the same flags. */
-export function replayCommand(seed: number, opts: Pick<SeedOptions, 'nodes' | 'replication' | 'election' | 'unsafeQuorum'>): string {
+export function replayCommand(seed: number, opts: Pick<SeedOptions, 'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases'>): string {
   const parts = ['pnpm sim --seeds 1', `--first-seed ${seed}`];
   if (opts.nodes !== undefined) parts.push(`--nodes ${opts.nodes}`);
   if (opts.replication !== undefined) parts.push(`--replication ${opts.replication}`);
   if (opts.election !== undefined) parts.push(`--election ${opts.election}`);
   if (opts.unsafeQuorum === true) parts.push('--unsafe-quorum');
+  if (opts.unsafeLease === true) parts.push('--unsafe-lease');
+  if (opts.leases === false) parts.push('--no-leases');
   parts.push('--verbose');
   return parts.join(' ');
 }

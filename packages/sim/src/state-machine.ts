@@ -1,15 +1,27 @@
 /**
- * The simulated replicated state machine: the set of command ids applied, deduplicated by id
- * (a retry that got chosen twice takes effect once, like the KV session table), and a running
- * hash chain over applied slot values so two replicas at the same applied index can be
- * compared cheaply. Its state is "durable on apply": applying a slot and recording the applied
- * index are one atomic write, as the design brief requires.
+ * The simulated node's state machine: the real `@flexpaxos/kv` `KvStateMachine`, plus the
+ * simulator's own bookkeeping beside it: which command ids took effect at which slot (the KV
+ * session table dedupes retries, so a command chosen twice takes effect once), the reply each
+ * command got (a retry of an applied command is answered from it, like the server does from
+ * the session table), and a running hash chain over applied slot values so two replicas at the
+ * same applied index can be compared cheaply. Its state is "durable on apply": applying a slot
+ * and recording the applied index are one atomic write, as the design brief requires.
  */
+import { KvStateMachine, decodeCommand, encodeCommand as encodeKv } from '@flexpaxos/kv';
 import type { SimSlotValue } from './core-types.js';
-import { bytesToText, commandId, valueKey } from './commands.js';
+import { bytesToText, commandId, textToBytes, valueKey } from './commands.js';
 
 /** Outcome of applying one command. */
 export type ApplyOutcome = 'applied' | 'deduped' | 'not-a-command';
+
+/** One command's outcome, with the KV reply bytes. */
+export interface CommandOutcome {
+  readonly id: string | undefined;
+  readonly outcome: ApplyOutcome;
+  readonly reply: Uint8Array;
+  /** The command bytes as applied. */
+  readonly command: Uint8Array;
+}
 
 /** FNV-1a over a string, folded into a running hash. */
 function fold(hash: number, text: string): number {
@@ -21,33 +33,53 @@ function fold(hash: number, text: string): number {
   return h >>> 0;
 }
 
-/** The deduplicating state machine of one simulated node. */
+/** The KV state machine of one simulated node, with the simulator's bookkeeping. */
 export class SimStateMachine {
   /** Highest slot applied (or covered by an installed snapshot). */
   applied = 0;
   /** Hash chain over every value applied up to `applied`. */
   chain = 0;
+  /** The real key-value state machine. */
+  kv = new KvStateMachine();
   /** Command id -> slot where it took effect. */
   readonly effects = new Map<string, number>();
-  /** When false (a sabotage for checker tests) duplicates take effect again. */
+  /** Command id -> the reply of its first effect. */
+  readonly replies = new Map<string, Uint8Array>();
+  /**
+   * When false (a sabotage for checker tests) the host strips the session from a command it
+   * already applied, so the KV machine applies it again.
+   */
   dedupe = true;
 
   /** Applies `value` at `slot` (must be `applied + 1`); returns each command's outcome. */
-  apply(slot: number, value: SimSlotValue): { id: string | undefined; outcome: ApplyOutcome }[] {
+  apply(slot: number, value: SimSlotValue): CommandOutcome[] {
     if (slot !== this.applied + 1) {
       throw new Error(`state machine applies slot ${slot} after ${this.applied}: gap or repeat`);
     }
-    const out: { id: string | undefined; outcome: ApplyOutcome }[] = [];
+    const out: CommandOutcome[] = [];
+    this.kv.applyNoop(slot);
     if (value.kind === 'commands') {
       for (const c of value.commands) {
         const id = commandId(c);
+        let command = c;
+        if (!this.dedupe && id !== undefined && this.effects.has(id)) {
+          const d = decodeCommand(c);
+          if (d.ok) command = encodeKv({ session: undefined, op: d.value.op });
+        }
+        const r = this.kv.apply(slot, command);
         if (id === undefined) {
-          out.push({ id: bytesToText(c), outcome: 'not-a-command' });
-        } else if (this.dedupe && this.effects.has(id)) {
-          out.push({ id, outcome: 'deduped' });
-        } else {
+          out.push({ id: bytesToText(c), outcome: 'not-a-command', reply: r.reply, command });
+          continue;
+        }
+        // A command takes effect when it changes state (data or its session record); a
+        // replay from the session table changes nothing (session expiry deletes aside).
+        const changed = r.writes.some((w) => w.space === 'data' || w.value !== undefined);
+        if (changed && (!this.dedupe || !this.effects.has(id))) {
           this.effects.set(id, slot);
-          out.push({ id, outcome: 'applied' });
+          if (!this.replies.has(id)) this.replies.set(id, r.reply);
+          out.push({ id, outcome: 'applied', reply: r.reply, command });
+        } else {
+          out.push({ id, outcome: 'deduped', reply: this.replies.get(id) ?? r.reply, command });
         }
       }
     }
@@ -56,18 +88,33 @@ export class SimStateMachine {
     return out;
   }
 
-  /** Serializes the state (for a snapshot). */
+  /** Serializes the whole state (for a snapshot): bookkeeping as JSON plus the KV snapshot. */
   serialize(): Uint8Array {
-    const text = JSON.stringify({ a: this.applied, c: this.chain, e: [...this.effects] });
-    return new TextEncoder().encode(text);
+    const text = JSON.stringify({
+      a: this.applied,
+      c: this.chain,
+      e: [...this.effects],
+      r: [...this.replies].map(([id, reply]) => [id, bytesToText(reply)]),
+      kv: bytesToText(this.kv.snapshot()),
+    });
+    return textToBytes(text);
   }
 
   /** Replaces the state with a serialized one. */
   restore(data: Uint8Array): void {
-    const parsed = JSON.parse(new TextDecoder().decode(data)) as { a: number; c: number; e: [string, number][] };
+    const parsed = JSON.parse(bytesToText(data)) as {
+      a: number;
+      c: number;
+      e: [string, number][];
+      r: [string, string][];
+      kv: string;
+    };
     this.applied = parsed.a;
     this.chain = parsed.c;
     this.effects.clear();
     for (const [id, slot] of parsed.e) this.effects.set(id, slot);
+    this.replies.clear();
+    for (const [id, reply] of parsed.r) this.replies.set(id, textToBytes(reply));
+    this.kv = KvStateMachine.restore(textToBytes(parsed.kv));
   }
 }

@@ -107,4 +107,54 @@ describe('InvariantChecker', () => {
     c.onSend(1, accepted, { round: 4, nodeId: 2 }, () => undefined, 0);
     expect(c.violations.map((v) => v.invariant)).toEqual([7]);
   });
+
+  it('accepts identical KV states and catches different ones at one applied index (deterministic apply)', () => {
+    const c = new InvariantChecker();
+    const a = encodeCommand(1, 1);
+    const sm1 = new SimStateMachine();
+    const sm2 = new SimStateMachine();
+    sm1.apply(1, cmds(a));
+    sm2.apply(1, cmds(a));
+    c.onKvState(1, 1, sm1.kv.snapshot());
+    c.onKvState(2, 1, sm2.kv.snapshot());
+    expect(c.violations).toEqual([]);
+    const sm3 = new SimStateMachine();
+    sm3.apply(1, cmds(encodeCommand(2, 1)));
+    c.onKvState(3, 1, sm3.kv.snapshot());
+    expect(c.violations.map((v) => v.invariant)).toEqual([1]);
+    expect(c.violations[0]?.detail).toMatch(/different KV states at applied index 1/);
+  });
+
+  it('accepts a stale read of a written value and catches one nobody wrote or from the future (invariant 5)', () => {
+    const c = new InvariantChecker();
+    const a = encodeCommand(1, 1); // put k = v1.1
+    c.onPropose(a);
+    const sm = new SimStateMachine();
+    applyVia(c, sm, 1, 1, cmds(a));
+    const ok = sm.kv.read({ type: 'get', key: new TextEncoder().encode('k') });
+    c.onStaleRead(1, 1, ok);
+    expect(c.violations).toEqual([]);
+    if (ok.type !== 'get' || ok.kv === undefined) throw new Error('expected a value');
+    c.onStaleRead(2, 1, { ...ok, kv: { ...ok.kv, value: new TextEncoder().encode('other') } });
+    c.onStaleRead(3, 0, ok);
+    expect(c.violations.map((v) => v.detail)).toEqual([
+      expect.stringMatching(/no applied write stored/),
+      expect.stringMatching(/above its applied index 0/),
+    ]);
+  });
+
+  it('keeps the first reply of a command and dedupes its retry through the KV session table', () => {
+    const sm = new SimStateMachine();
+    const a = encodeCommand(1, 1);
+    const first = sm.apply(1, cmds(a));
+    const again = sm.apply(2, cmds(a));
+    expect(first.map((o) => o.outcome)).toEqual(['applied']);
+    expect(again.map((o) => o.outcome)).toEqual(['deduped']);
+    expect(again[0]?.reply).toEqual(first[0]?.reply);
+    const copy = new SimStateMachine();
+    copy.restore(sm.serialize());
+    expect(copy.kv.snapshot()).toEqual(sm.kv.snapshot());
+    expect(copy.replies.get('1:1')).toEqual(first[0]?.reply);
+    expect(copy.effects.get('1:1')).toBe(1);
+  });
 });

@@ -8,7 +8,8 @@ describe('runSeeds', () => {
     let t = 0;
     const summary = runSeeds({ seeds: 3, firstSeed: 1, factory: paxosReplicaFactory }, (l) => lines.push(l), () => (t += 500));
     expect(lines.at(-1)).toBe('simulated 3 seeds: 0 violations');
-    expect(lines.at(-2)).toMatch(/^[\d.]+ seeds\/s/);
+    expect(lines.at(-3)).toMatch(/^[\d.]+ seeds\/s/);
+    expect(lines.at(-2)).toMatch(/^reads answered: \d+ lease, \d+ quorum .*linearizability: 3 seeds decided, 0 unknown;/);
     expect(summary.violations).toBe(0);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InvariantNumber } from '../src/checker.js';
 import type { Sabotage } from '../src/cluster.js';
+import type { ReplicaFactory } from '../src/core-types.js';
 import { paxosReplicaFactory } from '../src/paxos-factory.js';
 import { runSeed } from '../src/simulation.js';
 
@@ -8,7 +9,10 @@ import { runSeed } from '../src/simulation.js';
  * A checker that cannot fail is no checker: each test breaks the system on purpose and shows
  * the violation being caught within a fixed seed budget.
  */
-function invariantsCaught(budget: number, opts: { sabotage?: Sabotage; unsafeQuorum?: boolean }): Set<InvariantNumber> {
+function invariantsCaught(
+  budget: number,
+  opts: { sabotage?: Sabotage; unsafeQuorum?: boolean; factory?: ReplicaFactory },
+): Set<InvariantNumber> {
   const caught = new Set<InvariantNumber>();
   for (let seed = 1; seed <= budget; seed++) {
     const r = runSeed({ seed, factory: paxosReplicaFactory, ...opts });
@@ -35,11 +39,34 @@ describe('runSeed', () => {
   });
 
   it('catches a state machine that applies a retried command twice (invariant 4)', () => {
-    expect(invariantsCaught(5, { sabotage: { noDedupe: true } })).toContain(4);
+    expect(invariantsCaught(10, { sabotage: { noDedupe: true } })).toContain(4);
   });
 
   it('catches acknowledged commands lost from a replica state (invariant 3)', () => {
     expect(invariantsCaught(5, { sabotage: { loseAppliedOnRestart: true } })).toContain(3);
+  });
+
+  it('catches stale reads answered with a value nobody wrote (invariant 5, stale read check)', () => {
+    expect(invariantsCaught(3, { sabotage: { corruptStaleReads: true } })).toContain(5);
+  });
+
+  it('catches followers answering lease and quorum reads from their own state (invariant 5, linearizability)', () => {
+    expect(invariantsCaught(6, { sabotage: { followersServeReads: true } })).toContain(5);
+  });
+
+  it('catches two nodes holding a lease at once (invariant 6) when a replica claims one whenever it leads', () => {
+    // No grants, no drift margin: a deposed leader that has not heard of its successor yet
+    // still claims the lease.
+    const greedy: ReplicaFactory = (o, recovered) => {
+      const inner = paxosReplicaFactory(o, recovered);
+      const status = inner.status.bind(inner);
+      inner.status = () => {
+        const st = status() as { role: string; lease: object };
+        return { ...st, lease: { ...st.lease, held: st.role === 'leader' } };
+      };
+      return inner;
+    };
+    expect(invariantsCaught(10, { factory: greedy })).toContain(6);
   });
 
   it('catches a cluster that cannot converge (invariant 8)', () => {
