@@ -440,6 +440,40 @@ describe('Replica quorum reads (ReadIndex)', () => {
     expect(rounds.filter((x) => x !== undefined)).toEqual([1, 2]);
   });
 
+  it('never confirms a read with acknowledgements of a round started before it', () => {
+    const c = leaseCluster({ n: 3 });
+    const r = c.replica(1);
+    const ballot = r.status().ballot;
+    const reply = (from: number, readRound: number): Message => ({
+      type: 'heartbeat-reply',
+      from: from as NodeId,
+      to: 1 as NodeId,
+      ballot,
+      committed: 1 as Slot,
+      readRound,
+    });
+    const drain = (): { reads: number[]; rounds: (number | undefined)[] } => {
+      if (!r.hasReady()) return { reads: [], rounds: [] };
+      const rd = r.ready();
+      r.advance(rd);
+      return {
+        reads: rd.reads.map((x) => x.id),
+        rounds: rd.messages.flatMap((m) => (m.type === 'heartbeat' ? [m.readRound] : [])),
+      };
+    };
+    expect(r.read({ id: 1, mode: 'quorum' }).kind).toBe('pending');
+    expect(drain()).toEqual({ reads: [], rounds: [1, 1] });
+    expect(r.read({ id: 2, mode: 'quorum' }).kind).toBe('pending'); // round 1 in flight
+    expect(drain()).toEqual({ reads: [], rounds: [] });
+    r.step(reply(2, 1));
+    // Round 1 confirmed (leader + node 2): read 1 only; round 2 starts at once for read 2.
+    expect(drain()).toEqual({ reads: [1], rounds: [2, 2] });
+    r.step(reply(3, 1)); // a late ack of round 1 confirms nothing new
+    expect(drain()).toEqual({ reads: [], rounds: [] });
+    r.step(reply(3, 2));
+    expect(drain()).toEqual({ reads: [2], rounds: [] });
+  });
+
   it('keeps a read pending without a phase-2 quorum and retries with every heartbeat', () => {
     const c = leaseCluster({ n: 3 });
     c.dropIf = (m) => m.type === 'heartbeat-reply';
