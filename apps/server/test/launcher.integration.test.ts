@@ -185,12 +185,24 @@ describe('flexpaxos start', () => {
       join(dir, 'cluster.json'),
       JSON.stringify({ ...readClusterFile(dir), natsPid: leftover.pid ?? null }),
     );
-    const second = await start(dir);
+    const second = await start(dir, ['--log-level', 'info']);
     expect(second.launcher.stdout()).toContain('did not stop cleanly');
     await leftoverExit;
-    second.launcher.proc.kill('SIGTERM');
+    // Ctrl-C under `pnpm start` reaches the launcher twice at once (terminal and pnpm): still
+    // an orderly stop, every node drained.
+    second.launcher.proc.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 50));
+    second.launcher.proc.kill('SIGINT');
     expect(await second.launcher.exited).toBe(0);
+    expect(second.launcher.stdout()).not.toContain('killing everything');
     for (const pid of pidsOf(second.file)) expect(isProcessAlive(pid)).toBe(false);
+    for (const n of second.file.nodes) {
+      const log = readFileSync(n.log, 'utf8').trimEnd().split('\n');
+      expect(JSON.parse(log.at(-1) ?? '{}')).toMatchObject({
+        msg: 'node stopped',
+        reason: 'shutdown',
+      });
+    }
   });
 
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
