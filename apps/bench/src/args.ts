@@ -49,7 +49,7 @@ export const QUICK_DEFAULTS = {
   nodes: [3, 5],
   clients: [64],
   warmupS: 2,
-  durationS: 5,
+  durationS: 8,
   failover: false,
 } as const;
 
@@ -69,7 +69,7 @@ export const USAGE = `usage: pnpm bench [options]
   --election 3             election quorums L (default: N - P + 1); need L + P > N
   --clients 1,16,64,256    closed-loop clients (quick: 64; full: 1,16,64,256)
   --warmup S               warm-up seconds before measuring (quick 2, full 5)
-  --duration S             measured seconds (quick 5, full 15)
+  --duration S             measured seconds (quick 8, full 15)
   --value-size BYTES       value size (default 100)
   --read-ratio R           fraction of reads, 0..1 (default 0)
   --read-mode MODE         lease | quorum | stale (default lease)

@@ -26,6 +26,10 @@ export function chartSpec(records: readonly BenchRecord[], title: string): TopLe
   }));
   const variants = [...new Set(values.map((v) => v.variant))];
   const maxP = Math.max(1, ...records.map((r) => r.replication));
+  // Legend in numeric order (N=3, N=5, N=11), not string order.
+  const nOrder = [...new Set(records.map((r) => r.nodes))]
+    .sort((a, b) => a - b)
+    .map((n) => `N=${n}`);
   const panel = (field: 'opsPerSec' | 'p99Ms', axisTitle: string) => ({
     width: 320,
     height: 220,
@@ -39,7 +43,7 @@ export function chartSpec(records: readonly BenchRecord[], title: string): TopLe
         axis: { tickMinStep: 1, format: 'd' },
       },
       y: { field, type: 'quantitative' as const, title: axisTitle },
-      color: { field: 'N', type: 'nominal' as const, title: 'cluster size' },
+      color: { field: 'N', type: 'nominal' as const, title: 'cluster size', sort: nOrder },
       tooltip: [{ field: 'N' }, { field: 'P' }, { field: 'L' }, { field }],
     },
   });

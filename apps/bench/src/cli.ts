@@ -61,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
     POINT_OVERHEAD_S + options.warmupS + options.durationS + (options.failover ? 3 : 0);
   const est = estimateSeconds(points.length, options.warmupS, options.durationS, options.failover);
   process.stderr.write(
-    `bench (${options.preset}): ${points.length} points, about ${Math.ceil(est / 60)} min; load average ${loadavg()
+    `bench (${options.preset}): ${points.length} points, about ${est < 120 ? `${Math.round(est)} s` : `${Math.round(est / 60)} min`}; load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')} on ${cpus().length} cores\n`,
   );

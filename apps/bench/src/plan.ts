@@ -105,7 +105,7 @@ export function planPoints(input: PlanInput): Plan {
 }
 
 /** Seconds spent outside warm-up and measurement per point (processes, election, teardown); an estimate for ETAs. */
-export const POINT_OVERHEAD_S = 7;
+export const POINT_OVERHEAD_S = 5;
 
 /** Estimated wall time of a plan, in seconds. */
 export function estimateSeconds(

@@ -37,10 +37,10 @@ export function createProgress(total: number, pointS: number, bar: boolean): Pro
       stop: () => undefined,
     };
   }
-  const b = new cliProgress.SingleBar(
+  const multi = new cliProgress.MultiBar(
     {
       stream: process.stderr,
-      format: '{bar} {percentage}% | point {n}/{total} {label} | {phase} | eta {left}',
+      format: '{bar} {percentage}% | point {n}/{points} {label} | {phase} | eta {left}',
       barsize: 30,
       hideCursor: true,
       clearOnComplete: true,
@@ -53,12 +53,20 @@ export function createProgress(total: number, pointS: number, bar: boolean): Pro
   let label = '';
   let phase = 'starting';
   let stopped = false;
-  b.start(Math.round(totalS), 0, { n: 1, label, phase, left: duration(totalS) });
+  let pending: string | undefined;
+  const b = multi.create(Math.round(totalS), 0, {
+    n: 1,
+    points: total,
+    label,
+    phase,
+    left: duration(totalS),
+  });
   const update = (): void => {
     const inPoint = Math.min(pointS * 0.98, (performance.now() - pointStart) / 1000);
     const value = index * pointS + inPoint;
     b.update(Math.round(value), {
       n: Math.min(total, index + 1),
+      points: total,
       label,
       phase,
       left: duration(Math.max(0, totalS - value)),
@@ -79,7 +87,10 @@ export function createProgress(total: number, pointS: number, bar: boolean): Pro
       update();
     },
     done: (i, l, summary) => {
-      process.stderr.write(`\r\x1b[2K[${i + 1}/${total}] ${l}: ${summary}\n`);
+      const line = `[${i + 1}/${total}] ${l}: ${summary}\n`;
+      // MultiBar prints logged lines at its next redraw; the last one would be lost at stop.
+      if (i + 1 >= total) pending = line;
+      else multi.log(line);
       index = i + 1;
       pointStart = performance.now();
       update();
@@ -88,7 +99,8 @@ export function createProgress(total: number, pointS: number, bar: boolean): Pro
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      b.stop();
+      multi.stop();
+      if (pending !== undefined) process.stderr.write(pending);
     },
   };
 }

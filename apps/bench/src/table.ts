@@ -30,6 +30,9 @@ export function formatTable(records: readonly BenchRecord[]): string {
     'errors',
   ];
   if (reads) head.push('writes/s', 'reads/s', 'read p99 ms');
+  // Under emulated delays where the leader sits matters: show it.
+  const leader = records.some((r) => r.delays !== 'none');
+  if (leader) head.push('leader');
   if (failover) head.push('failover ms');
   head.push('client cpu %');
   const rows = records.map((r) => {
@@ -52,6 +55,7 @@ export function formatTable(records: readonly BenchRecord[]): string {
         r.readOpsPerSec === null ? '-' : Math.round(r.readOpsPerSec).toLocaleString('en-US'),
         fmt(r.readP99Ms, 2),
       );
+    if (leader) row.push(r.leader === null ? '-' : String(r.leader));
     if (failover) row.push(r.failoverMs === null ? '-' : String(r.failoverMs));
     row.push(String(r.clientCpuMaxPct));
     return row;

@@ -23,7 +23,7 @@ describe('parseBenchArgs', () => {
     expect(o.election).toBeUndefined();
     expect([o.warmupS, o.durationS, o.valueSizeBytes, o.readRatio, o.readMode]).toEqual([
       2,
-      5,
+      8,
       100,
       0,
       'lease',

@@ -68,7 +68,7 @@ describe('planPoints', () => {
   });
 
   it('estimates a run from its points', () => {
-    expect(estimateSeconds(8, 2, 5, false)).toBe(8 * (7 + 7));
+    expect(estimateSeconds(8, 2, 8, false)).toBe(8 * (5 + 2 + 8));
     expect(estimateSeconds(1, 2, 5, true)).toBeGreaterThan(estimateSeconds(1, 2, 5, false));
   });
 });

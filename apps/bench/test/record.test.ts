@@ -78,6 +78,12 @@ describe('buildRecord', () => {
 });
 
 describe('formatTable', () => {
+  it('shows the leader when links are delayed', () => {
+    const t = formatTable([{ ...fakeRecord(3, 2, 1000, 10), delays: '5', leader: 3 }]).split('\n');
+    expect(t[0]).toContain('| leader |');
+    expect(t[2]).toMatch(/\| 5 +\|.*\| +3 \| +20 \|$/);
+  });
+
   it('prints one Markdown row per record, failover and read columns only when present', () => {
     const rows = [
       fakeRecord(3, 1, 2500, 20),
