@@ -39,6 +39,8 @@ export interface BenchOptions {
   readonly keysPerClient: number;
   readonly jsonFile: string | undefined;
   readonly chartFile: string | undefined;
+  /** Also write the summary table (Markdown) to this file. */
+  readonly tableFile: string | undefined;
   readonly progress: boolean;
   /** `--full` preset chosen (recorded in the JSON output). */
   readonly preset: 'quick' | 'full';
@@ -82,6 +84,7 @@ export const USAGE = `usage: pnpm bench [options]
   --keys K                 keys per client (default 100)
   --json FILE              write one record per point (and run metadata) to FILE
   --chart FILE             write an SVG chart: throughput and p99 against P, one line per N
+  --table FILE             also write the summary table (Markdown) to FILE
   --full                   the full sweep (see README for its duration)
   --no-progress            no progress bar (one line per point on stderr instead)
   --help`;
@@ -110,8 +113,8 @@ const OPTIONS = {
   keys: { type: 'string' },
   json: { type: 'string' },
   chart: { type: 'string' },
+  table: { type: 'string' },
   full: { type: 'boolean' },
-  progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -282,9 +285,6 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
       problems.push('--zone-delay: needs a --delay zones:... variant');
     }
   }
-  if (values['progress'] === true && values['no-progress'] === true) {
-    problems.push('--progress and --no-progress: give one of them');
-  }
 
   if (
     nodes === undefined ||
@@ -315,12 +315,12 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     thrifty: values['thrifty'] === true,
     delays,
     zoneDelay,
-    failover:
-      values['failover'] === true || (full && values['failover'] === undefined && preset.failover),
+    failover: values['failover'] === true || preset.failover,
     clientProcs,
     keysPerClient,
     jsonFile: str('json'),
     chartFile: str('chart'),
+    tableFile: str('table'),
     progress: values['no-progress'] !== true,
     preset: full ? 'full' : 'quick',
   };

@@ -36,6 +36,10 @@ async function writeOutputs(
     writeFile(options.jsonFile, `${JSON.stringify({ meta, records }, null, 2)}\n`);
     process.stderr.write(`wrote ${options.jsonFile}\n`);
   }
+  if (options.tableFile !== undefined && records.length > 0) {
+    writeFile(options.tableFile, `${formatTable(records)}\n`);
+    process.stderr.write(`wrote ${options.tableFile}\n`);
+  }
   if (options.chartFile !== undefined && records.length > 0) {
     const title = `FlexPaxos: throughput and p99 against P (${records[0]?.valueSizeBytes ?? 0} B values, fsync on)`;
     writeFile(options.chartFile, await renderChart(records, title));

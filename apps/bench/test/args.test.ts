@@ -72,6 +72,8 @@ describe('parseBenchArgs', () => {
       'out.json',
       '--chart',
       'c.svg',
+      '--table',
+      't.md',
     ]);
     expect(o.nodes).toEqual([3, 5]);
     expect(o.replication).toEqual([3]);
@@ -85,6 +87,7 @@ describe('parseBenchArgs', () => {
     expect(o.delays.map((d) => d.label)).toEqual(['2', 'zones:2']);
     expect(o.jsonFile).toBe('out.json');
     expect(o.chartFile).toBe('c.svg');
+    expect(o.tableFile).toBe('t.md');
   });
 
   it('names the option and the rule for bad lists', () => {
