@@ -12,3 +12,23 @@ export { jsonLogger } from './logger.js';
 export type { LogLevel, Logger } from './logger.js';
 export { Histogram, LATENCY_BUCKETS_S, renderPrometheus } from './metrics.js';
 export type { MetricSample } from './metrics.js';
+export {
+  CLUSTER_FILE_NAME,
+  ClusterFileError,
+  DEFAULT_CLUSTER_DIR,
+  clusterFilePath,
+  isProcessAlive,
+  readClusterFile,
+  resolveClusterTarget,
+  writeClusterFile,
+} from './cluster-file.js';
+export type { ClusterFile, ClusterFileNode } from './cluster-file.js';
+export { NATS_INSTALL_HINT, START_USAGE, runStart } from './launcher.js';
+export { LEASE_RETRIES_MAX, ReadServer, leaseReport, leaseSummary, readMetrics } from './reads.js';
+export type {
+  LeaseReport,
+  ReadCounts,
+  ReadOp,
+  ReadableReplica,
+  ServerStatusReport,
+} from './reads.js';
