@@ -83,23 +83,39 @@ async function main(argv: readonly string[]): Promise<number> {
   let failed: Error | undefined;
   for (const [i, point] of points.entries()) {
     progress.point(i, label(point));
-    try {
-      const r = await runPoint(point, options, (phase) => progress.phase(phase));
-      records.push(r);
-      progress.done(
-        i,
-        label(point),
-        `${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50Ms ?? '-'} ms, p99 ${r.p99Ms ?? '-'} ms, ${r.errors} errors` +
-          (r.failoverMs !== null
-            ? `, failover ${r.failoverMs} ms`
-            : options.failover
-              ? ', failover: no ack'
-              : ''),
-      );
-    } catch (err) {
-      failed = err instanceof Error ? err : new Error(String(err));
-      break;
+    // A point that fails (no leader in time on a loaded machine, a process that died) is tried
+    // once more on fresh processes before the sweep stops.
+    let record: BenchRecord | undefined;
+    for (let attempt = 1; record === undefined; attempt++) {
+      try {
+        record = await runPoint(point, options, (phase) => progress.phase(phase));
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        if (attempt >= 2) {
+          failed = e;
+          break;
+        }
+        process.stderr.write(
+          `\n${label(point)}: ${e.message.split('\n')[0] ?? ''}; retrying once\n`,
+        );
+      }
     }
+    if (record === undefined) break;
+    const r = record;
+    records.push(r);
+    progress.done(
+      i,
+      label(point),
+      `${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50Ms ?? '-'} ms, p99 ${r.p99Ms ?? '-'} ms, ${r.errors} errors` +
+        (r.failoverMs !== null
+          ? `, failover ${r.failoverMs} ms`
+          : options.failover
+            ? ', failover: no ack'
+            : '') +
+        (r.clientCpuMaxPct >= 80
+          ? ` (a client process used ${r.clientCpuMaxPct}% of a core: raise --client-procs)`
+          : ''),
+    );
   }
   progress.stop();
   const finished = { ...meta, finishedAt: new Date().toISOString(), loadAvgAtEnd: loadavg() };
