@@ -38,6 +38,8 @@ export interface BenchOptions {
   /** Keys per closed-loop client (each client writes and reads its own keys). */
   readonly keysPerClient: number;
   readonly jsonFile: string | undefined;
+  /** Run nothing: read the records of an earlier `--json` file and write table/chart from them. */
+  readonly replotFile: string | undefined;
   readonly chartFile: string | undefined;
   /** Also write the summary table (Markdown) to this file. */
   readonly tableFile: string | undefined;
@@ -87,6 +89,8 @@ export const USAGE = `usage: pnpm bench [options]
   --table FILE             also write the summary table (Markdown) to FILE
   --full                   the full sweep (see README for its duration)
   --no-progress            no progress bar (one line per point on stderr instead)
+  --replot FILE            run nothing: print the table of an earlier --json FILE and write
+                           --chart / --table from it
   --help`;
 
 /** Result of {@link parseBenchArgs}. */
@@ -112,6 +116,7 @@ const OPTIONS = {
   'client-procs': { type: 'string' },
   keys: { type: 'string' },
   json: { type: 'string' },
+  replot: { type: 'string' },
   chart: { type: 'string' },
   table: { type: 'string' },
   full: { type: 'boolean' },
@@ -319,6 +324,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     clientProcs,
     keysPerClient,
     jsonFile: str('json'),
+    replotFile: str('replot'),
     chartFile: str('chart'),
     tableFile: str('table'),
     progress: values['no-progress'] !== true,

@@ -4,7 +4,7 @@
  * clusters, prints progress and a summary table, writes `--json` and `--chart`. See README.md.
  * Exit codes: 0 done, 1 a point failed (the records so far are still written), 2 bad options.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { parseBenchArgs, USAGE } from './args.js';
@@ -60,6 +60,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const options = parsed.options;
+  if (options.replotFile !== undefined) {
+    const saved = JSON.parse(readFileSync(options.replotFile, 'utf8')) as {
+      meta: Record<string, unknown>;
+      records: BenchRecord[];
+    };
+    process.stdout.write(`${formatTable(saved.records)}\n`);
+    await writeOutputs({ ...options, jsonFile: undefined }, saved.records, saved.meta);
+    return 0;
+  }
   const { points } = planPoints(options);
   const pointS =
     POINT_OVERHEAD_S + options.warmupS + options.durationS + (options.failover ? 3 : 0);

@@ -152,6 +152,13 @@ describe('parseBenchArgs', () => {
     ]);
   });
 
+  it('takes --replot FILE (nothing runs; outputs from saved records)', () => {
+    expect(ok(['--replot', 'results/sweep.json', '--chart', 'x.svg']).replotFile).toBe(
+      'results/sweep.json',
+    );
+    expect(ok([]).replotFile).toBeUndefined();
+  });
+
   it('answers help', () => {
     expect(parseBenchArgs(['--help']).kind).toBe('help');
   });
