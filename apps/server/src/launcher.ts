@@ -57,7 +57,7 @@ export const NATS_INSTALL_HINT =
 
 /** The start command's usage line. */
 export const START_USAGE =
-  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--leader-timeout-ms MS]';
+  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--leader-timeout-ms MS] [-- NODE FLAGS...]';
 
 /**
  * `sh -c` script that runs `"$@"` (nats-server) in the background, prints its pid on stdout,
@@ -193,10 +193,17 @@ export async function runStart(
   const err = (l: string): void => {
     process.stderr.write(`flexpaxos start: ${l}\n`);
   };
+  // Everything after `--` goes to every node as it is (`flexpaxos node` flags).
+  const dashes = args.indexOf('--');
+  const nodeExtra = dashes < 0 ? [] : args.slice(dashes + 1);
+  if (args.includes('--help') || args.includes('-h')) {
+    out(`usage: ${START_USAGE}\nflags after -- go to every node (see flexpaxos --help)`);
+    return 0;
+  }
   let values: Partial<Record<string, string>>;
   try {
     ({ values } = parseArgs({
-      args: [...args],
+      args: dashes < 0 ? [...args] : args.slice(0, dashes),
       strict: true,
       allowPositionals: false,
       options: {
@@ -472,6 +479,7 @@ export async function runStart(
           '0',
           '--log-level',
           logLevel,
+          ...nodeExtra,
         ],
         {
           detached: true,
@@ -574,13 +582,19 @@ function waitStarted(node: RunningNode, dirShown: string): Promise<void> {
       }
       if (buf.length > 100_000) buf = buf.slice(-1000);
     });
-    void node.exit.then(() =>
+    void node.exit.then(() => {
+      let tail = '';
+      try {
+        tail = readFileSync(node.log, 'utf8').trimEnd().split('\n').slice(-6).join('\n');
+      } catch {
+        // no log
+      }
       reject(
         new StartError(
-          `node ${node.id} exited before starting; see ${join(dirShown, `n${node.id}.log`)}`,
+          `node ${node.id} exited before starting; the end of ${join(dirShown, `n${node.id}.log`)}:\n${tail}`,
         ),
-      ),
-    );
+      );
+    });
   });
 }
 

@@ -205,6 +205,18 @@ describe('flexpaxos start', () => {
     }
   });
 
+  it('passes flags after -- to every node, and shows a node config error and stops everything', async () => {
+    const dir = tempDir();
+    const p = spawnCli(['start', '--dir', dir, '--', '--tick-ms', 'fast'], 30_000);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain('exited before starting');
+    expect(p.stderr()).toContain('config: tick-ms: must be an integer >= 1 (got "fast")');
+    expect(readClusterFile(dir).running).toBe(false);
+    const natsPid = Number(/nats-server \S+ \(pid (\d+)\)/.exec(p.stdout())?.[1]);
+    expect(natsPid).toBeGreaterThan(0);
+    expect(isProcessAlive(natsPid)).toBe(false);
+  });
+
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
     const dir = tempDir();
     const p = spawnCli(['start', '--dir', dir], 30_000, {
