@@ -1,7 +1,7 @@
 /**
  * The fault injector of the safety phase: crashes and restarts, quick bounces (a crash of a
- * follower restarted 1..3 ticks later, as a supervisor would: the case a restarted acceptor's
- * lease wait exists for), pauses, and partitions of any shape, symmetric, one-way or bridge,
+ * follower restarted 1..3 ticks later, as a supervisor would, half the time timed just before
+ * a Prepare reaches it: the case a restarted acceptor's lease wait exists for), pauses, and partitions of any shape, symmetric, one-way or bridge,
  * whose distinguished piece has exactly L, L - 1, P or P - 1 nodes (or a random size).
  * Probabilities are integer ratios per tick.
  */
@@ -124,14 +124,15 @@ export class FaultInjector {
       const leaders = new Set(c.leaders());
       const followers = c.nodes.filter((n) => n.up && !leaders.has(n.id));
       if (followers.length > 0) {
-        // Half the time, a node of a bridge partition's middle piece: it may grant the lease
-        // of a leader on one side while a candidate on the other side is asking it to promise.
-        const p = c.network.partition;
-        const bridge = p?.kind === 'bridge' ? followers.filter((n) => p.pieces[2]?.includes(n.id)) : [];
-        const victim = bridge.length > 0 && this.random.nextInt(2) === 0 ? this.random.pick(bridge) : this.random.pick(followers);
+        // Targeted half the time: a follower with a Prepare on its way (due in 2..4 ticks) is
+        // restarted just before it arrives. That is exactly when an acceptor that forgot the
+        // lease it granted could promise a rival too early (the restart wait prevents it).
+        const targeted = followers.filter((n) => c.network.upcoming('prepare', n.id, now + 2, now + 4).length > 0);
+        const aim = targeted.length > 0 && this.random.nextInt(2) === 0;
+        const victim = aim ? this.random.pick(targeted) : this.random.pick(followers);
         c.crash(victim.id);
         this.resumeAt.delete(victim.id);
-        this.restartAt.set(victim.id, now + this.random.between(1, 3));
+        this.restartAt.set(victim.id, now + (aim ? 1 : this.random.between(1, 3)));
         this.counts.bounces++;
         if (this.verbose) this.log.push(`t=${now} bounce ${victim.id}`);
       }

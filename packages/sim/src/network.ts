@@ -133,6 +133,18 @@ export class SimNetwork {
     return open;
   }
 
+  /**
+   * Messages of type `type` to `to` due within ticks `[from, until]` whose links are open now
+   * (targeted faults look at them).
+   */
+  upcoming(type: string, to: number, from: number, until: number): SimMessage[] {
+    const out: SimMessage[] = [];
+    for (let t = from; t <= until; t++) {
+      for (const m of this.buckets.get(t) ?? []) if (m.type === type && m.to === to && !this.isBlocked(m.from, m.to)) out.push(m);
+    }
+    return out;
+  }
+
   /** Whether any message is still in flight (random mode). */
   get inFlight(): number {
     let n = 0;
