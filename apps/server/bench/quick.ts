@@ -32,7 +32,10 @@ function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+    const which = process.env['QUICK_CPU'] ?? 'all'; // 'user' or 'sys' to split the figure
+    const user = Number(fields[11]);
+    const sys = Number(fields[12]);
+    return (which === 'user' ? user : which === 'sys' ? sys : user + sys) / 100; // USER_HZ = 100
   } catch {
     return NaN;
   }
@@ -44,7 +47,10 @@ function cpuNow(pids: ReadonlyMap<number, number>, natsPid: number): Map<string,
   for (const [id, pid] of pids) out.set(`node ${id}`, cpuSeconds(pid));
   out.set('nats-server', cpuSeconds(natsPid));
   const self = process.cpuUsage();
-  out.set('client', (self.user + self.system) / 1e6);
+  const which = process.env['QUICK_CPU'] ?? 'all';
+  const selfUs =
+    which === 'user' ? self.user : which === 'sys' ? self.system : self.user + self.system;
+  out.set('client', selfUs / 1e6);
   return out;
 }
 

@@ -160,13 +160,13 @@ export interface StorageStats {
   readonly syncedWrites: number;
   /** RocksDB writes of lazy bundles only (no fsync; durable with the next synced write). */
   readonly unsyncedWrites: number;
-  /** Milliseconds spent in synced RocksDB writes (the binding runs them on the event-loop thread). */
+  /** Milliseconds spent in synced RocksDB writes (the binding fsyncs on the event-loop thread). */
   readonly syncedWriteMs: number;
   /** Milliseconds spent in unsynced RocksDB writes. */
   readonly unsyncedWriteMs: number;
   /** Bundles made durable. */
   readonly bundlesWritten: number;
-  /** fdatasyncs of the WAL watermark file (one per synced write, overlapping the next). */
+  /** Synchronous writes of the WAL watermark file (at most one per synced write; one covers every group waiting). */
   readonly watermarkSyncs: number;
 }
 
@@ -239,10 +239,12 @@ export class RocksStore {
   /** Iterators handed out through snapshot streams and `records`, closed by `close`. */
   private readonly openIterators = new Set<RocksIterator>();
   private readonly groupCommit: boolean;
+  /** Synced groups waiting for the WAL watermark to record them, oldest first. */
+  private readonly durableQueue: { sequence: number; jobs: Job[] }[] = [];
+  /** The running loop that drains `durableQueue` (one watermark write for all waiting). */
+  private durableLoop: Promise<void> | undefined;
   private readonly decodeSnapshot: SnapshotDecodeFn | undefined;
   private readonly watermark: WalWatermark;
-  /** The chain of watermark writes; each group's replies are released when its link is done. */
-  private watermarkChain: Promise<void> = Promise.resolve();
   private readonly queue: Job[] = [];
   private scheduled = false;
   private writing = false;
@@ -529,7 +531,7 @@ export class RocksStore {
     if (this.writing || this.scheduled || this.queue.length > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
-    await this.watermarkChain;
+    while (this.durableLoop !== undefined) await this.durableLoop;
     for (const it of this.openIterators) await it.close().catch(() => undefined);
     this.openIterators.clear();
     await this.watermark.close().catch(() => undefined);
@@ -680,29 +682,41 @@ export class RocksStore {
       return;
     }
     this.syncedWrites++;
-    // Release the group only once the watermark records that its writes are in the WAL. The
-    // watermark fsync runs on libuv's thread pool, overlapping the next group's WAL write.
-    const sequence = this.db.sequence;
-    const link = this.watermarkChain.then(() => this.watermark.write(sequence));
-    this.watermarkChain = link.catch(() => undefined);
-    void link.then(
-      () => {
-        this.watermarkSyncs++;
-        if (this.failed) {
-          for (const job of jobs) job.reject(this.failed);
-          return;
+    this.durableQueue.push({ sequence: this.db.sequence, jobs });
+    this.durableLoop ??= this.drainDurable();
+  }
+
+  /**
+   * Releases synced groups once the WAL watermark records them: one watermark write (on the
+   * thread pool, overlapping the next group's WAL write) with the highest sequence of every
+   * group waiting, oldest first.
+   */
+  private async drainDurable(): Promise<void> {
+    // Yield first, so `durableLoop` is set before this loop can finish (even when it awaits nothing).
+    await Promise.resolve();
+    while (this.durableQueue.length > 0) {
+      const groups = this.durableQueue.splice(0, this.durableQueue.length);
+      const jobs = groups.flatMap((g) => g.jobs);
+      const sequence = Math.max(...groups.map((g) => g.sequence));
+      try {
+        if (!this.failed) {
+          await this.watermark.write(sequence);
+          this.watermarkSyncs++;
         }
-        this.bundlesWritten += jobs.length;
-        for (const job of jobs) job.resolve();
-      },
-      (err: unknown) => {
-        if (this.failed) {
-          for (const job of jobs) job.reject(this.failed);
-          return;
+      } catch (err) {
+        if (!this.failed) {
+          this.failStop(classifyIoError(err, `writing the WAL watermark in ${this.dir}`), jobs);
+          continue;
         }
-        this.failStop(classifyIoError(err, `writing the WAL watermark in ${this.dir}`), jobs);
-      },
-    );
+      }
+      if (this.failed) {
+        for (const job of jobs) job.reject(this.failed);
+        continue;
+      }
+      this.bundlesWritten += jobs.length;
+      for (const job of jobs) job.resolve();
+    }
+    this.durableLoop = undefined;
   }
 
   private failStop(error: StorageFatalError | StorageLockedError, jobs: Job[]): void {

@@ -4,8 +4,8 @@ import type { RocksStore } from '../src/index.js';
 import { cleanupTempDirs, entry, hardState, request, slot, tempDir, utf8 } from './helpers.js';
 
 const stores: RocksStore[] = [];
-async function open(dir: string): Promise<RocksStore> {
-  const store = await openStorage({ dir, clusterId: 'c1', nodeId: 1 });
+async function open(dir: string, groupCommit = true): Promise<RocksStore> {
+  const store = await openStorage({ dir, clusterId: 'c1', nodeId: 1, groupCommit });
   stores.push(store);
   return store;
 }
@@ -92,5 +92,32 @@ describe('lazy (sync: false) bundles', () => {
     ).toThrow(/must not change the promised ballot/);
     // Same promise, higher committed index: allowed.
     await store.persist({ request: request({ hardState: hardState(4, 1, 9) }) }, 0, lazy);
+  });
+});
+
+describe('the WAL watermark', () => {
+  it('records every synced group waiting for it with one write, and releases them in order', async () => {
+    const dir = await tempDir();
+    // Without group commit every bundle is its own synced write; they all queue behind the
+    // first watermark write, and the next watermark write covers the rest.
+    const store = await open(dir, false);
+    const before = store.stats();
+    const released: number[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store
+          .persist({ request: request({ entries: [entry(i + 1, 1, 1, [`c${i}`])] }) }, i)
+          .then((held) => released.push(held)),
+      ),
+    );
+    const after = store.stats();
+    expect(after.syncedWrites - before.syncedWrites).toBe(50);
+    expect(after.watermarkSyncs - before.watermarkSyncs).toBeLessThan(50);
+    expect(released).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await store.close();
+    const again = await open(dir);
+    expect(again.recovered.entries.map((e) => e.slot)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
   });
 });
