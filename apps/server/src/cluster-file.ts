@@ -146,6 +146,21 @@ export function isProcessAlive(pid: number | null): boolean {
 }
 
 /**
+ * Whether the launcher recorded in a cluster file still runs: the pid is alive and, where
+ * `/proc` tells, its command line is a `start` (a reused pid is not taken for the launcher).
+ */
+export function isLauncherAlive(pid: number | null): boolean {
+  if (!isProcessAlive(pid)) return false;
+  let cmd: string;
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return true; // no /proc: trust the pid
+  }
+  return cmd.split('\0').includes('start');
+}
+
+/**
  * Where client commands find the cluster: `--nats URL --cluster NAME` (or `FLEXPAXOS_NATS` /
  * `FLEXPAXOS_CLUSTER`) when given and no `--dir`, else `DIR/cluster.json` (`--dir`, default
  * `.flexpaxos`). Throws an Error whose message says what to do when neither works.
@@ -182,7 +197,7 @@ export function resolveClusterTarget(opts: {
     }
     throw err;
   }
-  if (!file.running || !isProcessAlive(file.launcherPid)) {
+  if (!file.running || !isLauncherAlive(file.launcherPid)) {
     throw new Error(
       `the local cluster ${file.cluster} in ${dir} is not running${file.stoppedAt === null ? '' : ` (stopped at ${file.stoppedAt})`}: start it with \`pnpm start${opts.dir === undefined ? '' : ` --dir ${dir}`}\``,
     );

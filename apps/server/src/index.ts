@@ -17,6 +17,7 @@ export {
   ClusterFileError,
   DEFAULT_CLUSTER_DIR,
   clusterFilePath,
+  isLauncherAlive,
   isProcessAlive,
   readClusterFile,
   resolveClusterTarget,

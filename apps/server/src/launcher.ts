@@ -41,6 +41,7 @@ import {
   ClusterFileError,
   DEFAULT_CLUSTER_DIR,
   clusterFilePath,
+  isLauncherAlive,
   isProcessAlive,
   readClusterFile,
   writeClusterFile,
@@ -278,7 +279,7 @@ export async function runStart(
       );
       return 2;
     }
-    if (s.running && isProcessAlive(s.launcherPid) && s.launcherPid !== process.pid) {
+    if (s.running && isLauncherAlive(s.launcherPid) && s.launcherPid !== process.pid) {
       err(
         `cluster ${s.cluster} in ${dirShown} is already running (launcher pid ${s.launcherPid}); stop it with Ctrl-C in its terminal or \`kill ${s.launcherPid}\``,
       );
