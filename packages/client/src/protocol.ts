@@ -67,8 +67,32 @@ export interface NodeStatusReport {
   readonly replication: number;
   /** L: phase-1 quorum size. */
   readonly election: number;
-  /** Lease reads are not served locally yet: always `"not-wired"` for now. */
+  /**
+   * The lease state in one word: `held` (leader, serving lease reads), `held (not serving)`,
+   * `granted:<round.nodeId>` (this acceptor grants that leader's ballot) or `none`.
+   */
   readonly lease: string;
+  /** Lease details (servers from 2026-11-29 on; absent from older ones). */
+  readonly leaseState?: {
+    readonly held: boolean;
+    /** Milliseconds left on the leader's lease, on its own clock; null when not held. */
+    readonly remainingMs: number | null;
+    readonly servesReads: boolean;
+    /** The ballot this acceptor grants, `round.nodeId`, or null. */
+    readonly grantedTo: string | null;
+    /** Prepares dropped because a grant ran or the restart wait had not ended. */
+    readonly preparesRefused: number;
+  };
+  /** Reads served by this node since it started, by how they were served. */
+  readonly reads?: {
+    readonly stale: number;
+    readonly lease: number;
+    readonly quorum: number;
+    readonly leaseFallbacks: number;
+    readonly leaseRetries: number;
+    readonly redirected: number;
+    readonly unavailable: number;
+  };
   readonly pid: number;
   /** `http://host:port` of the node's HTTP endpoint, or null when it has none. */
   readonly http: string | null;
