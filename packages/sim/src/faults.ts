@@ -2,7 +2,8 @@
  * The fault injector of the safety phase: crashes and restarts, quick bounces (a crash of a
  * follower restarted 1..3 ticks later, as a supervisor would, half the time timed just before
  * a Prepare reaches it: the case a restarted acceptor's lease wait exists for), pauses, and partitions of any shape, symmetric, one-way or bridge,
- * whose distinguished piece has exactly L, L - 1, P or P - 1 nodes (or a random size).
+ * whose distinguished piece has exactly L, L - 1, P or P - 1 nodes (or a random size), and
+ * flaky networks where each directed link is cut at random.
  * Probabilities are integer ratios per tick.
  */
 import type { SimCluster } from './cluster.js';
@@ -55,8 +56,9 @@ export function drawPartition(
   const first = shuffled.slice(0, k).sort((a, b) => a - b);
   const rest = shuffled.slice(k);
   const pieces: number[][] = [first];
-  const kinds: PartitionKind[] = ['symmetric', 'symmetric', 'one-way-out', 'one-way-in', 'bridge'];
+  const kinds: PartitionKind[] = ['symmetric', 'symmetric', 'one-way-out', 'one-way-in', 'bridge', 'links'];
   const kind = random.pick(kinds);
+  if (kind === 'links') return drawLinks(members, random);
   if (kind === 'bridge') {
     // Piece 0 and piece 1 cannot talk; piece 2 sees both (needs at least one node each).
     if (rest.length < 2) return { pieces: [first, rest.sort((a, b) => a - b)], kind: 'symmetric' };
@@ -71,11 +73,26 @@ export function drawPartition(
   return { pieces, kind };
 }
 
+/**
+ * A flaky network: each directed link cut with probability 1/3 (at least one). The injector
+ * draws a new cut set every 1..10 ticks while the partition lasts (links flap).
+ */
+export function drawLinks(members: readonly number[], random: Prng): Partition {
+  const cut: [number, number][] = [];
+  for (const a of members) for (const b of members) if (a !== b && random.nextInt(3) === 0) cut.push([a, b]);
+  if (cut.length === 0) {
+    const [a, b] = random.shuffle([...members]);
+    cut.push([a as number, b as number]);
+  }
+  return { pieces: [[...members]], kind: 'links', cut };
+}
+
 /** Injects faults tick by tick and undoes them after random durations. */
 export class FaultInjector {
   private readonly restartAt = new Map<number, number>();
   private readonly resumeAt = new Map<number, number>();
   private healAt = 0;
+  private flapAt = 0;
   readonly counts: FaultCounts = { crashes: 0, bounces: 0, pauses: 0, partitions: 0 };
   readonly log: string[] = [];
 
@@ -107,6 +124,10 @@ export class FaultInjector {
       }
     }
     if (c.network.partition !== undefined && this.healAt <= now) c.network.setPartition(undefined);
+    if (c.network.partition?.kind === 'links' && this.flapAt <= now) {
+      c.network.setPartition(drawLinks(c.members, this.random));
+      this.flapAt = now + this.random.between(1, 10);
+    }
     if (this.random.chance(this.config.crash)) {
       const up = c.nodes.filter((n) => n.up);
       if (up.length > 0) {

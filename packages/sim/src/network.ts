@@ -19,21 +19,25 @@ export interface NetworkConfig {
 }
 
 /** How a partition blocks links between its pieces. */
-export type PartitionKind = 'symmetric' | 'one-way-out' | 'one-way-in' | 'bridge';
+export type PartitionKind = 'symmetric' | 'one-way-out' | 'one-way-in' | 'bridge' | 'links';
 
 /**
  * A partition: `pieces[0]` is the distinguished piece. `symmetric` blocks every link between
  * different pieces; `one-way-out` blocks only links leaving piece 0; `one-way-in` only links
  * entering piece 0; `bridge` (Jepsen's bridge nemesis) blocks only links between pieces 0 and
- * 1, so the nodes of piece 2 see both sides.
+ * 1, so the nodes of piece 2 see both sides; `links` ignores the pieces and cuts exactly the
+ * directed links in `cut` (a flaky network: A may reach B while B cannot reach A).
  */
 export interface Partition {
   readonly pieces: readonly (readonly number[])[];
   readonly kind: PartitionKind;
+  /** Directed links `[from, to]` cut by a `links` partition. */
+  readonly cut?: readonly (readonly [number, number])[];
 }
 
 /** Formats a partition for logs: `{1,2}|{3,4,5} symmetric`. */
 export function describePartition(p: Partition): string {
+  if (p.kind === 'links') return 'links cut ' + (p.cut ?? []).map(([a, b]) => `${a}->${b}`).join(' ');
   return p.pieces.map((piece) => `{${piece.join(',')}}`).join('|') + ' ' + p.kind;
 }
 
@@ -47,6 +51,7 @@ export class SimNetwork {
   readonly manual: boolean;
   private pieceOf = new Map<number, number>();
   private partitionKind: PartitionKind = 'symmetric';
+  private cutLinks = new Set<string>();
   partition: Partition | undefined;
   /** Counters for reports. */
   sent = 0;
@@ -72,15 +77,18 @@ export class SimNetwork {
     if (p === undefined) return;
     p.pieces.forEach((piece, i) => piece.forEach((n) => this.pieceOf.set(n, i)));
     this.partitionKind = p.kind;
+    this.cutLinks = new Set((p.cut ?? []).map(([a, b]) => `${a}>${b}`));
   }
 
   /** Whether the link `from -> to` is currently cut. */
   isBlocked(from: number, to: number): boolean {
     if (this.partition === undefined) return false;
+    const kind = this.partitionKind;
+    if (kind === 'links') return this.cutLinks.has(`${from}>${to}`);
     const a = this.pieceOf.get(from) ?? -1;
     const b = this.pieceOf.get(to) ?? -1;
     if (a === b) return false;
-    switch (this.partitionKind) {
+    switch (kind) {
       case 'symmetric':
         return true;
       case 'one-way-out':
