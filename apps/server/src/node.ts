@@ -833,6 +833,16 @@ export class FlexPaxosNode {
           help: 'Leader: client request to reply',
           h: this.#requestSeconds,
         },
+        {
+          name: 'flexpaxos_read_lease_seconds',
+          help: 'Leader: lease read request to reply',
+          h: this.#reads.seconds.lease,
+        },
+        {
+          name: 'flexpaxos_read_quorum_seconds',
+          help: 'Leader: quorum read (and lease fallback) request to reply',
+          h: this.#reads.seconds.quorum,
+        },
       ],
     );
   }

@@ -24,6 +24,7 @@
 import type { NodeStatusReport, Response } from '@flexpaxos/client';
 import type { KvReadOp } from '@flexpaxos/kv';
 import type { LeaseStatus, NodeId, Ready, ReadMode, ReadResult } from '@flexpaxos/paxos';
+import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 import type { MetricSample } from './metrics.js';
 
 /** A lease read that found `applied < committed` is retried after this many `advance`s at most. */
@@ -58,6 +59,8 @@ export interface ReadCounts {
 interface Waiter {
   readonly op: ReadOp;
   readonly respond: (r: Response) => void;
+  /** When the node got the request (`performance.now()`), for the latency histograms. */
+  readonly startMs: number;
 }
 
 /** A confirmed read waiting for the state machine to apply through `index`. */
@@ -77,6 +80,11 @@ export class ReadServer {
     leaseRetries: 0,
     redirected: 0,
     unavailable: 0,
+  };
+  /** Request to answer, on this node, of reads answered with a value, by the path that served them. */
+  readonly seconds = {
+    lease: new Histogram(LATENCY_BUCKETS_S),
+    quorum: new Histogram(LATENCY_BUCKETS_S),
   };
   readonly #replica: ReadableReplica;
   readonly #applied: () => number;
@@ -119,8 +127,15 @@ export class ReadServer {
 
   /** Serves a `lease` or `quorum` read; `respond` is called exactly once, maybe later. */
   serve(op: ReadOp, mode: 'lease' | 'quorum', respond: (r: Response) => void): void {
-    if (mode === 'lease') this.#lease({ op, respond, tries: 0 });
-    else this.#quorum({ op, respond }, false);
+    const startMs = performance.now();
+    if (mode === 'lease') this.#lease({ op, respond, startMs, tries: 0 });
+    else this.#quorum({ op, respond, startMs }, false);
+  }
+
+  #served(w: Waiter, mode: 'lease' | 'quorum'): void {
+    this.counts[mode]++;
+    w.respond(this.#answer(w.op));
+    this.seconds[mode].observe((performance.now() - w.startMs) / 1000);
   }
 
   #lease(w: Waiter & { readonly tries: number }): void {
@@ -178,8 +193,7 @@ export class ReadServer {
 
   #whenApplied(w: Waiter, index: number, mode: 'lease' | 'quorum'): void {
     if (this.#applied() >= index) {
-      this.counts[mode]++;
-      w.respond(this.#answer(w.op));
+      this.#served(w, mode);
     } else {
       this.#waitingApply.push({ ...w, index, mode });
     }
@@ -217,10 +231,8 @@ export class ReadServer {
     const applied = this.#applied();
     const still: ApplyWaiter[] = [];
     for (const w of this.#waitingApply) {
-      if (applied >= w.index) {
-        this.counts[w.mode]++;
-        w.respond(this.#answer(w.op));
-      } else still.push(w);
+      if (applied >= w.index) this.#served(w, w.mode);
+      else still.push(w);
     }
     this.#waitingApply = still;
   }

@@ -113,6 +113,12 @@ describe('read modes', () => {
     expect(text).toMatch(/^flexpaxos_lease_held 1$/m);
     expect(Number(/^flexpaxos_reads_lease_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     expect(Number(/^flexpaxos_reads_quorum_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^flexpaxos_read_lease_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(
+      0,
+    );
+    expect(Number(/^flexpaxos_read_quorum_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(
+      0,
+    );
     const http = (await (await fetch(`${leader?.http}/status`)).json()) as ServerStatusReport;
     expect(http.leaseState.held).toBe(true);
   });

@@ -57,6 +57,8 @@ describe('ReadServer', () => {
     expect(t.replies.map(text)).toEqual(['get@5']);
     expect(t.server.counts.lease).toBe(1);
     expect(t.server.counts.quorum).toBe(0);
+    expect(t.server.seconds.lease.count).toBe(1);
+    expect(t.server.seconds.quorum.count).toBe(0);
   });
 
   it('holds a granted read until the state machine applied through its index', () => {
