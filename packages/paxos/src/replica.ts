@@ -448,10 +448,14 @@ export class Replica {
         if (decision.ok) {
           return { kind: 'ready', index: this.#committed as Slot };
         }
+        if (decision.reason === 'own-ballot-entry-not-committed') {
+          this.#proposeReadBarrier(ls);
+        }
         return { kind: 'unavailable', reason: leaseRefusalReason(decision.reason) };
       }
       case 'quorum': {
         if (!this.#ownBallotCommitted(ls)) {
+          this.#proposeReadBarrier(ls);
           return { kind: 'unavailable', reason: 'own-ballot-not-committed' };
         }
         const inFlight = ls.readRoundStarted > ls.readRoundConfirmed;
@@ -468,6 +472,22 @@ export class Replica {
       default:
         return assertNever(mode, 'read mode');
     }
+  }
+
+  /**
+   * A read found the read barrier uncommitted. When the leader proposed nothing at its election
+   * and nothing since (no `commitNoopOnElection`, no client write yet), the barrier is a slot
+   * nobody would ever fill: propose a no-op there, so a read-only workload does not wait for a
+   * write forever (sim seed 22 without `commitNoopOnElection`). The read itself is still
+   * refused; the host retries.
+   */
+  #proposeReadBarrier(ls: LeaderState): void {
+    if (ls.readBarrierSlot !== ls.nextSlot || ls.pending.length > 0) {
+      return; // already proposed (in flight) or a queued command will take the slot
+    }
+    const entry = this.#proposeAt(ls, ls.nextSlot, NOOP);
+    ls.nextSlot++;
+    this.#broadcastAccept(ls, [entry]);
   }
 
   /** Feeds one peer message. Messages not addressed to this node or from non-members are ignored. */

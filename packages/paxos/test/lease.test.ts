@@ -292,7 +292,25 @@ describe('Replica lease reads', () => {
     });
     c.propose(1, 'x');
     c.deliverAll();
-    expect(r.read({ id: 3, mode: 'lease' })).toEqual({ kind: 'ready', index: 1 });
+    expect(r.read({ id: 3, mode: 'lease' })).toEqual({ kind: 'ready', index: 2 }); // the no-op the refused read proposed, then x
+  });
+
+  it('proposes the missing own-ballot no-op when a read finds none (no write needed)', () => {
+    for (const mode of ['lease', 'quorum'] as const) {
+      const c = new Cluster({ n: 3, lease: LEASE, commitNoopOnElection: false });
+      run(c, 7);
+      c.campaign(1);
+      const r = c.replica(1);
+      expect(r.status()).toMatchObject({ committed: 0, ownBallotCommitted: false });
+      expect(r.read({ id: 1, mode })).toEqual({
+        kind: 'unavailable',
+        reason: 'own-ballot-not-committed',
+      });
+      expect(r.read({ id: 2, mode }).kind).toBe('unavailable'); // one no-op, not two
+      c.deliverAll();
+      expect(r.status()).toMatchObject({ committed: 1, ownBallotCommitted: true, lastSlot: 1 });
+      expect(r.read({ id: 3, mode }).kind).toBe(mode === 'lease' ? 'ready' : 'pending');
+    }
   });
 
   it('refuses lease reads while applied < committed', () => {
