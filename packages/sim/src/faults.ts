@@ -161,7 +161,9 @@ export class FaultInjector {
     if (this.random.chance(this.config.pause)) {
       const up = c.nodes.filter((n) => n.up && !n.paused);
       if (up.length > 0) {
-        const victim = this.random.pick(up);
+        // Half the pauses hit a leader (a GC pause of the leader: the classic lease hazard).
+        const leaders = this.random.nextInt(2) === 0 ? c.leaders().filter((id) => !c.node(id).paused) : [];
+        const victim = leaders.length > 0 ? c.node(this.random.pick(leaders)) : this.random.pick(up);
         c.pause(victim.id);
         this.resumeAt.set(victim.id, now + this.random.between(1, this.config.maxPauseTicks));
         this.counts.pauses++;
