@@ -154,6 +154,16 @@ export class FaultInjector {
         c.crash(victim.id);
         this.resumeAt.delete(victim.id);
         this.restartAt.set(victim.id, now + (aim ? 1 : this.random.between(1, 3)));
+        // Composed with a GC pause of the leader half the time: a paused leader cannot hear
+        // that its lease was undermined, so only the restart wait protects it.
+        if (aim && this.random.nextInt(2) === 0) {
+          for (const id of leaders) {
+            if (c.node(id).paused) continue;
+            c.pause(id);
+            this.resumeAt.set(id, now + this.random.between(1, this.config.maxPauseTicks));
+            this.counts.pauses++;
+          }
+        }
         this.counts.bounces++;
         if (this.verbose) this.log.push(`t=${now} bounce ${victim.id}`);
       }
