@@ -1,13 +1,18 @@
 /**
- * The `--chart` SVG: write throughput and p99 latency against P, one line per N, rendered by
- * Vega-Lite (compiled to a Vega spec and rendered headless with `View.toSVG()`: no browser,
- * no canvas). When a run has several variants (client counts, delays, thrifty), each variant
- * gets its own row of the two panels.
+ * The `--chart` SVG: throughput and p99 latency against P (and failover time against L when
+ * measured), one line per N, rendered by Vega-Lite (compiled to a Vega spec and rendered
+ * headless with `View.toSVG()`: no browser, no canvas). When a run has several variants
+ * (client counts, delays, thrifty, reads), each variant gets its own row of panels.
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { BenchRecord } from './record.js';
+
+/** 1..n, the integer ticks of a quorum-size axis. */
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
 
 /** The label of a record's variant (everything but N, P, L). */
 export function variantLabel(r: BenchRecord): string {
@@ -22,6 +27,7 @@ export function chartSpec(records: readonly BenchRecord[], title: string): TopLe
     L: r.election,
     opsPerSec: r.opsPerSec,
     p99Ms: r.p99Ms,
+    failoverMs: r.failoverMs,
     variant: variantLabel(r),
   }));
   const variants = [...new Set(values.map((v) => v.variant))];
@@ -30,27 +36,34 @@ export function chartSpec(records: readonly BenchRecord[], title: string): TopLe
   const nOrder = [...new Set(records.map((r) => r.nodes))]
     .sort((a, b) => a - b)
     .map((n) => `N=${n}`);
-  const panel = (field: 'opsPerSec' | 'p99Ms', axisTitle: string) => ({
+  const maxL = Math.max(1, ...records.map((r) => r.election));
+  const panel = (field: 'opsPerSec' | 'p99Ms' | 'failoverMs', axisTitle: string, x: 'P' | 'L') => ({
     width: 320,
     height: 220,
     mark: { type: 'line' as const, point: true },
     encoding: {
       x: {
-        field: 'P',
+        field: x,
         type: 'quantitative' as const,
-        title: 'P (replication quorum)',
-        scale: { domain: [1, maxP] },
-        axis: { tickMinStep: 1, format: 'd' },
+        title: x === 'P' ? 'P (replication quorum)' : 'L (election quorum)',
+        scale: { domain: [1, x === 'P' ? maxP : maxL] },
+        axis: { values: range(x === 'P' ? maxP : maxL), format: 'd' },
       },
       y: { field, type: 'quantitative' as const, title: axisTitle },
       color: { field: 'N', type: 'nominal' as const, title: 'cluster size', sort: nOrder },
       tooltip: [{ field: 'N' }, { field: 'P' }, { field: 'L' }, { field }],
     },
   });
+  const withFailover = records.some((r) => r.failoverMs !== null);
   const row = (variant: string) => ({
     transform: [{ filter: { field: 'variant', equal: variant } }],
     title: variants.length > 1 ? variant : undefined,
-    hconcat: [panel('opsPerSec', 'operations / s'), panel('p99Ms', 'p99 latency (ms)')],
+    hconcat: [
+      panel('opsPerSec', 'operations / s', 'P'),
+      panel('p99Ms', 'p99 latency (ms)', 'P'),
+      // Failover (kill -9 of the leader to the next acknowledged write) depends on L.
+      ...(withFailover ? [panel('failoverMs', 'failover (ms)', 'L')] : []),
+    ],
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

@@ -41,7 +41,8 @@ async function writeOutputs(
     process.stderr.write(`wrote ${options.tableFile}\n`);
   }
   if (options.chartFile !== undefined && records.length > 0) {
-    const title = `FlexPaxos: throughput and p99 against P (${records[0]?.valueSizeBytes ?? 0} B values, fsync on)`;
+    const failover = records.some((r) => r.failoverMs !== null) ? ', failover against L' : '';
+    const title = `FlexPaxos: throughput and p99 against P${failover} (${records[0]?.valueSizeBytes ?? 0} B values, fsync on)`;
     writeFile(options.chartFile, await renderChart(records, title));
     process.stderr.write(`wrote ${options.chartFile}\n`);
   }

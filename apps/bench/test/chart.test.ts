@@ -39,6 +39,17 @@ describe('renderChart', () => {
     }
   });
 
+  it('adds a failover panel against L when failover was measured', async () => {
+    const records = [1, 2, 3].map((p) => ({
+      ...fakeRecord(3, p, 1000, 10),
+      failoverMs: 700 + p * 10,
+    }));
+    const svg = await renderChart(records, 't');
+    expect(linePathsPerPanel(svg)).toEqual([1, 1, 1]);
+    expect(svg).toContain('L (election quorum)');
+    expect(svg).toContain('failover (ms)');
+  });
+
   it('draws a row of panels per variant', async () => {
     const a = [1, 2].map((p) => fakeRecord(3, p, 1000, 10));
     const b = a.map((r) => ({ ...r, delays: '5' }));
