@@ -70,7 +70,7 @@ export class InvariantChecker {
   private readonly slotValue = new Map<number, { key: string; node: number }>();
   private readonly chainAt = new Map<number, { chain: number; node: number }>();
   private readonly proposed = new Map<string, string>();
-  /** Commands proposed without a session (the host's nudges). */
+  /** Commands proposed without a session (reads through the log). */
   private readonly proposedAnonymous = new Set<string>();
   private readonly effectSlot = new Map<string, { slot: number; node: number }>();
   private readonly maxDurablePromised = new Map<number, SimBallot>();

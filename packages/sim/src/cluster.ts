@@ -5,7 +5,7 @@
  * `messagesAfterPersist`, apply `committed`, `advance()`. A crash loses the in-flight write
  * and with it the after-persist messages of that Ready.
  */
-import { encodeCommand as encodeKv, kvGet, type KvReadOp, type KvResult } from '@flexpaxos/kv';
+import type { KvReadOp, KvResult } from '@flexpaxos/kv';
 import type { ClockModel } from '@flexpaxos/lease';
 import type {
   ReplicaFactory,
@@ -113,8 +113,6 @@ export class SimNode {
   readonly clock: SimClock;
   /** Lease and quorum reads accepted here and not answered yet: read id -> read. */
   reads = new Map<number, PendingRead>();
-  /** Tick of the last nudge (see `SimCluster.read`). */
-  lastNudgeAt = Number.NEGATIVE_INFINITY;
   constructor(id: number, random: Prng, clock: SimClock) {
     this.id = id;
     this.random = random;
@@ -500,13 +498,8 @@ export class SimCluster {
         outcome = { kind: 'not-leader', leaderHint: r.leaderHint };
         break;
       case 'unavailable':
+        // 'own-ballot-not-committed': the core proposes the missing no-op itself; retry.
         outcome = { kind: 'unavailable', reason: r.reason };
-        if (r.reason === 'own-ballot-not-committed' && this.now - node.lastNudgeAt >= this.config.electionTimeoutTicks) {
-          // A leader elected with nothing to recover commits nothing of its own ballot until a
-          // write comes (unless commitNoopOnElection): the host proposes a read through the log.
-          node.lastNudgeAt = this.now;
-          this.propose(id, NUDGE);
-        }
         break;
     }
     this.pump(node);
@@ -581,9 +574,6 @@ export class SimCluster {
     return this.nodes.filter((n) => n.up);
   }
 }
-
-/** A session-less `get` through the log: commits an entry of a new leader's ballot. */
-const NUDGE = encodeKv({ session: undefined, op: kvGet('nudge') });
 
 function leaseHeld(status: unknown): boolean {
   const lease = (status as { lease?: { held?: unknown } } | undefined)?.lease;
