@@ -696,6 +696,16 @@ export class Replica {
 
   // ---------------------------------------------------------------- status
 
+  /** The current role; cheap (unlike `status()`), for hosts that watch it after every step. */
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** The leader this replica follows (itself when leader), if known; cheap like `role`. */
+  get leader(): NodeId | undefined {
+    return this.#leader;
+  }
+
   /** Observable state, for status pages, tests and the simulator. */
   status(): ReplicaStatus {
     const ls = this.#leaderState;

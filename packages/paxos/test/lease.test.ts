@@ -105,6 +105,18 @@ describe('Replica without config.lease', () => {
     expect(c.sent.some((m) => 'leaseRound' in m || 'leaseRelease' in m)).toBe(false);
   });
 
+  it('exposes role and leader as cheap getters that agree with status()', () => {
+    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    expect([c.replica(1).role, c.replica(1).leader]).toEqual(['follower', undefined]);
+    c.campaign(1);
+    for (const id of [1, 2, 3]) {
+      const st = c.replica(id).status();
+      expect([c.replica(id).role, c.replica(id).leader]).toEqual([st.role, st.leader]);
+    }
+    expect(c.replica(1).role).toBe('leader');
+    expect(c.replica(2).leader).toBe(1);
+  });
+
   it('answers not-leader with a hint on a follower', () => {
     const c = new Cluster({ n: 3, commitNoopOnElection: true });
     c.campaign(1);
