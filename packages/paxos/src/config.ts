@@ -73,6 +73,15 @@ export interface ReplicaConfig {
    * `ReplicaStatus.ownBallotCommitted`). Default false.
    */
   readonly commitNoopOnElection?: boolean;
+  /**
+   * Pipelined readies (etcd raft's asynchronous storage writes): `ready()` may be called again
+   * before `advance()` of the previous ready, so new proposals leave while a persist is in
+   * flight. The host must then make readies durable in the order it got them, send each
+   * ready's `messagesAfterPersist` only once that ready (hence every earlier one) is durable,
+   * apply `committed` in order and call `advance()` in order. The replica still counts its own
+   * promise and acceptances only at `advance()` of the ready that carried them. Default false.
+   */
+  readonly pipelineReadies?: boolean;
   /** Leader leases and lease reads; absent = no leases (see `ReplicaLeaseConfig`). */
   readonly lease?: ReplicaLeaseConfig;
 }
@@ -170,6 +179,9 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
     typeof config.commitNoopOnElection !== 'boolean'
   ) {
     add('commitNoopOnElection', 'must be a boolean when set');
+  }
+  if (config.pipelineReadies !== undefined && typeof config.pipelineReadies !== 'boolean') {
+    add('pipelineReadies', 'must be a boolean when set');
   }
   const lease = config.lease;
   if (lease !== undefined) {

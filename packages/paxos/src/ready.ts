@@ -23,7 +23,10 @@
  * The replica's own votes obey the same rule: a candidate counts its own promise, and a leader
  * its own acceptance of a slot, only at `advance()` of the ready whose `persist` carried them.
  *
- * Calling `ready()` again before `advance()` is an assertion failure.
+ * Calling `ready()` again before `advance()` is an assertion failure, unless
+ * `ReplicaConfig.pipelineReadies` is set: then several readies may be outstanding; the host
+ * makes them durable in order, sends each one's `messagesAfterPersist` only once it is durable,
+ * applies in order and calls `advance()` in order (etcd raft's asynchronous storage writes).
  */
 import type { Message } from './messages.js';
 import type { ChosenEntry, NodeId, PersistRequest, Slot } from './types.js';

@@ -241,7 +241,10 @@ export class Replica {
   #pendingTruncateBelow: number | undefined;
   #messages: Message[] = [];
   #messagesAfterPersist: Message[] = [];
-  #outstanding: Outstanding | undefined;
+  /** Readies handed out and not yet advanced, oldest first (at most one unless pipelined). */
+  readonly #outstanding: Outstanding[] = [];
+  /** Highest slot handed out for applying in any ready so far (>= `#applied`). */
+  #handedOutThrough: number;
   /** Self-acknowledgements recorded for the next ready. */
   #pendingSelfPromise: Ballot | undefined;
   #readsOut: CompletedRead[] = [];
@@ -274,6 +277,7 @@ export class Replica {
     const committed = Math.max(recovered?.hardState.committed ?? 0, this.#snapshotIndex);
     this.#committed = committed;
     this.#applied = recovered?.applied ?? this.#snapshotIndex;
+    this.#handedOutThrough = this.#applied;
     assert(
       this.#applied >= this.#snapshotIndex && this.#applied <= committed,
       `recovered applied ${this.#applied} outside [snapshot ${this.#snapshotIndex}, committed ${committed}]`,
@@ -563,9 +567,12 @@ export class Replica {
 
   // ---------------------------------------------------------------- ready / advance
 
-  /** Whether `ready()` has anything to hand out (false while a ready is outstanding). */
+  /**
+   * Whether `ready()` has anything to hand out (false while a ready is outstanding, unless
+   * `config.pipelineReadies`).
+   */
   hasReady(): boolean {
-    if (this.#outstanding !== undefined) {
+    if (this.#outstanding.length > 0 && this.#config.pipelineReadies !== true) {
       return false;
     }
     return (
@@ -575,7 +582,7 @@ export class Replica {
       this.#dirtySlots.size > 0 ||
       this.#pendingSnapshotInstall !== undefined ||
       this.#pendingTruncateBelow !== undefined ||
-      this.#committed > this.#applied ||
+      this.#committed > this.#handedOutThrough ||
       this.#readsOut.length > 0 ||
       this.#failedReadsOut.length > 0 ||
       this.#canPropose()
@@ -585,10 +592,14 @@ export class Replica {
   /**
    * Collects the pending output. Also turns queued commands into slots (batching): everything
    * proposed since the last ready shares slots, up to the batch bounds and the in-flight window.
-   * Calling `ready()` again before `advance()` is an assertion failure.
+   * Calling `ready()` again before `advance()` is an assertion failure, unless
+   * `config.pipelineReadies` (then readies are advanced in the order they were handed out).
    */
   ready(): Ready {
-    assert(this.#outstanding === undefined, 'ready() called twice without advance()');
+    assert(
+      this.#outstanding.length === 0 || this.#config.pipelineReadies === true,
+      'ready() called twice without advance()',
+    );
     this.#flushPending();
 
     const snapshot = this.#pendingSnapshotInstall;
@@ -626,7 +637,7 @@ export class Replica {
           }
         : undefined;
 
-    let from = this.#applied;
+    let from = this.#handedOutThrough;
     if (snapshot !== undefined) {
       from = Math.max(from, snapshot.meta.index);
     }
@@ -644,12 +655,14 @@ export class Replica {
       reads: this.#readsOut,
       failedReads: this.#failedReadsOut,
     };
-    this.#outstanding = {
+    const appliedThrough = Math.max(from, this.#committed);
+    this.#outstanding.push({
       ready,
-      appliedThrough: Math.max(from, this.#committed),
+      appliedThrough,
       selfPromise: this.#pendingSelfPromise,
       selfAccepted,
-    };
+    });
+    this.#handedOutThrough = appliedThrough;
     this.#pendingSelfPromise = undefined;
     this.#messages = [];
     this.#messagesAfterPersist = [];
@@ -665,13 +678,14 @@ export class Replica {
   /**
    * The host persisted, sent and applied `ready`. Now (and only now) the replica counts its own
    * durable promise (candidate) and its own durable acceptances (leader): this is how "the
-   * leader counts itself only after its own write is durable" is implemented.
+   * leader counts itself only after its own write is durable" is implemented. With
+   * `config.pipelineReadies`, readies are advanced in the order `ready()` handed them out.
    */
   advance(ready: Ready): void {
-    const out = this.#outstanding;
+    const out = this.#outstanding[0];
     assert(out !== undefined, 'advance() without an outstanding ready()');
-    assert(out.ready === ready, 'advance() with a ready that is not the outstanding one');
-    this.#outstanding = undefined;
+    assert(out.ready === ready, 'advance() with a ready that is not the oldest outstanding one');
+    this.#outstanding.shift();
     this.#applied = Math.max(this.#applied, out.appliedThrough);
 
     const cand = this.#candidate;

@@ -18,6 +18,7 @@ import {
   type Message,
   type NodeId,
   type RandomSource,
+  type Ready,
 } from '../src/index.js';
 import { countingQuorum, seededRandom, show } from './harness.js';
 
@@ -29,6 +30,8 @@ interface FuzzNode {
   maxPromised: Ballot;
   /** The host's state machine: applied commands in order (durable with the applied index). */
   sm: string[];
+  /** Pipelined mode: readies handed out, `messages` sent, not yet durable. */
+  queue: Ready[];
 }
 
 function runSeed(
@@ -38,6 +41,8 @@ function runSeed(
   thrifty: boolean,
   makeQuorum: (ids: readonly number[], p: number) => QuorumSystem = (ids, q) =>
     countingQuorum(ids, q),
+  /** Pipelined readies: up to 3 outstanding, made durable in order, some left for later. */
+  pipeline = false,
 ): { applied: number; proposed: number } {
   const rng: RandomSource = seededRandom(seed * 7919 + 17);
   const chance = (num: number, den: number) => rng.nextInt(den) < num;
@@ -56,6 +61,7 @@ function runSeed(
     thrifty,
     commitNoopOnElection: seed % 2 === 0,
     random: seededRandom(seed * 31 + id),
+    ...(pipeline ? { pipelineReadies: true } : {}),
   });
   const nodes = new Map<number, FuzzNode>();
   for (const id of ids) {
@@ -66,6 +72,7 @@ function runSeed(
       up: true,
       maxPromised: { round: 0, nodeId: 0 } as unknown as Ballot,
       sm: [],
+      queue: [],
     });
   }
   const chosen = new Map<number, string>();
@@ -85,8 +92,31 @@ function runSeed(
     chosen.set(e.slot, v);
   };
 
+  const complete = (id: number, node: FuzzNode, rd: Ready) => {
+    if (rd.persist !== undefined) {
+      const snap = rd.persist.snapshot;
+      if (snap !== undefined) node.sm = JSON.parse(new TextDecoder().decode(snap.data)) as string[];
+      applyPersistRequest(rd.persist, node.log, node.state);
+    }
+    const promised = node.state.hardState().promised;
+    if (compareBallots(promised, node.maxPromised) < 0)
+      throw new Error(`seed ${seed}: promise regressed at ${id}`);
+    node.maxPromised = promised;
+    net.push(...rd.messagesAfterPersist);
+    for (const e of rd.committed) {
+      check(id, e);
+      node.sm.push(...show(e).filter((c) => c !== 'noop'));
+      node.state.saveApplied(e.slot);
+    }
+    node.replica.advance(rd);
+  };
+
   const process = (id: number) => {
     const node = get(id);
+    if (pipeline) {
+      processPipelined(id, node);
+      return;
+    }
     while (node.up && node.replica.hasReady()) {
       const rd = node.replica.ready();
       net.push(...rd.messages);
@@ -94,29 +124,39 @@ function runSeed(
         node.up = false; // crash before the write is durable
         return;
       }
-      if (rd.persist !== undefined) {
-        const snap = rd.persist.snapshot;
-        if (snap !== undefined)
-          node.sm = JSON.parse(new TextDecoder().decode(snap.data)) as string[];
-        applyPersistRequest(rd.persist, node.log, node.state);
+      complete(id, node, rd);
+    }
+  };
+
+  /**
+   * Async storage: hand out up to 3 readies at once (their `messages` leave at once), then make
+   * a random prefix of the queue durable in order, sometimes none (the rest waits for the
+   * next call); a crash loses every ready not yet durable.
+   */
+  const processPipelined = (id: number, node: FuzzNode) => {
+    for (;;) {
+      while (node.up && node.queue.length < 3 && node.replica.hasReady()) {
+        const rd = node.replica.ready();
+        net.push(...rd.messages);
+        node.queue.push(rd);
       }
-      const promised = node.state.hardState().promised;
-      if (compareBallots(promised, node.maxPromised) < 0)
-        throw new Error(`seed ${seed}: promise regressed at ${id}`);
-      node.maxPromised = promised;
-      net.push(...rd.messagesAfterPersist);
-      for (const e of rd.committed) {
-        check(id, e);
-        node.sm.push(...show(e).filter((c) => c !== 'noop'));
-        node.state.saveApplied(e.slot);
+      if (!node.up || node.queue.length === 0 || chance(1, 3)) return;
+      const count = 1 + rng.nextInt(node.queue.length);
+      for (let k = 0; k < count; k++) {
+        if (faults && chance(1, 200)) {
+          node.up = false; // crash: the queued writes never became durable
+          node.queue = [];
+          return;
+        }
+        complete(id, node, node.queue.shift() as Ready);
       }
-      node.replica.advance(rd);
     }
   };
 
   const restart = (id: number) => {
     const node = get(id);
     node.replica = new Replica(config(id as NodeId), recoverState(node.log, node.state));
+    node.queue = [];
     const snap = node.state.snapshot();
     if (snap !== undefined) node.replica.compact(snap);
     node.up = true;
@@ -228,6 +268,17 @@ describe('Replica (randomized)', () => {
       const n = 1 + (seed % Number(process.env['PAXOS_FUZZ_MAXN'] ?? 5));
       const p = 1 + (seed % n);
       const r = runSeed(seed, n, p, seed % 3 === 0);
+      applied += r.applied;
+    }
+    expect(applied).toBeGreaterThan(100);
+  });
+
+  it('keeps the same guarantees with pipelined readies (async storage writes)', () => {
+    let applied = 0;
+    const seeds = Number(process.env['PAXOS_FUZZ_SEEDS'] ?? 60);
+    for (let seed = 1; seed <= seeds; seed++) {
+      const n = 1 + (seed % 5);
+      const r = runSeed(seed, n, 1 + (seed % n), seed % 3 === 0, undefined, true);
       applied += r.applied;
     }
     expect(applied).toBeGreaterThan(100);
