@@ -53,7 +53,13 @@ import {
   nodeClientSubject,
 } from '@flexpaxos/client';
 import type { Response } from '@flexpaxos/client';
-import { KvStateMachine, decodeCommand, encodeResult, validateCommand } from '@flexpaxos/kv';
+import {
+  KvStateMachine,
+  commandSessionKey,
+  decodeCommandView,
+  encodeResult,
+  validateCommand,
+} from '@flexpaxos/kv';
 import type { StateWrite } from '@flexpaxos/kv';
 import { Replica, formatBallot } from '@flexpaxos/paxos';
 import type { Ballot, Message, NodeId, PersistRequest, Ready, Role, Slot } from '@flexpaxos/paxos';
@@ -497,15 +503,16 @@ export class FlexPaxosNode {
       if (entry.value.kind !== 'commands') continue;
       this.#counters.commandsApplied += entry.value.commands.length;
       if (this.#pending.size === 0) continue;
-      entry.value.commands.forEach((bytes, i) => {
-        const key = this.#keyOf(bytes);
+      const commands = entry.value.commands;
+      for (let i = 0; i < commands.length; i++) {
+        const key = commandSessionKey(commands[i] ?? new Uint8Array(0));
         const reply = r.replies[i];
-        if (key === undefined || reply === undefined) return;
+        if (key === undefined || reply === undefined) continue;
         const waiters = this.#pending.get(key);
-        if (waiters === undefined) return;
+        if (waiters === undefined) continue;
         this.#pending.delete(key);
         this.#answer(waiters, { kind: 'result', result: reply });
-      });
+      }
     }
     // Lazy: written in call order, durable with the next synced write (re-applied from the
     // log after a crash before that).
@@ -539,12 +546,6 @@ export class FlexPaxosNode {
     );
   }
 
-  #keyOf(commandBytes: Uint8Array): string | undefined {
-    const d = decodeCommand(commandBytes);
-    if (!d.ok || d.value.session === undefined) return undefined;
-    return `${Buffer.from(d.value.session.clientId).toString('hex')}:${d.value.session.seq}`;
-  }
-
   #answer(waiters: readonly Waiter[], response: Response): void {
     const frame = encodeResponse(response);
     const now = performance.now();
@@ -555,8 +556,8 @@ export class FlexPaxosNode {
   }
 
   #observeRole(): void {
+    if (this.#replica.role === this.#role) return;
     const s = this.#replica.status();
-    if (s.role === this.#role) return;
     const was = this.#role;
     this.#role = s.role;
     if (s.role === 'candidate') this.#counters.campaigns++;
@@ -645,7 +646,8 @@ export class FlexPaxosNode {
       return;
     }
     const { readMode, command } = req.value;
-    const decoded = decodeCommand(command);
+    // Views of `command` (not copied): only checked here; the log keeps `command` itself.
+    const decoded = decodeCommandView(command);
     if (!decoded.ok) {
       respond({
         kind: 'error',
@@ -678,16 +680,13 @@ export class FlexPaxosNode {
       });
       return;
     }
-    const status = this.#replica.status();
-    if (status.role !== 'leader') {
-      respond({
-        kind: 'not-leader',
-        leader: status.leader === this.config.id ? undefined : status.leader,
-      });
+    if (this.#replica.role !== 'leader') {
+      const leader = this.#replica.leader;
+      respond({ kind: 'not-leader', leader: leader === this.config.id ? undefined : leader });
       return;
     }
     const bytes = command;
-    const key = this.#keyOf(bytes);
+    const key = commandSessionKey(bytes);
     if (key === undefined) {
       respond({ kind: 'error', code: 'bad-request', message: 'command has no session' });
       return;

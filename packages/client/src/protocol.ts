@@ -275,7 +275,10 @@ function encodeBatch(kind: number, items: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The items of a batch frame, or undefined when the lengths do not add up exactly. */
+/**
+ * The items of a batch frame, or undefined when the lengths do not add up exactly. The items
+ * are views of `bytes` (no copies): `decodeRequest` and `decodeResponse` copy what they keep.
+ */
 function decodeBatch(bytes: Uint8Array): Uint8Array[] | undefined {
   if (bytes.byteLength < 6) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -287,7 +290,7 @@ function decodeBatch(bytes: Uint8Array): Uint8Array[] | undefined {
     if (off + 4 > bytes.byteLength) return undefined;
     const len = view.getUint32(off);
     if (off + 4 + len > bytes.byteLength) return undefined;
-    items.push(bytes.slice(off + 4, off + 4 + len));
+    items.push(bytes.subarray(off + 4, off + 4 + len));
     off += 4 + len;
   }
   return off === bytes.byteLength ? items : undefined;

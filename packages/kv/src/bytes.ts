@@ -43,10 +43,12 @@ export function hasPrefix(bytes: Uint8Array, prefix: Uint8Array): boolean {
  * the same order as the bytes, so they serve as sorted map keys.
  */
 export function bytesToBinaryString(bytes: Uint8Array): string {
-  let s = '';
   const CHUNK = 8192;
+  if (bytes.length <= CHUNK)
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let s = '';
   for (let i = 0; i < bytes.length; i += CHUNK) {
-    s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
   }
   return s;
 }

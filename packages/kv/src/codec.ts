@@ -29,7 +29,7 @@ import type {
   KvResult,
 } from './types.js';
 import { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, RANGE_LIMIT_MAX, VALUE_BYTES_MAX } from './types.js';
-import { ByteReader, ByteWriter } from './wire.js';
+import { ByteReader, ByteWriter, varintSize } from './wire.js';
 
 /** Format version written as the first byte of every command and result. */
 export const KV_FORMAT_VERSION = 1;
@@ -43,9 +43,34 @@ const ERROR_CODES: readonly KvErrorCode[] = [
   'session-expired',
 ];
 
+function bytesSize(b: Uint8Array): number {
+  return varintSize(b.length) + b.length;
+}
+
+/** The exact encoded size of a command (so the writer allocates once and never copies). */
+function commandSize(command: KvCommand): number {
+  const s = command.session;
+  let n = 3 + (s === undefined ? 0 : bytesSize(s.clientId) + varintSize(s.seq));
+  const op = command.op;
+  switch (op.type) {
+    case 'get':
+    case 'delete':
+      return n + bytesSize(op.key);
+    case 'range':
+      return n + bytesSize(op.prefix) + varintSize(op.limit);
+    case 'put':
+      return n + bytesSize(op.key) + bytesSize(op.value);
+    case 'cas':
+      n += bytesSize(op.key) + varintSize(op.expectedVersion) + bytesSize(op.value);
+      return n;
+    default:
+      return assertNever(op, 'op');
+  }
+}
+
 /** Encodes a command for the log. */
 export function encodeCommand(command: KvCommand): Uint8Array {
-  const w = new ByteWriter().u8(KV_FORMAT_VERSION);
+  const w = new ByteWriter(commandSize(command)).u8(KV_FORMAT_VERSION);
   if (command.session === undefined) w.u8(0);
   else w.u8(1).bytes(command.session.clientId).varint(command.session.seq);
   const op = command.op;
@@ -79,29 +104,42 @@ function readVersion(r: ByteReader): void {
 
 /** Decodes a command; structural problems only (limits are checked by {@link validateCommand}). */
 export function decodeCommand(bytes: Uint8Array): Decoded<KvCommand> {
+  return decodeCommandWith(bytes, false);
+}
+
+/**
+ * Like {@link decodeCommand}, but the byte strings of the result are views of `bytes` (no
+ * copies): for callers that copy what they keep and never mutate `bytes`.
+ */
+export function decodeCommandView(bytes: Uint8Array): Decoded<KvCommand> {
+  return decodeCommandWith(bytes, true);
+}
+
+function decodeCommandWith(bytes: Uint8Array, views: boolean): Decoded<KvCommand> {
   const r = new ByteReader(bytes);
+  const str = views ? (): Uint8Array => r.bytesView() : (): Uint8Array => r.bytes();
   readVersion(r);
   const flag = r.u8();
   let session: ClientSession | undefined;
-  if (flag === 1) session = { clientId: r.bytes(), seq: r.varint() };
+  if (flag === 1) session = { clientId: str(), seq: r.varint() };
   else if (flag !== 0) r.fail(`bad session flag ${flag}`);
   const tag = r.u8();
   let op: KvOp | undefined;
   switch (tag) {
     case OP_TAGS.get:
-      op = { type: 'get', key: r.bytes() };
+      op = { type: 'get', key: str() };
       break;
     case OP_TAGS.range:
-      op = { type: 'range', prefix: r.bytes(), limit: r.varint() };
+      op = { type: 'range', prefix: str(), limit: r.varint() };
       break;
     case OP_TAGS.put:
-      op = { type: 'put', key: r.bytes(), value: r.bytes() };
+      op = { type: 'put', key: str(), value: str() };
       break;
     case OP_TAGS.delete:
-      op = { type: 'delete', key: r.bytes() };
+      op = { type: 'delete', key: str() };
       break;
     case OP_TAGS.cas:
-      op = { type: 'cas', key: r.bytes(), expectedVersion: r.varint(), value: r.bytes() };
+      op = { type: 'cas', key: str(), expectedVersion: r.varint(), value: str() };
       break;
     default:
       r.fail(`unknown op tag ${tag}`);
@@ -109,6 +147,23 @@ export function decodeCommand(bytes: Uint8Array): Decoded<KvCommand> {
   r.end();
   if (r.error !== undefined || op === undefined) return { ok: false, error: r.error ?? 'no op' };
   return { ok: true, value: { session, op } };
+}
+
+/**
+ * A string naming the session of an encoded command, (client id, seq), without decoding the
+ * rest: equal for two commands exactly when both have a session with the same client id and
+ * seq. Undefined for a command without a session or whose header does not decode.
+ */
+export function commandSessionKey(bytes: Uint8Array): string | undefined {
+  if (bytes[0] !== KV_FORMAT_VERSION || bytes[1] !== 1) return undefined;
+  const r = new ByteReader(bytes.subarray(2));
+  r.bytesView();
+  r.varint();
+  if (r.error !== undefined) return undefined;
+  let s = '';
+  const end = 2 + r.position;
+  for (let i = 2; i < end; i++) s += String.fromCharCode(bytes[i] ?? 0);
+  return s;
 }
 
 function checkKey(key: Uint8Array, field: string, problems: string[], allowEmpty = false): void {
@@ -167,9 +222,27 @@ function readKv(r: ByteReader): KeyValue {
   return { key: r.bytes(), value: r.bytes(), version: r.varint(), revision: r.varint() };
 }
 
+/** The exact encoded size of the small results (writes); a first guess for the others. */
+function resultSize(result: KvResult): number {
+  switch (result.type) {
+    case 'put':
+      return 2 + varintSize(result.version) + varintSize(result.revision);
+    case 'delete':
+      return 3 + varintSize(result.prevVersion) + varintSize(result.revision);
+    case 'cas':
+      return 3 + varintSize(result.version) + varintSize(result.revision);
+    case 'get':
+    case 'range':
+    case 'error':
+      return 64;
+    default:
+      return assertNever(result, 'result');
+  }
+}
+
 /** Encodes a result (the reply a replica sends and the session table records). */
 export function encodeResult(result: KvResult): Uint8Array {
-  const w = new ByteWriter().u8(KV_FORMAT_VERSION).u8(RESULT_TAGS[result.type]);
+  const w = new ByteWriter(resultSize(result)).u8(KV_FORMAT_VERSION).u8(RESULT_TAGS[result.type]);
   switch (result.type) {
     case 'get':
       if (result.kv === undefined) w.u8(0);

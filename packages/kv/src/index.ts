@@ -25,7 +25,9 @@ export type {
 export { CLIENT_ID_BYTES_MAX, KEY_BYTES_MAX, RANGE_LIMIT_MAX, VALUE_BYTES_MAX } from './types.js';
 export {
   KV_FORMAT_VERSION,
+  commandSessionKey,
   decodeCommand,
+  decodeCommandView,
   decodeResult,
   encodeCommand,
   encodeResult,

@@ -8,7 +8,7 @@
  */
 import { assert, assertNever } from './assert.js';
 import { binaryStringToBytes, bytesToBinaryString } from './bytes.js';
-import { decodeCommand, encodeResult, validateCommand } from './codec.js';
+import { decodeCommandView, encodeResult, validateCommand } from './codec.js';
 import type { StateWrite } from './state-write.js';
 import type {
   CasResult,
@@ -20,7 +20,7 @@ import type {
   KvWriteOp,
   PutResult,
 } from './types.js';
-import { ByteReader, ByteWriter } from './wire.js';
+import { ByteReader, ByteWriter, varintSize } from './wire.js';
 
 /** Limits of the exactly-once session table; both count log slots, never wall time. */
 export interface KvConfig {
@@ -68,9 +68,12 @@ export interface SlotApplyResult {
 }
 
 interface Entry {
+  /** A view of the end of `record` (never mutated). */
   readonly value: Uint8Array;
   readonly version: number;
   readonly revision: number;
+  /** The encoded data record (version, revision, value), encoded once and kept. */
+  readonly record: Uint8Array;
 }
 
 interface Session {
@@ -82,13 +85,16 @@ interface Session {
 const RECORD_VERSION = 1;
 const SNAPSHOT_MAGIC = [0x46, 0x50, 0x4b, 0x56]; // "FPKV"
 
-function encodeEntry(e: Entry): Uint8Array {
-  return new ByteWriter()
+/** A new entry and its data record: one allocation, `value` copied into it. */
+function makeEntry(value: Uint8Array, version: number, revision: number): Entry {
+  const head = 1 + varintSize(version) + varintSize(revision);
+  const record = new ByteWriter(head + value.length)
     .u8(RECORD_VERSION)
-    .varint(e.version)
-    .varint(e.revision)
-    .raw(e.value)
+    .varint(version)
+    .varint(revision)
+    .raw(value)
     .finish();
+  return { value: record.subarray(head), version, revision, record };
 }
 
 function decodeEntry(bytes: Uint8Array): Entry {
@@ -98,11 +104,11 @@ function decodeEntry(bytes: Uint8Array): Entry {
   const revision = r.varint();
   const value = r.rest();
   assert(r.error === undefined && version >= 1, `corrupt data record: ${r.error}`);
-  return { value, version, revision };
+  return makeEntry(value, version, revision);
 }
 
 function encodeSession(s: Session): Uint8Array {
-  return new ByteWriter()
+  return new ByteWriter(1 + varintSize(s.lastSeq) + varintSize(s.lastSlot) + s.reply.length)
     .u8(RECORD_VERSION)
     .varint(s.lastSeq)
     .varint(s.lastSlot)
@@ -234,14 +240,11 @@ export class KvStateMachine {
       slot > this.appliedSlot,
       `slot ${slot} must be above the applied index ${this.appliedSlot}`,
     );
-    if (value.kind === 'noop') return { replies: [], writes: this.applyNoop(slot) };
-    const writes: StateWrite[] = [...this.applyNoop(slot)];
+    const writes: StateWrite[] = [];
+    this.advance(slot, writes);
+    if (value.kind === 'noop') return { replies: [], writes };
     const replies: Uint8Array[] = [];
-    for (const command of value.commands) {
-      const r = this.apply(slot, command);
-      replies.push(r.reply);
-      writes.push(...r.writes);
-    }
+    for (const command of value.commands) replies.push(this.applyInto(slot, command, writes));
     return { replies, writes };
   }
 
@@ -262,15 +265,20 @@ export class KvStateMachine {
    */
   apply(slot: number, commandBytes: Uint8Array): ApplyResult {
     const writes: StateWrite[] = [];
+    return { reply: this.applyInto(slot, commandBytes, writes), writes };
+  }
+
+  /**
+   * {@link apply} appending its writes to `writes`. The command is decoded as views of
+   * `commandBytes` (log bytes are never mutated): what the machine keeps is copied (data
+   * records, binary-string keys); the writes may hold views of `commandBytes`.
+   */
+  private applyInto(slot: number, commandBytes: Uint8Array, writes: StateWrite[]): Uint8Array {
     this.advance(slot, writes);
-    const decoded = decodeCommand(commandBytes);
-    if (!decoded.ok) {
-      return {
-        reply: encodeResult({ type: 'error', code: 'bad-command', message: decoded.error }),
-        writes,
-      };
-    }
-    return { reply: this.applyCommand(slot, decoded.value, writes), writes };
+    const decoded = decodeCommandView(commandBytes);
+    if (!decoded.ok)
+      return encodeResult({ type: 'error', code: 'bad-command', message: decoded.error });
+    return this.applyCommand(slot, decoded.value, writes);
   }
 
   private applyCommand(slot: number, command: KvCommand, writes: StateWrite[]): Uint8Array {
@@ -305,7 +313,7 @@ export class KvStateMachine {
     this.sessions.delete(id);
     if (known === undefined) this.evictFor(writes);
     this.sessions.set(id, next);
-    writes.push({ space: 'sessions', key: session.clientId.slice(), value: encodeSession(next) });
+    writes.push({ space: 'sessions', key: session.clientId, value: encodeSession(next) });
     return reply;
   }
 
@@ -359,7 +367,7 @@ export class KvStateMachine {
         const i = lowerBound(this.sortedKeys, k);
         assert(this.sortedKeys[i] === k, 'sorted keys track data');
         this.sortedKeys.splice(i, 1);
-        writes.push({ space: 'data', key: op.key.slice(), value: undefined });
+        writes.push({ space: 'data', key: op.key, value: undefined });
         return { type: 'delete', deleted: true, prevVersion: cur.version, revision: slot };
       }
       default:
@@ -375,10 +383,10 @@ export class KvStateMachine {
     slot: number,
     writes: StateWrite[],
   ): Entry {
-    const e: Entry = { value: value.slice(), version, revision: slot };
+    const e = makeEntry(value, version, slot);
     if (!this.data.has(k)) this.sortedKeys.splice(lowerBound(this.sortedKeys, k), 0, k);
     this.data.set(k, e);
-    writes.push({ space: 'data', key: key.slice(), value: encodeEntry(e) });
+    writes.push({ space: 'data', key, value: e.record });
     return e;
   }
 
@@ -438,7 +446,7 @@ export class KvStateMachine {
     for (const k of this.sortedKeys) {
       const e = this.data.get(k);
       assert(e !== undefined, 'sorted keys track data');
-      w.bytes(binaryStringToBytes(k)).bytes(encodeEntry(e));
+      w.bytes(binaryStringToBytes(k)).bytes(e.record);
     }
     const ids = [...this.sessions.keys()].sort();
     w.varint(ids.length);

@@ -6,10 +6,30 @@
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** Bytes {@link ByteWriter.varint} takes for `v` (a non-negative safe integer). */
+export function varintSize(v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) return 1; // the writer's varint() rejects it
+  let n = 1;
+  let x = v;
+  while (x >= 0x80) {
+    x = Math.floor(x / 0x80);
+    n++;
+  }
+  return n;
+}
+
 /** Appends bytes to a growing buffer. */
 export class ByteWriter {
-  private buf = new Uint8Array(64);
+  private buf: Uint8Array;
   private len = 0;
+
+  /**
+   * A writer whose first buffer holds `capacity` bytes (default 64). When the exact size is
+   * known, giving it spares the buffer growth and the copy in {@link finish}.
+   */
+  constructor(capacity = 64) {
+    this.buf = new Uint8Array(Math.max(1, capacity));
+  }
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -53,9 +73,16 @@ export class ByteWriter {
     return this;
   }
 
-  /** A copy of what was written. */
+  /**
+   * What was written: the buffer itself when it is exactly full (the writer lets go of it and
+   * starts empty), else a copy of the written part.
+   */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    if (this.len !== this.buf.length) return this.buf.slice(0, this.len);
+    const out = this.buf;
+    this.buf = new Uint8Array(64);
+    this.len = 0;
+    return out;
   }
 }
 
@@ -136,6 +163,29 @@ export class ByteReader {
     const out = this.buf.slice(this.pos, this.pos + n);
     this.pos += n;
     return out;
+  }
+
+  /** A length-prefixed byte string, as a view of the input (no copy). */
+  bytesView(): Uint8Array {
+    const n = this.varint();
+    return this.view(n);
+  }
+
+  /** The next `n` bytes as a view of the input (no copy). */
+  view(n: number): Uint8Array {
+    if (this.error !== undefined) return new Uint8Array(0);
+    if (n > this.remaining()) {
+      this.fail(`length ${n} exceeds the ${this.remaining()} bytes left`);
+      return new Uint8Array(0);
+    }
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** The read position (bytes consumed so far). */
+  get position(): number {
+    return this.pos;
   }
 
   /** Everything left (a copy). */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  commandSessionKey,
   decodeCommand,
+  decodeCommandView,
   decodeResult,
   encodeCommand,
   encodeResult,
@@ -139,5 +141,74 @@ describe('decodeResult', () => {
       }),
       { seed: 4, numRuns: 2000 },
     );
+  });
+});
+
+describe('encoded sizes', () => {
+  it('sizes commands and write results exactly (no spare bytes, no growth)', () => {
+    fc.assert(
+      fc.property(commandArb, (c) => {
+        const bytes = encodeCommand(c);
+        // An exactly pre-sized writer hands over its own buffer: nothing beyond the bytes.
+        expect(bytes.buffer.byteLength).toBe(bytes.length);
+      }),
+    );
+    for (const r of [
+      { type: 'put' as const, version: 300, revision: 2 ** 40 },
+      { type: 'cas' as const, succeeded: true, version: 1, revision: 128 },
+      { type: 'delete' as const, deleted: true, prevVersion: 127, revision: 16384 },
+    ]) {
+      const bytes = encodeResult(r);
+      expect(bytes.buffer.byteLength).toBe(bytes.length);
+      expect(decodeResult(bytes)).toEqual({ ok: true, value: r });
+    }
+  });
+});
+
+describe('decodeCommandView', () => {
+  it('decodes like decodeCommand, its byte strings being views of the input', () => {
+    fc.assert(
+      fc.property(commandArb, (c) => {
+        const bytes = encodeCommand(c);
+        const view = decodeCommandView(bytes);
+        expect(view).toEqual(decodeCommand(bytes));
+        if (view.ok && view.value.op.type === 'put') {
+          expect(view.value.op.value.buffer).toBe(bytes.buffer);
+          const copy = decodeCommand(bytes);
+          expect(copy.ok && copy.value.op.type === 'put' && copy.value.op.value.buffer).not.toBe(
+            bytes.buffer,
+          );
+        }
+      }),
+    );
+  });
+});
+
+describe('commandSessionKey', () => {
+  it('is equal for two commands exactly when their (client id, seq) are equal', () => {
+    fc.assert(
+      fc.property(commandArb, commandArb, (a, b) => {
+        const ka = commandSessionKey(encodeCommand(a));
+        const kb = commandSessionKey(encodeCommand(b));
+        expect(ka === undefined).toBe(a.session === undefined);
+        expect(kb === undefined).toBe(b.session === undefined);
+        if (a.session === undefined || b.session === undefined) return;
+        const same =
+          a.session.seq === b.session.seq &&
+          a.session.clientId.length === b.session.clientId.length &&
+          a.session.clientId.every((x, i) => x === b.session?.clientId[i]);
+        expect(ka === kb).toBe(same);
+      }),
+    );
+  });
+
+  it('is undefined for a truncated header or another format version', () => {
+    const bytes = encodeCommand({
+      session: { clientId: new Uint8Array([1, 2, 3]), seq: 300 },
+      op: { type: 'get', key: new Uint8Array([9]) },
+    });
+    expect(commandSessionKey(bytes)).toBeDefined();
+    expect(commandSessionKey(bytes.subarray(0, 6))).toBeUndefined();
+    expect(commandSessionKey(Uint8Array.of(2, ...bytes.subarray(1)))).toBeUndefined();
   });
 });

@@ -359,6 +359,21 @@ describe('KvStateMachine determinism', () => {
   });
 });
 
+describe('KvStateMachine copies what it keeps', () => {
+  it('keeps no view of the command bytes: overwriting them later changes neither state nor reply', () => {
+    const m = new KvStateMachine();
+    const cmd = encodeCommand(kvCommand(kvPut('k', 'value-1'), 'client', 1));
+    const { reply } = m.apply(1, cmd);
+    const before = m.snapshot();
+    const replyBefore = reply.slice();
+    cmd.fill(0x7a);
+    expect(m.snapshot()).toEqual(before);
+    expect(reply).toEqual(replyBefore);
+    const got = run(m, 2, kvGet('k'));
+    expect(got.type === 'get' && got.kv !== undefined && utf8(got.kv.value)).toBe('value-1');
+  });
+});
+
 describe('KvStateMachine.applySlot', () => {
   it('applies a batch in order and equals applying its commands one by one', () => {
     const cmds = [
