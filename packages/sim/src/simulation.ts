@@ -316,7 +316,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
     ` KV state at ${checker.kvStatesCompared} applies, ${checker.staleReadsChecked} stale reads,` +
-    ` history of ${ops.length} ops ${lin.verdict} (${checkMs.toFixed(0)} ms),` +
+    ` history of ${ops.length} ops ${lin.verdict},` +
     ` leases ${config.lease === undefined ? 'off' : `${config.lease.leaseDurationMs}/${config.lease.clockDriftBoundMs} ms${config.lease.unsafeLease ? ' UNSAFE' : ''}`} (clocks ${config.clock.rateErrorPpm} ppm, steps ${config.clock.stepMsMax} ms, jitter ${config.clock.jitterMsMax} ms),` +
     ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;
   return {
