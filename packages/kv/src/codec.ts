@@ -18,7 +18,7 @@
  * command in the log cannot crash a replica.
  */
 import { assertNever } from './assert.js';
-import { bytesToUtf8, toBytes } from './bytes.js';
+import { bytesToBinaryString, bytesToUtf8, toBytes } from './bytes.js';
 import type {
   ClientSession,
   Decoded,
@@ -160,10 +160,8 @@ export function commandSessionKey(bytes: Uint8Array): string | undefined {
   r.bytesView();
   r.varint();
   if (r.error !== undefined) return undefined;
-  let s = '';
-  const end = 2 + r.position;
-  for (let i = 2; i < end; i++) s += String.fromCharCode(bytes[i] ?? 0);
-  return s;
+  // A flat string in one call (a map key hashes it without flattening a concatenation).
+  return bytesToBinaryString(bytes.subarray(2, 2 + r.position));
 }
 
 function checkKey(key: Uint8Array, field: string, problems: string[], allowEmpty = false): void {
