@@ -102,7 +102,7 @@ function decodeEntry(bytes: Uint8Array): Entry {
   assert(r.u8() === RECORD_VERSION, 'data record version');
   const version = r.varint();
   const revision = r.varint();
-  const value = r.rest();
+  const value = r.view(r.remaining()); // copied once, by makeEntry
   assert(r.error === undefined && version >= 1, `corrupt data record: ${r.error}`);
   return makeEntry(value, version, revision);
 }
