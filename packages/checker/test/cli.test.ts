@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const DATA = fileURLToPath(new URL('../../../../shared/data/porcupine', import.meta.url));
+/** Porcupine's test histories, vendored (see `data/porcupine/README.md`). */
+const DATA = fileURLToPath(new URL('./data/porcupine', import.meta.url));
 
 /** Runs the CLI the way `pnpm check-history` does (tsx on the source). */
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -11,8 +11,11 @@ import {
 } from '../src/index.js';
 import type { Verdict } from '../src/index.js';
 
-/** The shared test data sits next to the repository (`../shared/data/porcupine`). */
-const DATA = fileURLToPath(new URL('../../../../shared/data/porcupine', import.meta.url));
+/**
+ * Porcupine's test histories (MIT), vendored unchanged from `../shared/data/porcupine` so the
+ * suite runs wherever the repository is cloned; see `data/porcupine/README.md`.
+ */
+const DATA = fileURLToPath(new URL('./data/porcupine', import.meta.url));
 const verdicts = JSON.parse(readFileSync(join(DATA, 'verdicts.json'), 'utf8')) as Record<
   string,
   boolean
