@@ -70,6 +70,11 @@ export class ClientContext {
   private nextReadId = 1;
   /** Statistics. */
   readonly stats = { writes: 0, reads: { lease: 0, quorum: 0, stale: 0 }, readsAnswered: 0, errors: 0 };
+  /**
+   * When set, lease reads go to this node whatever the client believes (the lease nemesis
+   * keeps clients reading from the leader it isolates).
+   */
+  leaseReadTarget: number | undefined;
   /** Receives unexpected error replies (a broken session table). */
   onError: ((detail: string) => void) | undefined;
 
@@ -249,7 +254,8 @@ export class SimClient {
 
   private actRead(o: Outstanding, now: number, cluster: SimCluster, random: Prng, config: ClientConfig): void {
     const mode = o.mode ?? 'lease';
-    const target = mode === 'stale' ? random.pick(cluster.members) : (this.leaderGuess ?? random.pick(cluster.members));
+    const guess = mode === 'stale' ? random.pick(cluster.members) : (this.leaderGuess ?? random.pick(cluster.members));
+    const target = mode === 'lease' ? (this.context.leaseReadTarget ?? guess) : guess;
     o.triedAt.add(target);
     const readId = this.context.newReadId(this);
     o.readIds.add(readId);

@@ -569,6 +569,12 @@ export class SimCluster {
     return out;
   }
 
+  /** Whether node `id` is up and its replica reports a held lease now. */
+  holdsLease(id: number): boolean {
+    const r = this.node(id).replica;
+    return r !== undefined && leaseHeld(r.status());
+  }
+
   /** Nodes that are up. */
   liveNodes(): SimNode[] {
     return this.nodes.filter((n) => n.up);

@@ -20,6 +20,35 @@ export interface FaultConfig {
   readonly maxDownTicks: number;
   readonly maxPauseTicks: number;
   readonly maxPartitionTicks: number;
+  /**
+   * Per-tick chance that an idle lease nemesis starts an attempt (see `FaultInjector`);
+   * absent or never on most seeds.
+   */
+  readonly leaseNemesis?: Ratio | undefined;
+}
+
+/** Optional parts of a fault injector. */
+export interface FaultInjectorExtras {
+  /** Own PRNG of the lease nemesis, so it does not shift the other fault draws. */
+  readonly nemesisRandom?: Prng | undefined;
+  /** Told which node lease reads should go to during a nemesis window (undefined: anyone). */
+  readonly onLeaseReadTarget?: ((id: number | undefined) => void) | undefined;
+}
+
+/** A running lease-nemesis attempt. */
+interface NemesisAttempt {
+  /** The leader holding a lease. */
+  readonly x: number;
+  /** X's side: cut from `cSide`, both ways. */
+  readonly xSide: readonly number[];
+  /** The candidates' side: cut from X, connected to the bridge. */
+  readonly cSide: readonly number[];
+  /** Bridge acceptors (granting X, seen by both sides), bounced before a Prepare. */
+  readonly bridge: readonly number[];
+  readonly bounced: Set<number>;
+  /** Whether a bounce also cuts X -> bridge (else only the bridge's replies to X side). */
+  readonly cutBoth: boolean;
+  until: number;
 }
 
 /** Counters of injected faults. */
@@ -28,6 +57,8 @@ export interface FaultCounts {
   bounces: number;
   pauses: number;
   partitions: number;
+  /** Lease-nemesis attempts started. */
+  nemeses: number;
 }
 
 /**
@@ -93,7 +124,10 @@ export class FaultInjector {
   private readonly resumeAt = new Map<number, number>();
   private healAt = 0;
   private flapAt = 0;
-  readonly counts: FaultCounts = { crashes: 0, bounces: 0, pauses: 0, partitions: 0 };
+  readonly counts: FaultCounts = { crashes: 0, bounces: 0, pauses: 0, partitions: 0, nemeses: 0 };
+  private nemesis: NemesisAttempt | undefined;
+  private nemesisNextAt = 0;
+  private readonly extras: FaultInjectorExtras;
   readonly log: string[] = [];
 
   private readonly cluster: SimCluster;
@@ -101,7 +135,8 @@ export class FaultInjector {
   private readonly random: Prng;
   private readonly verbose: boolean;
 
-  constructor(cluster: SimCluster, config: FaultConfig, random: Prng, verbose: boolean) {
+  constructor(cluster: SimCluster, config: FaultConfig, random: Prng, verbose: boolean, extras: FaultInjectorExtras = {}) {
+    this.extras = extras;
     this.cluster = cluster;
     this.config = config;
     this.random = random;
@@ -123,8 +158,9 @@ export class FaultInjector {
         c.resume(id);
       }
     }
-    if (c.network.partition !== undefined && this.healAt <= now) c.network.setPartition(undefined);
-    if (c.network.partition?.kind === 'links' && this.flapAt <= now) {
+    this.tickNemesis(now);
+    if (this.nemesis === undefined && c.network.partition !== undefined && this.healAt <= now) c.network.setPartition(undefined);
+    if (this.nemesis === undefined && c.network.partition?.kind === 'links' && this.flapAt <= now) {
       c.network.setPartition(drawLinks(c.members, this.random));
       this.flapAt = now + this.random.between(1, 10);
     }
@@ -191,9 +227,98 @@ export class FaultInjector {
     }
   }
 
+  /**
+   * The lease nemesis: the failure pattern a leader lease must survive, aimed at on purpose.
+   * When one leader X holds a lease (and no partition runs), it splits the others into X's side
+   * (P - b nodes with X), a bridge of b acceptors granting X, and the candidates' side
+   * (N - P nodes) and cuts X's side from the candidates' side both ways, so that X keeps its
+   * lease through the bridge while the candidates' grants to X lapse and they campaign (the
+   * candidates' side plus the bridge is an election and a replication quorum; X's side plus
+   * the bridge a lease quorum). Each bridge acceptor is crashed and restarted just before a
+   * candidate's Prepare reaches it, and from then on its replies no longer reach X's side
+   * (half the time X's messages no longer reach it either). A restarted acceptor must wait out
+   * the lease it may have granted; one that promises at once (`unsafeLease`) lets a candidate
+   * win and take a lease while X still counts the bridge's grants from before the crash
+   * (invariant 6), and serve lease reads from a stale state (invariant 5: lease reads go to X
+   * during the attempt). The attempt ends an election timeout after the last bounce, or after
+   * four election timeouts without one. Needs 2 <= P <= N - 1 and L >= 2.
+   */
+  private tickNemesis(now: number): void {
+    const c = this.cluster;
+    const random = this.extras.nemesisRandom;
+    const rate = this.config.leaseNemesis;
+    const timeout = c.config.electionTimeoutTicks + c.config.electionTimeoutJitterTicks;
+    const n = this.nemesis;
+    if (n !== undefined) {
+      if (now >= n.until) {
+        c.network.setPartition(undefined);
+        this.nemesis = undefined;
+        this.extras.onLeaseReadTarget?.(undefined);
+        if (random !== undefined) this.nemesisNextAt = now + random.between(timeout, 4 * timeout);
+        if (this.verbose) this.log.push(`t=${now} lease nemesis ends`);
+        return;
+      }
+      const cSide = new Set(n.cSide);
+      let changed = false;
+      for (const a of n.bridge) {
+        if (n.bounced.has(a) || !c.node(a).up) continue;
+        // Restarted now, the Prepare due next tick is the first thing it hears.
+        const due = c.network.upcoming('prepare', a, now + 1, now + 1).filter((m) => cSide.has(m.from));
+        if (due.length === 0) continue;
+        c.crash(a);
+        c.restart(a);
+        this.restartAt.delete(a);
+        this.resumeAt.delete(a);
+        n.bounced.add(a);
+        this.counts.bounces++;
+        changed = true;
+        n.until = now + timeout;
+        if (this.verbose) this.log.push(`t=${now} lease nemesis bounces ${a} before a Prepare from ${due.map((m) => m.from).join(',')}`);
+      }
+      if (changed) c.network.setPartition(this.nemesisPartition(n));
+      return;
+    }
+    if (random === undefined || rate === undefined || rate.num === 0 || now < this.nemesisNextAt) return;
+    if (c.network.partition !== undefined || !random.chance(rate)) return;
+    const { nodes, replication: p, election: l } = c.config;
+    const leaders = c.leaders();
+    const x = leaders[0];
+    if (leaders.length !== 1 || x === undefined || c.node(x).paused || !c.holdsLease(x)) return;
+    const bMin = Math.max(1, 2 * p - nodes, l - nodes + p);
+    const bMax = p - 1;
+    if (nodes - p < 1 || l < 2 || bMin > bMax) return;
+    const b = random.between(bMin, bMax);
+    const others = random.shuffle(c.members.filter((id) => id !== x));
+    const bridge = others.slice(0, b).sort((u, v) => u - v);
+    if (bridge.some((id) => !c.node(id).up || c.node(id).paused)) return;
+    const xSide = [x, ...others.slice(b, p - 1)].sort((u, v) => u - v);
+    const cSide = others.slice(p - 1).sort((u, v) => u - v);
+    const attempt: NemesisAttempt = { x, xSide, cSide, bridge, bounced: new Set(), cutBoth: random.nextInt(2) === 0, until: now + 4 * timeout };
+    this.nemesis = attempt;
+    c.network.setPartition(this.nemesisPartition(attempt));
+    this.extras.onLeaseReadTarget?.(x);
+    this.counts.nemeses++;
+    this.counts.partitions++;
+    if (this.verbose) this.log.push(`t=${now} lease nemesis: leader ${x}, X side {${xSide.join(',')}}, bridge {${bridge.join(',')}}, candidates {${cSide.join(',')}}`);
+  }
+
+  private nemesisPartition(n: NemesisAttempt): Partition {
+    const cut: [number, number][] = [];
+    for (const u of n.xSide) {
+      for (const v of n.cSide) cut.push([u, v], [v, u]);
+      for (const a of n.bounced) {
+        cut.push([a, u]);
+        if (n.cutBoth) cut.push([u, a]);
+      }
+    }
+    return { pieces: [[...this.cluster.members]], kind: 'links', cut };
+  }
+
   /** Ends the safety phase: heals the network, resumes everyone, restarts all but `keepDown`. */
   stop(keepDown: ReadonlySet<number>): void {
     const c = this.cluster;
+    this.nemesis = undefined;
+    this.extras.onLeaseReadTarget?.(undefined);
     c.network.setPartition(undefined);
     c.network.calm();
     for (const n of c.nodes) {

@@ -183,6 +183,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
     maxDownTicks: 150,
     maxPauseTicks: 60,
     maxPartitionTicks: 200,
+    // A separate child seed, so this choice does not shift the other draws: on half the seeds.
+    leaseNemesis: pickRatio(root.child('lease-nemesis-rate'), [NEVER, ratio(1, 10)]),
   };
   const workRandom = root.child('workload');
   const clientConfig: ClientConfig = {
@@ -228,7 +230,10 @@ export function runSeed(opts: SeedOptions): SeedResult {
       context.readOwner.get(readId)?.onReadFailed(readId, hint, c.now, clientRandom, c);
     };
     context.onError = (detail) => checker.report(4, `unexpected KV error reply: ${detail}`);
-    faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose);
+    faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose, {
+      nemesisRandom: root.child('lease-nemesis'),
+      onLeaseReadTarget: (id) => (context.leaseReadTarget = id),
+    });
     const maxMessages = opts.maxMessages ?? 1_000_000;
     const storm = (): boolean => c.network.sent > maxMessages;
     // Safety phase.
@@ -302,7 +307,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     const describe = left.map((o) => `${String(o.clientId)} ${JSON.stringify(o.input)} -> ${JSON.stringify(o.output) ?? 'pending'} [${o.call}, ${o.return ?? 'inf'}]`);
     checker.report(5, `client history is not linearizable (partition ${lin.failedPartition ?? '?'}, ${ce?.operations.length ?? 0} operations; first not linearizable: ${describe.join('; ')})`);
   }
-  const counts = faults?.counts ?? { crashes: 0, bounces: 0, pauses: 0, partitions: 0 };
+  const counts = faults?.counts ?? { crashes: 0, bounces: 0, pauses: 0, partitions: 0, nemeses: 0 };
   const violationCount = [...checker.counts.values()].reduce((a, b) => a + b, 0);
   const live = cluster?.liveNodes().length ?? 0;
   const summary =
@@ -311,7 +316,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     `${config.commitNoopOnElection ? ' noop-on-election' : ''}` +
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
     ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
-    ` | faults: ${counts.crashes} crashes, ${counts.bounces} bounces, ${counts.pauses} pauses, ${counts.partitions} partitions` +
+    ` | faults: ${counts.crashes} crashes, ${counts.bounces} bounces, ${counts.pauses} pauses, ${counts.partitions} partitions${counts.nemeses > 0 ? `, ${counts.nemeses} lease nemeses` : ''}` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
