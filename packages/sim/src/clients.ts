@@ -75,6 +75,8 @@ export class ClientContext {
    * keeps clients reading from the leader it isolates).
    */
   leaseReadTarget: number | undefined;
+  /** When set, writes go to this node (the lease nemesis sends them to a candidate). */
+  writeTarget: number | undefined;
   /** Receives unexpected error replies (a broken session table). */
   onError: ((detail: string) => void) | undefined;
 
@@ -230,7 +232,8 @@ export class SimClient {
       this.actRead(o, now, cluster, random, config);
       return;
     }
-    const target = this.leaderGuess ?? random.pick(cluster.members);
+    const guess = this.leaderGuess ?? random.pick(cluster.members);
+    const target = this.context.writeTarget ?? guess;
     o.triedAt.add(target);
     const node = cluster.node(target);
     const reply = node.up ? node.sm.replies.get(o.id) : undefined;

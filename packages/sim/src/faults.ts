@@ -2,8 +2,9 @@
  * The fault injector of the safety phase: crashes and restarts, quick bounces (a crash of a
  * follower restarted 1..3 ticks later, as a supervisor would, half the time timed just before
  * a Prepare reaches it: the case a restarted acceptor's lease wait exists for), pauses, and partitions of any shape, symmetric, one-way or bridge,
- * whose distinguished piece has exactly L, L - 1, P or P - 1 nodes (or a random size), and
- * flaky networks where each directed link is cut at random.
+ * whose distinguished piece has exactly L, L - 1, P or P - 1 nodes (or a random size),
+ * flaky networks where each directed link is cut at random, and on half the seeds the lease
+ * nemesis (`tickNemesis`), which sets up the two-leases pattern on purpose.
  * Probabilities are integer ratios per tick.
  */
 import type { SimCluster } from './cluster.js';
@@ -33,6 +34,8 @@ export interface FaultInjectorExtras {
   readonly nemesisRandom?: Prng | undefined;
   /** Told which node lease reads should go to during a nemesis window (undefined: anyone). */
   readonly onLeaseReadTarget?: ((id: number | undefined) => void) | undefined;
+  /** Told which node writes should go to after a nemesis bounce (undefined: anyone). */
+  readonly onWriteTarget?: ((id: number | undefined) => void) | undefined;
 }
 
 /** A running lease-nemesis attempt. */
@@ -254,6 +257,7 @@ export class FaultInjector {
         c.network.setPartition(undefined);
         this.nemesis = undefined;
         this.extras.onLeaseReadTarget?.(undefined);
+        this.extras.onWriteTarget?.(undefined);
         if (random !== undefined) this.nemesisNextAt = now + random.between(timeout, 4 * timeout);
         if (this.verbose) this.log.push(`t=${now} lease nemesis ends`);
         return;
@@ -273,6 +277,8 @@ export class FaultInjector {
         this.counts.bounces++;
         changed = true;
         n.until = now + timeout;
+        // Writes go to the candidate, so one can commit under its lease while X serves reads.
+        this.extras.onWriteTarget?.(due[0]?.from);
         if (this.verbose) this.log.push(`t=${now} lease nemesis bounces ${a} before a Prepare from ${due.map((m) => m.from).join(',')}`);
       }
       if (changed) c.network.setPartition(this.nemesisPartition(n));
@@ -319,6 +325,7 @@ export class FaultInjector {
     const c = this.cluster;
     this.nemesis = undefined;
     this.extras.onLeaseReadTarget?.(undefined);
+    this.extras.onWriteTarget?.(undefined);
     c.network.setPartition(undefined);
     c.network.calm();
     for (const n of c.nodes) {

@@ -233,6 +233,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose, {
       nemesisRandom: root.child('lease-nemesis'),
       onLeaseReadTarget: (id) => (context.leaseReadTarget = id),
+      onWriteTarget: (id) => (context.writeTarget = id),
     });
     const maxMessages = opts.maxMessages ?? 1_000_000;
     const storm = (): boolean => c.network.sent > maxMessages;
