@@ -5,11 +5,10 @@
  * removes the directory.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
+import { canConnect, findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
 import { nodeDelayFlags } from './delay.js';
 import type { LinkDelayMatrix } from './delay.js';
 import { registerTempDir, removeTempDir, spawnGuarded } from './processes.js';
@@ -57,20 +56,6 @@ export interface Cluster {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => {
-      sock.destroy();
-      resolve(false);
-    });
-  });
-}
 
 async function startNats(): Promise<{ child: Child; url: string }> {
   const bin = findNatsServer();

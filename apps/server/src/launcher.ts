@@ -34,8 +34,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'node:net';
-import { findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
+import { canConnect, findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
 import { validateCountingQuorum } from '@flexpaxos/quorum';
 import {
   ClusterFileError,
@@ -108,20 +107,6 @@ function locateNatsServer(explicit: string | undefined): string {
       `nats-server is not installed (not on PATH, nor in /usr/sbin, /usr/local/bin, /usr/bin): ${NATS_INSTALL_HINT}`,
     );
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolvePromise(true);
-    });
-    sock.once('error', () => {
-      sock.destroy();
-      resolvePromise(false);
-    });
-  });
 }
 
 /** The command line of a live process (Linux /proc), or undefined. */

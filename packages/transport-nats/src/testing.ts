@@ -5,6 +5,7 @@
 export {
   NatsServerNotFoundError,
   NatsServerStartError,
+  canConnect,
   findNatsServer,
   freePort,
   startNatsCluster,

@@ -114,7 +114,8 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms);
   });
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether a TCP connection to 127.0.0.1:`port` succeeds now (a server is listening). */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = createConnection({ host: '127.0.0.1', port });
     sock.once('connect', () => {
