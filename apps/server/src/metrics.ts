@@ -36,6 +36,16 @@ export interface MetricSample {
   readonly value: number;
 }
 
+/** A counter sample named `flexpaxos_<name>`. */
+export function counter(name: string, help: string, value: number): MetricSample {
+  return { name: `flexpaxos_${name}`, help, type: 'counter', value };
+}
+
+/** A gauge sample named `flexpaxos_<name>`. */
+export function gauge(name: string, help: string, value: number): MetricSample {
+  return { name: `flexpaxos_${name}`, help, type: 'gauge', value };
+}
+
 /** Renders samples and histograms in the Prometheus text exposition format (version 0.0.4). */
 export function renderPrometheus(
   samples: readonly MetricSample[],

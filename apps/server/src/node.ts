@@ -69,7 +69,7 @@ import type { RocksStore } from '@flexpaxos/storage-rocksdb';
 import { NatsPeerTransport } from '@flexpaxos/transport-nats';
 import type { NodeConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { Histogram, LATENCY_BUCKETS_S, renderPrometheus } from './metrics.js';
+import { counter, gauge, Histogram, LATENCY_BUCKETS_S, renderPrometheus } from './metrics.js';
 import { ReadServer, leaseReport, leaseSummary, readMetrics } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
 
@@ -744,10 +744,6 @@ export class FlexPaxosNode {
     const t = this.#transport.metrics();
     const st = this.#store.stats();
     const c = this.#counters;
-    const counter = (name: string, help: string, value: number) =>
-      ({ name: `flexpaxos_${name}`, help, type: 'counter', value }) as const;
-    const gauge = (name: string, help: string, value: number) =>
-      ({ name: `flexpaxos_${name}`, help, type: 'gauge', value }) as const;
     return renderPrometheus(
       [
         counter('proposals_total', 'Client commands proposed by this node as leader', c.proposals),

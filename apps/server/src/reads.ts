@@ -24,7 +24,7 @@
 import type { NodeStatusReport, Response } from '@flexpaxos/client';
 import type { KvReadOp } from '@flexpaxos/kv';
 import type { LeaseStatus, NodeId, Ready, ReadMode, ReadResult } from '@flexpaxos/paxos';
-import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
+import { counter, gauge, Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 import type { MetricSample } from './metrics.js';
 
 /** A lease read that found `applied < committed` is retried after this many `advance`s at most. */
@@ -298,18 +298,6 @@ export type ServerStatusReport = NodeStatusReport & {
 
 /** The read and lease samples of `/metrics`. */
 export function readMetrics(c: ReadCounts, lease: LeaseStatus, waiting: number): MetricSample[] {
-  const counter = (name: string, help: string, value: number): MetricSample => ({
-    name: `flexpaxos_${name}`,
-    help,
-    type: 'counter',
-    value,
-  });
-  const gauge = (name: string, help: string, value: number): MetricSample => ({
-    name: `flexpaxos_${name}`,
-    help,
-    type: 'gauge',
-    value,
-  });
   return [
     counter('reads_stale_total', 'Stale reads served from local applied state', c.stale),
     counter('reads_lease_total', 'Reads served locally under the leader lease', c.lease),
