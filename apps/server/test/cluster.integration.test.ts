@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import {
-  FlexPaxosClient,
   InvalidKeyError,
   ValueTooLargeError,
   clusterClientSubject,
@@ -12,11 +8,10 @@ import {
   encodeRequest,
 } from '@flexpaxos/client';
 import { decodeResult, encodeCommand, kvCommand, kvPut } from '@flexpaxos/kv';
-import type { NodeStatusReport } from '@flexpaxos/client';
-import { startNatsServer } from '@flexpaxos/transport-nats/testing';
+import type { FlexPaxosClient, NodeStatusReport } from '@flexpaxos/client';
 import type { NatsServer } from '@flexpaxos/transport-nats/testing';
-import { nodeArgs, spawnCli, waitFor } from './harness.js';
-import type { NodeProcess } from './harness.js';
+import { nodeArgs, spawnCli, startTestCluster, waitFor } from './harness.js';
+import type { NodeProcess, TestCluster } from './harness.js';
 
 const CLUSTER = 'itest';
 const MEMBERS = [1, 2, 3];
@@ -25,6 +20,7 @@ let nats: NatsServer;
 let dir: string;
 let nodes: NodeProcess[] = [];
 let client: FlexPaxosClient;
+let testCluster: TestCluster | undefined;
 let killedId: number | undefined;
 
 async function leaderOf(c: FlexPaxosClient): Promise<NodeStatusReport | undefined> {
@@ -36,26 +32,17 @@ async function leaderOf(c: FlexPaxosClient): Promise<NodeStatusReport | undefine
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'flexpaxos-itest-'));
-  nodes = MEMBERS.map((id) =>
-    spawnCli(nodeArgs({ id, members: MEMBERS, cluster: CLUSTER, nats: nats.url, dataDir: dir })),
-  );
-  await Promise.all(nodes.map((n) => n.started));
-  client = await FlexPaxosClient.connect({
-    servers: [nats.url],
+  testCluster = await startTestCluster({
     cluster: CLUSTER,
-    timeoutMs: 10_000,
+    members: MEMBERS,
+    tmpPrefix: 'flexpaxos-itest-',
   });
+  ({ nats, dir, nodes, client } = testCluster);
   await waitFor('a leader followed by every node', () => leaderOf(client));
 });
 
 afterAll(async () => {
-  await client?.close();
-  for (const n of nodes) n.proc.kill('SIGKILL');
-  await Promise.all(nodes.map((n) => n.exited));
-  await nats?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await testCluster?.stop();
 });
 
 describe('FlexPaxosClient against three node processes', () => {

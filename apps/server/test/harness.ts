@@ -6,8 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { FlexPaxosClient } from '@flexpaxos/client';
+import { startNatsServer } from '@flexpaxos/transport-nats/testing';
+import type { NatsServer } from '@flexpaxos/transport-nats/testing';
 
 /** The repository root (where `tsx` resolves from). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -109,6 +114,62 @@ export function nodeArgs(opts: {
     'warn',
     ...(opts.extra ?? []),
   ];
+}
+
+/** A test cluster: its own nats-server, node processes on RocksDB in a temp dir, a client. */
+export interface TestCluster {
+  readonly nats: NatsServer;
+  readonly dir: string;
+  readonly nodes: NodeProcess[];
+  readonly client: FlexPaxosClient;
+  /** Closes the client, SIGKILLs every node, stops nats-server, removes the dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nats-server and one node per member (data under a new temp dir named `tmpPrefix…`,
+ * `extra(id)` appended to that node's flags), waits until each printed its `started` line and
+ * connects a client (10 s call timeout). Waiting for a leader is left to the test.
+ */
+export async function startTestCluster(opts: {
+  cluster: string;
+  members: readonly number[];
+  tmpPrefix: string;
+  extra?: (id: number) => readonly string[];
+}): Promise<TestCluster> {
+  const nats = await startNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), opts.tmpPrefix));
+  const nodes: NodeProcess[] = opts.members.map((id) =>
+    spawnCli(
+      nodeArgs({
+        id,
+        members: opts.members,
+        cluster: opts.cluster,
+        nats: nats.url,
+        dataDir: dir,
+        extra: opts.extra?.(id) ?? [],
+      }),
+    ),
+  );
+  await Promise.all(nodes.map((n) => n.started));
+  const client = await FlexPaxosClient.connect({
+    servers: [nats.url],
+    cluster: opts.cluster,
+    timeoutMs: 10_000,
+  });
+  return {
+    nats,
+    dir,
+    nodes,
+    client,
+    async stop() {
+      await client.close();
+      for (const n of nodes) n.proc.kill('SIGKILL');
+      await Promise.all(nodes.map((n) => n.exited));
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Polls `fn` until it returns a value other than undefined, or throws after `timeoutMs`. */

@@ -4,25 +4,17 @@
  * from any node; each returns the value just written; the leader's counters say which path
  * served them, and `/status` and `/metrics` show the lease.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlexPaxosClient } from '@flexpaxos/client';
-import type { NodeStatusReport, ReadMode } from '@flexpaxos/client';
-import { startNatsServer } from '@flexpaxos/transport-nats/testing';
-import type { NatsServer } from '@flexpaxos/transport-nats/testing';
+import type { FlexPaxosClient, NodeStatusReport, ReadMode } from '@flexpaxos/client';
 import type { ServerStatusReport } from '../src/reads.js';
-import { nodeArgs, spawnCli, waitFor } from './harness.js';
-import type { NodeProcess } from './harness.js';
+import { startTestCluster, waitFor } from './harness.js';
+import type { TestCluster } from './harness.js';
 
 const CLUSTER = 'reads';
 const MEMBERS = [1, 2, 3];
 
-let nats: NatsServer;
-let dir: string;
-let nodes: NodeProcess[] = [];
 let client: FlexPaxosClient;
+let testCluster: TestCluster | undefined;
 
 async function statuses(): Promise<ServerStatusReport[]> {
   return (await client.clusterStatus({ waitMs: 300 })) as ServerStatusReport[];
@@ -36,17 +28,12 @@ async function leaderStatus(): Promise<ServerStatusReport> {
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  dir = mkdtempSync(join(tmpdir(), 'flexpaxos-reads-'));
-  nodes = MEMBERS.map((id) =>
-    spawnCli(nodeArgs({ id, members: MEMBERS, cluster: CLUSTER, nats: nats.url, dataDir: dir })),
-  );
-  await Promise.all(nodes.map((n) => n.started));
-  client = await FlexPaxosClient.connect({
-    servers: [nats.url],
+  testCluster = await startTestCluster({
     cluster: CLUSTER,
-    timeoutMs: 10_000,
+    members: MEMBERS,
+    tmpPrefix: 'flexpaxos-reads-',
   });
+  ({ client } = testCluster);
   // A leader whose lease serves reads.
   await waitFor('a leader holding its lease', async () => {
     const all = await statuses();
@@ -55,11 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  for (const n of nodes) n.proc.kill('SIGKILL');
-  await Promise.all(nodes.map((n) => n.exited));
-  await nats?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await testCluster?.stop();
 });
 
 describe('read modes', () => {
