@@ -18,8 +18,8 @@
  * 4. await the persist and send what came back (Promise, Accepted, ...);
  * 5. `replica.advance(rd)`.
  *
- * A persist that only advances the committed index (no entries, truncation or snapshot, same
- * promised ballot) is written lazily too and not awaited: the committed index need not be
+ * A persist the core marks `mustSync: false` (it only advances the committed index) is
+ * written lazily too and not awaited: the committed index need not be
  * durable (a restarted node re-learns it from its peers), so a write is applied and answered
  * right after the Accepted quorum, without a second fsync on the leader.
  *
@@ -62,7 +62,7 @@ import {
 } from '@flexpaxos/kv';
 import type { StateWrite } from '@flexpaxos/kv';
 import { Replica, formatBallot } from '@flexpaxos/paxos';
-import type { Ballot, Message, NodeId, PersistRequest, Ready, Role, Slot } from '@flexpaxos/paxos';
+import type { Message, NodeId, Ready, Role, Slot } from '@flexpaxos/paxos';
 import { countingQuorum } from '@flexpaxos/quorum';
 import { openStorage } from '@flexpaxos/storage-rocksdb';
 import type { RocksStore } from '@flexpaxos/storage-rocksdb';
@@ -142,8 +142,6 @@ export class FlexPaxosNode {
   readonly #pending = new Map<string, Waiter[]>();
   readonly #reads: ReadServer;
   readonly #inflightWrites = new Set<Promise<unknown>>();
-  /** The promised ballot of the last hard state handed to storage (synced, in call order). */
-  #promised: Ballot;
   readonly #counters: Counters = {
     proposals: 0,
     slotsApplied: 0,
@@ -176,7 +174,6 @@ export class FlexPaxosNode {
     this.#store = args.store;
     this.#replica = args.replica;
     this.#kv = args.kv;
-    this.#promised = args.store.recovered.hardState.promised;
     this.#transport = args.transport;
     this.#onStop = args.onStop;
     this.#reads = new ReadServer({
@@ -399,14 +396,13 @@ export class FlexPaxosNode {
       if (rd.messages.length > 0) this.#transport.send(rd.messages);
       let after: readonly Message[] = rd.messagesAfterPersist;
       let applied = false;
-      if (rd.persist !== undefined && this.#onlyCommitAdvance(rd.persist)) {
-        // Only the committed index moved: it need not be durable (a restarted node re-learns
-        // it), so it is written lazily in call order, without an fsync of its own, and
-        // nothing waits for it (see the module comment).
+      if (rd.persist !== undefined && !rd.mustSync) {
+        // The core's persist policy: only the committed index moved. It need not be durable
+        // (a restarted node re-learns it), so it is written lazily in call order, without an
+        // fsync of its own, and nothing waits for it (see the module comment).
         this.#track(this.#store.persist({ request: rd.persist }, undefined, { sync: false }));
         this.#counters.lazyPersists++;
       } else if (rd.persist !== undefined) {
-        if (rd.persist.hardState !== undefined) this.#promised = rd.persist.hardState.promised;
         const t0 = performance.now();
         const synced = this.#store.persist({ request: rd.persist }, rd.messagesAfterPersist);
         const installed = rd.persist.snapshot;
@@ -517,21 +513,6 @@ export class FlexPaxosNode {
     // Lazy: written in call order, durable with the next synced write (re-applied from the
     // log after a crash before that).
     this.#track(this.#store.persist({ stateWrites: writes, applied }, undefined, { sync: false }));
-  }
-
-  /**
-   * True when `p` changes nothing but the committed index (no entries, truncation, snapshot,
-   * same promised ballot): such a persist need not be durable before anything goes on.
-   */
-  #onlyCommitAdvance(p: PersistRequest): boolean {
-    return (
-      p.entries.length === 0 &&
-      p.snapshot === undefined &&
-      p.truncateBelow === undefined &&
-      p.hardState !== undefined &&
-      p.hardState.promised.round === this.#promised.round &&
-      p.hardState.promised.nodeId === this.#promised.nodeId
-    );
   }
 
   /** Keeps a write nobody awaits in `#inflightWrites` (drained at stop); a failure stops the node. */

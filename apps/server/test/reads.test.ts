@@ -43,6 +43,7 @@ const text = (r: Response | undefined): string =>
   r?.kind === 'result' ? new TextDecoder().decode(r.result) : `(${r?.kind})`;
 const ready = (reads: Ready['reads'], failedReads: Ready['failedReads'] = []): Ready => ({
   persist: undefined,
+  mustSync: false,
   messages: [],
   messagesAfterPersist: [],
   committed: [],

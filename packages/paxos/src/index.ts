@@ -16,7 +16,7 @@ export type {
   RejectMessage,
   SnapshotMessage,
 } from './messages.js';
-export type { CompletedRead, FailedRead, Ready } from './ready.js';
+export type { AfterPersistMessage, CompletedRead, FailedRead, Ready } from './ready.js';
 export { Replica } from './replica.js';
 export type {
   LeaseStatus,

@@ -67,7 +67,7 @@ import type {
   RejectMessage,
   SnapshotMessage,
 } from './messages.js';
-import type { CompletedRead, FailedRead, Ready } from './ready.js';
+import type { AfterPersistMessage, CompletedRead, FailedRead, Ready } from './ready.js';
 import type {
   AcceptedEntry,
   Ballot,
@@ -236,11 +236,13 @@ export class Replica {
 
   // Pending output.
   #hardStateDirty = false;
+  /** The promised ballot rose since the last ready (its persist must be synced). */
+  #promisedDirty = false;
   readonly #dirtySlots = new Set<number>();
   #pendingSnapshotInstall: Snapshot | undefined;
   #pendingTruncateBelow: number | undefined;
   #messages: Message[] = [];
-  #messagesAfterPersist: Message[] = [];
+  #messagesAfterPersist: AfterPersistMessage[] = [];
   /** Readies handed out and not yet advanced, oldest first (at most one unless pipelined). */
   readonly #outstanding: Outstanding[] = [];
   /** Highest slot handed out for applying in any ready so far (>= `#applied`). */
@@ -647,8 +649,15 @@ export class Replica {
       assert(e !== undefined && e.chosen, `committed slot ${s} has no chosen entry`);
       committed.push({ slot: s as Slot, value: e.value });
     }
+    const mustSync =
+      persist !== undefined &&
+      (this.#promisedDirty ||
+        entries.length > 0 ||
+        snapshot !== undefined ||
+        truncateBelow !== undefined);
     const ready: Ready = {
       persist,
+      mustSync,
       messages: this.#messages,
       messagesAfterPersist: this.#messagesAfterPersist,
       committed,
@@ -669,6 +678,7 @@ export class Replica {
     this.#readsOut = [];
     this.#failedReadsOut = [];
     this.#hardStateDirty = false;
+    this.#promisedDirty = false;
     this.#dirtySlots.clear();
     this.#pendingSnapshotInstall = undefined;
     this.#pendingTruncateBelow = undefined;
@@ -1752,6 +1762,7 @@ export class Replica {
       this.#promised = ballot;
       this.#leaderCommit = 0;
       this.#hardStateDirty = true;
+      this.#promisedDirty = true;
     }
   }
 
@@ -1777,7 +1788,7 @@ export class Replica {
     this.#messages.push(m);
   }
 
-  #sendAfterPersist(m: Message): void {
+  #sendAfterPersist(m: AfterPersistMessage): void {
     this.#messagesAfterPersist.push(m);
   }
 }

@@ -19,8 +19,8 @@
  *   written without an fsync of its own, resolves once written (readable), and becomes
  *   durable with the next synced write (RocksDB syncs the WAL up to that write, lazy records
  *   before it included). After a crash the store recovers a prefix of the call order, so a
- *   lazy bundle is never durable without every bundle before it. `persist` asserts that a
- *   lazy bundle carries no log entries, truncation, snapshot or raised promised ballot.
+ *   lazy bundle is never durable without every bundle before it. Which replica persists may
+ *   be lazy is the core's decision (`Ready.mustSync` of `@flexpaxos/paxos`), not the store's.
  *
  * ## Group commit
  *
@@ -308,26 +308,13 @@ export class RocksStore {
    * Makes `bundle` durable (synced) and then resolves with `held`. Rejects with a typed
    * storage error, and fail-stops the store, if the write fails. With `{ sync: false }` the
    * bundle is lazy: written in call order, resolved once written, durable with the next synced
-   * write (see the module comment); asserts that it holds nothing a crash must not lose.
+   * write (see the module comment). The caller decides what may be lazy (`Ready.mustSync`).
    */
   persist<H>(bundle: PersistBundle, held: H, options?: PersistOptions): Promise<H> {
     const gate = this.gate();
     if (gate) return Promise.reject(gate);
     const request = bundle.request;
     const sync = options?.sync ?? true;
-    if (!sync && request !== undefined) {
-      assert(
-        request.entries.length === 0 &&
-          request.snapshot === undefined &&
-          request.truncateBelow === undefined,
-        'a lazy (sync: false) bundle must not carry log entries, truncation or a snapshot',
-      );
-      assert(
-        request.hardState === undefined ||
-          compareBallots(request.hardState.promised, this.promisedHigh) === 0,
-        'a lazy (sync: false) bundle must not change the promised ballot',
-      );
-    }
     let decoded: { index: number; records: readonly SnapshotRecord[] } | undefined;
     if (request?.snapshot) {
       try {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AssertionError, openStorage } from '../src/index.js';
+import { openStorage } from '../src/index.js';
 import type { RocksStore } from '../src/index.js';
 import { cleanupTempDirs, entry, hardState, request, slot, tempDir, utf8 } from './helpers.js';
 
@@ -75,23 +75,6 @@ describe('lazy (sync: false) bundles', () => {
     expect(again.recovered.hardState).toEqual(hardState(2, 1, 1));
     expect(again.recovered.applied).toBe(1);
     expect(again.recovered.entries.map((e) => e.slot)).toEqual([1, 2]);
-  });
-
-  it('assert that they carry nothing a crash must not lose', async () => {
-    const store = await open(await tempDir());
-    await store.persist({ request: request({ hardState: hardState(4, 1, 0) }) }, 0);
-    const lazy = { sync: false } as const;
-    expect(() =>
-      store.persist({ request: request({ entries: [entry(1, 4, 1)] }) }, 0, lazy),
-    ).toThrow(AssertionError);
-    expect(() => store.persist({ request: request({ truncateBelow: slot(1) }) }, 0, lazy)).toThrow(
-      AssertionError,
-    );
-    expect(() =>
-      store.persist({ request: request({ hardState: hardState(5, 1, 0) }) }, 0, lazy),
-    ).toThrow(/must not change the promised ballot/);
-    // Same promise, higher committed index: allowed.
-    await store.persist({ request: request({ hardState: hardState(4, 1, 9) }) }, 0, lazy);
   });
 });
 
