@@ -35,13 +35,16 @@
  * makes them durable in order, sends each one's `messagesAfterPersist` only once it is durable,
  * applies in order and calls `advance()` in order (etcd raft's asynchronous storage writes).
  */
+import { assert } from './assert.js';
+import { ballotEquals } from './ballot.js';
+import type { ReplicaLog } from './log.js';
 import type {
   AcceptedMessage,
   HeartbeatReplyMessage,
   Message,
   PromiseMessage,
 } from './messages.js';
-import type { ChosenEntry, NodeId, PersistRequest, Slot } from './types.js';
+import type { Ballot, ChosenEntry, HardState, NodeId, PersistRequest, Slot } from './types.js';
 
 /** What the host must do after a step; see the module comment for the order. */
 export interface Ready {
@@ -90,4 +93,163 @@ export interface FailedRead {
   readonly id: number;
   /** The leader this replica follows now, if known. */
   readonly leaderHint: NodeId | undefined;
+}
+
+// ------------------------------------------------------------------ building readies
+
+/** Pending output of a replica: what the next ready hands out. */
+export class Outbox {
+  /** Messages that may leave at once. */
+  messages: Message[] = [];
+  /** Messages that leave only after the ready's persist. */
+  afterPersist: AfterPersistMessage[] = [];
+  /** Confirmed quorum reads. */
+  reads: CompletedRead[] = [];
+  /** Quorum reads that failed (the leader stepped down). */
+  failedReads: FailedRead[] = [];
+
+  /** Queues a message that may leave at once. */
+  send(m: Message): void {
+    this.messages.push(m);
+  }
+
+  /** Queues a message that may leave only after the next ready's persist. */
+  sendAfterPersist(m: AfterPersistMessage): void {
+    this.afterPersist.push(m);
+  }
+
+  /** Whether anything is queued. */
+  get isEmpty(): boolean {
+    return (
+      this.messages.length === 0 &&
+      this.afterPersist.length === 0 &&
+      this.reads.length === 0 &&
+      this.failedReads.length === 0
+    );
+  }
+}
+
+/** What an outstanding ready promised to do at `advance`. */
+export interface Outstanding {
+  readonly ready: Ready;
+  /** Highest slot handed out in `ready.committed` (or installed by its snapshot). */
+  readonly appliedThrough: number;
+  /** Candidate ballot whose self-promise this ready makes durable. */
+  readonly selfPromise: Ballot | undefined;
+  /** Slots of the leader's own ballot that this ready makes durable. */
+  readonly selfAccepted: readonly { readonly slot: number; readonly ballot: Ballot }[];
+}
+
+/** The acceptor's promise as the next ready must persist it. */
+export interface PromiseState {
+  readonly promised: Ballot;
+  /** The promised ballot rose since the last ready. */
+  readonly promisedDirty: boolean;
+}
+
+/**
+ * The readies handed out and not yet advanced (at most one unless pipelined), and the
+ * bookkeeping that turns a replica's pending changes into the next `Ready`.
+ */
+export class ReadyQueue {
+  readonly #outstanding: Outstanding[] = [];
+  readonly #pipelined: boolean;
+  /** Highest slot handed out for applying in any ready so far (>= applied). */
+  #handedOutThrough: number;
+  /** A candidate's own promise, counted at `advance` of the ready that persists it. */
+  selfPromise: Ballot | undefined;
+
+  /** Starts with nothing outstanding and everything through `applied` handed out. */
+  constructor(applied: number, pipelined: boolean) {
+    this.#handedOutThrough = applied;
+    this.#pipelined = pipelined;
+  }
+
+  /** Whether `ready()` must wait for `advance()` (a ready is outstanding, not pipelined). */
+  get blocked(): boolean {
+    return this.#outstanding.length > 0 && !this.#pipelined;
+  }
+
+  /** Highest slot handed out for applying so far. */
+  get handedOutThrough(): number {
+    return this.#handedOutThrough;
+  }
+
+  /**
+   * Builds the next ready from the log's changes, the promise and the outbox, and records it
+   * as outstanding. `leaderBallot` is set while leading: the ready's entries of that ballot are
+   * the leader's own acceptances, counted at `advance`.
+   */
+  take(
+    log: ReplicaLog,
+    promise: PromiseState,
+    out: Outbox,
+    leaderBallot: Ballot | undefined,
+  ): Ready {
+    assert(!this.blocked, 'ready() called twice without advance()');
+    const changes = log.takeChanges();
+    const selfAccepted: { slot: number; ballot: Ballot }[] = [];
+    if (leaderBallot !== undefined) {
+      for (const e of changes.entries) {
+        if (ballotEquals(e.ballot, leaderBallot)) {
+          selfAccepted.push({ slot: e.slot, ballot: leaderBallot });
+        }
+      }
+    }
+    const hardState: HardState | undefined =
+      changes.committedDirty || promise.promisedDirty
+        ? { promised: promise.promised, committed: log.committed as Slot }
+        : undefined;
+    const { entries, snapshot, truncateBelow } = changes;
+    const persist: PersistRequest | undefined =
+      hardState !== undefined ||
+      entries.length > 0 ||
+      snapshot !== undefined ||
+      truncateBelow !== undefined
+        ? {
+            hardState,
+            entries,
+            snapshot,
+            truncateBelow: truncateBelow === undefined ? undefined : (truncateBelow as Slot),
+          }
+        : undefined;
+    const mustSync =
+      persist !== undefined &&
+      (promise.promisedDirty ||
+        entries.length > 0 ||
+        snapshot !== undefined ||
+        truncateBelow !== undefined);
+
+    let from = this.#handedOutThrough;
+    if (snapshot !== undefined) {
+      from = Math.max(from, snapshot.meta.index);
+    }
+    const ready: Ready = {
+      persist,
+      mustSync,
+      messages: out.messages,
+      messagesAfterPersist: out.afterPersist,
+      committed: log.committedEntriesAfter(from),
+      reads: out.reads,
+      failedReads: out.failedReads,
+    };
+    const appliedThrough = Math.max(from, log.committed);
+    this.#outstanding.push({ ready, appliedThrough, selfPromise: this.selfPromise, selfAccepted });
+    this.#handedOutThrough = appliedThrough;
+    this.selfPromise = undefined;
+    out.messages = [];
+    out.afterPersist = [];
+    out.reads = [];
+    out.failedReads = [];
+    return ready;
+  }
+
+  /** Removes `ready` (the oldest outstanding one) and returns what it promised. */
+  advance(ready: Ready): Outstanding {
+    const out = this.#outstanding[0];
+    assert(out !== undefined, 'advance() without an outstanding ready()');
+    assert(out.ready === ready, 'advance() with a ready that is not the oldest outstanding one');
+    this.#outstanding.shift();
+    return out;
+  }
 }
