@@ -217,12 +217,10 @@ export class FlexPaxosNode {
           electionTimeoutTicks: config.electionTimeoutTicks,
           electionTimeoutJitterTicks: config.electionJitterTicks,
           heartbeatIntervalTicks: config.heartbeatIntervalTicks,
-          maxBatchCommands: config.maxBatchCommands,
-          maxBatchBytes: config.maxBatchBytes,
-          maxInflightSlots: config.maxInflightSlots,
+          batchCommandsMax: config.maxBatchCommands,
+          batchBytesMax: config.maxBatchBytes,
+          inflightSlotsMax: config.maxInflightSlots,
           thrifty: config.thrifty,
-          // Reads need an entry of the leader's own ballot committed: commit one at once.
-          commitNoopOnElection: true,
           lease: {
             clock: { nowMs: () => performance.now() },
             leaseDurationMs: config.leaseDurationMs,

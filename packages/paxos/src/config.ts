@@ -55,24 +55,18 @@ export interface ReplicaConfig {
   /** A leader sends heartbeats (and re-sends unacknowledged Accepts) this often. */
   readonly heartbeatIntervalTicks: number;
   /** At most this many client commands go into one slot. */
-  readonly maxBatchCommands: number;
+  readonly batchCommandsMax: number;
   /**
    * At most this many command bytes go into one slot (and into one Accept / Chosen message).
    * A single command larger than this still gets a slot of its own.
    */
-  readonly maxBatchBytes: number;
+  readonly batchBytesMax: number;
   /** At most this many slots proposed by the leader and not yet committed (pipelining window). */
-  readonly maxInflightSlots: number;
+  readonly inflightSlotsMax: number;
   /** Thrifty phase 2: send Accept only to a phase-2 quorum that includes the leader. */
   readonly thrifty: boolean;
   /** The only source of randomness (election timeouts, backoff). */
   readonly random: RandomSource;
-  /**
-   * A new leader with nothing to recover proposes a no-op at once, so an entry of its own
-   * ballot commits without waiting for a client command (lease reads need one; see
-   * `ReplicaStatus.ownBallotCommitted`). Default false.
-   */
-  readonly commitNoopOnElection?: boolean;
   /**
    * Pipelined readies (etcd raft's asynchronous storage writes): `ready()` may be called again
    * before `advance()` of the previous ready, so new proposals leave while a persist is in
@@ -162,23 +156,17 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
       `must be less than electionTimeoutTicks (${config.heartbeatIntervalTicks} >= ${config.electionTimeoutTicks})`,
     );
   }
-  if (!isPositiveInt(config.maxBatchCommands)) {
-    add('maxBatchCommands', 'must be a positive integer');
+  if (!isPositiveInt(config.batchCommandsMax)) {
+    add('batchCommandsMax', 'must be a positive integer');
   }
-  if (!isPositiveInt(config.maxBatchBytes)) {
-    add('maxBatchBytes', 'must be a positive integer');
+  if (!isPositiveInt(config.batchBytesMax)) {
+    add('batchBytesMax', 'must be a positive integer');
   }
-  if (!isPositiveInt(config.maxInflightSlots)) {
-    add('maxInflightSlots', 'must be a positive integer');
+  if (!isPositiveInt(config.inflightSlotsMax)) {
+    add('inflightSlotsMax', 'must be a positive integer');
   }
   if (typeof config.thrifty !== 'boolean') {
     add('thrifty', 'must be a boolean');
-  }
-  if (
-    config.commitNoopOnElection !== undefined &&
-    typeof config.commitNoopOnElection !== 'boolean'
-  ) {
-    add('commitNoopOnElection', 'must be a boolean when set');
   }
   if (config.pipelineReadies !== undefined && typeof config.pipelineReadies !== 'boolean') {
     add('pipelineReadies', 'must be a boolean when set');

@@ -8,12 +8,7 @@
  *
  * A `Leader` exists only while its replica leads that ballot; stepping down drops it.
  */
-import {
-  LeaderLease,
-  type LeaseConfig,
-  type LeaseReadRefusal,
-  type LeaseRoundId,
-} from '@flexpaxos/lease';
+import type { LeaseConfig, LeaseReadRefusal } from '@flexpaxos/lease';
 import { pickPhase2Quorum } from '@flexpaxos/quorum';
 import type { Acceptor } from './acceptor.js';
 import { assert, assertNever } from './assert.js';
@@ -21,6 +16,7 @@ import { ballotEquals } from './ballot.js';
 import type { Candidate } from './candidate.js';
 import type { ReplicaContext } from './context.js';
 import { Inflight } from './inflight.js';
+import { LeaseHolder, type LeaseFields, type LeaseView } from './lease-holder.js';
 import type { Learner } from './learner.js';
 import type { AcceptedMessage, HeartbeatReplyMessage } from './messages.js';
 import { planRecovery } from './phase1.js';
@@ -36,7 +32,6 @@ export type LeaderTickOutcome = 'lead-on' | 'step-down';
 export class Leader {
   readonly ballot: Ballot;
   readonly #ctx: ReplicaContext;
-  readonly #acceptor: Acceptor;
   readonly #learner: Learner;
   /** Next slot for a new proposal. */
   #nextSlot = 0;
@@ -49,18 +44,11 @@ export class Leader {
   /**
    * Once `committed` reaches this slot, an entry of this ballot is committed AND every value
    * chosen before the election is committed here (reads need both): the last slot proposed at
-   * election (recovery re-proposals, fetched gaps, the optional no-op), or, when nothing was
-   * proposed then, the first slot of a new command.
+   * election (recovery re-proposals, or the no-op of a leader with nothing to recover).
    */
   #readBarrierSlot = Number.POSITIVE_INFINITY;
   /** Leader side of the lease (only with leases). */
-  readonly #lease: LeaderLease | undefined;
-  /** Highest lease round id begun (acknowledgements above it are ignored). */
-  #maxLeaseRound = 0;
-  /** A leadership transfer began (only with leases): no grants are solicited any more. */
-  #transferring = false;
-  /** Tick at which the transfer began. */
-  #transferStartTick = 0;
+  readonly #lease: LeaseHolder | undefined;
   readonly #reads = new ReadIndex();
   #heartbeatElapsed = 0;
   #checkQuorumElapsed = 0;
@@ -81,23 +69,20 @@ export class Leader {
     leaseConfig: LeaseConfig | undefined,
   ) {
     this.#ctx = ctx;
-    this.#acceptor = acceptor;
     this.#learner = learner;
     const ballot = candidate.ballot;
     this.ballot = ballot;
     this.#lease =
-      leaseConfig === undefined
-        ? undefined
-        : new LeaderLease(leaseConfig, ctx.quorum, ballot, ctx.nowMs());
+      leaseConfig === undefined ? undefined : new LeaseHolder(ctx, acceptor, ballot, leaseConfig);
     const log = ctx.log;
     const tally = candidate.tally;
     const plan = planRecovery(tally, log.committed, log.lastSlot, (slot) => log.chosenValue(slot));
     const proposals: AcceptedEntry[] = plan.proposals.map((p) => this.#proposeAt(p.slot, p.value));
     this.#nextSlot = plan.nextSlot;
-    if (proposals.length === 0 && ctx.config.commitNoopOnElection === true) {
+    if (proposals.length === 0) {
       // Nothing to recover: still commit one entry of the own ballot at once (a no-op), so
-      // followers learn the committed index and lease reads may start (design brief, "Leader
-      // lease": only after the leader committed an entry in its own ballot).
+      // followers learn the committed index and reads may start (design brief, "Leader lease":
+      // only after the leader committed an entry in its own ballot).
       proposals.push(this.#proposeAt(this.#nextSlot, NOOP));
       this.#nextSlot++;
     }
@@ -107,7 +92,7 @@ export class Leader {
     // client; (2) the new leader re-proposes slots 1 and 2, slot 1 commits first; (3) a read at
     // committed = 1 misses y. Every value chosen earlier sits at or below the plan's end
     // (the phase-1 quorum meets the phase-2 quorum that chose it), so this barrier covers it.
-    this.#readBarrierSlot = proposals.length > 0 ? this.#nextSlot - 1 : this.#nextSlot;
+    this.#readBarrierSlot = this.#nextSlot - 1;
     if (plan.fetchUpTo > log.committed) {
       this.#fetchUpTo = plan.fetchUpTo;
       this.#fetchFrom = tally.knownChosenFrom;
@@ -140,7 +125,7 @@ export class Leader {
   }
 
   #windowHasRoom(): boolean {
-    return this.#nextSlot - 1 - this.#ctx.log.committed < this.#ctx.config.maxInflightSlots;
+    return this.#nextSlot - 1 - this.#ctx.log.committed < this.#ctx.config.inflightSlotsMax;
   }
 
   /** Batches queued commands into new slots while the in-flight window allows. */
@@ -152,12 +137,12 @@ export class Leader {
     while (taken < pending.length && this.#windowHasRoom()) {
       const batch: Uint8Array[] = [];
       let bytes = 0;
-      while (batch.length < config.maxBatchCommands) {
+      while (batch.length < config.batchCommandsMax) {
         const next = pending[taken];
         if (next === undefined) {
           break;
         }
-        if (batch.length > 0 && bytes + next.byteLength > config.maxBatchBytes) {
+        if (batch.length > 0 && bytes + next.byteLength > config.batchBytesMax) {
           break;
         }
         batch.push(next);
@@ -195,7 +180,7 @@ export class Leader {
   onAccepted(m: AcceptedMessage): void {
     this.#inflight.noteHeard(m.from, this.#ctx.ticks);
     if (m.leaseRound !== undefined) {
-      this.#leaseAck(m.from, m.leaseRound);
+      this.#lease?.onAck(m.from, m.leaseRound);
     }
     for (const slot of m.slots) {
       this.recordAck(m.from, slot);
@@ -225,7 +210,7 @@ export class Leader {
     const ctx = this.#ctx;
     this.#inflight.noteHeard(m.from, ctx.ticks);
     if (m.leaseRound !== undefined) {
-      this.#leaseAck(m.from, m.leaseRound);
+      this.#lease?.onAck(m.from, m.leaseRound);
     }
     if (m.readRound !== undefined && ctx.quorum.voters.includes(m.from)) {
       this.#reads.onAck(m.from, m.readRound);
@@ -263,7 +248,7 @@ export class Leader {
       return;
     }
     const targets = new Set(this.#acceptTargets());
-    const entries = ctx.log.chosenEntries(before + 1, c, ctx.config.maxBatchBytes);
+    const entries = ctx.log.chosenEntries(before + 1, c, ctx.config.batchBytesMax);
     for (const peer of ctx.peers) {
       if (!targets.has(peer)) {
         for (const chunk of entries) {
@@ -312,10 +297,7 @@ export class Leader {
     const ctx = this.#ctx;
     this.#heartbeatElapsed++;
     this.#checkQuorumElapsed++;
-    if (
-      this.#transferring &&
-      ctx.ticks - this.#transferStartTick >= ctx.config.electionTimeoutTicks
-    ) {
+    if (this.#lease?.transferTimedOut === true) {
       // The transfer did not happen within an election timeout: step down, so that a new
       // ballot (possibly this node's again) can acquire a lease; this one ended its lease.
       return 'step-down';
@@ -372,7 +354,7 @@ export class Leader {
     const lease = perPeer.size > 0 ? this.#leaseFields() : {};
     for (const [peer, list] of perPeer) {
       list.sort((a, b) => a.slot - b.slot);
-      for (const entries of chunkEntries(list, ctx.config.maxBatchBytes)) {
+      for (const entries of chunkEntries(list, ctx.config.batchBytesMax)) {
         ctx.send({
           type: 'accept',
           from: ctx.id,
@@ -423,7 +405,7 @@ export class Leader {
       return;
     }
     const ctx = this.#ctx;
-    const chunks = chunkEntries(proposals, ctx.config.maxBatchBytes);
+    const chunks = chunkEntries(proposals, ctx.config.batchBytesMax);
     const lease = this.#leaseFields();
     for (const peer of this.#acceptTargets()) {
       for (const entries of chunks) {
@@ -462,44 +444,9 @@ export class Leader {
 
   // ---------------------------------------------------------------- lease
 
-  /**
-   * Lease fields for a batch of grant-soliciting messages created now: a new lease round
-   * (`LeaderLease.beginRound`), or `leaseRelease` during a transfer; nothing without leases.
-   * The leader's own acceptor acknowledges at the send on the same clock, so it grants and is
-   * counted at once (receipt time = send time: its grant outlasts what the leader counts).
-   */
-  #leaseFields(): { leaseRound?: number; leaseRelease?: boolean } {
-    const lease = this.#lease;
-    if (lease === undefined) {
-      return {};
-    }
-    if (this.#transferring) {
-      return { leaseRelease: true };
-    }
-    const now = this.#ctx.nowMs();
-    const round = lease.beginRound(now);
-    this.#maxLeaseRound = round;
-    assert(
-      ballotEquals(this.#acceptor.promised, this.ballot),
-      'leader whose promise is not its own ballot',
-    );
-    this.#acceptor.lease?.onAcknowledged(this.ballot, now);
-    lease.onAck(this.#ctx.id, round, now);
-    return { leaseRound: round };
-  }
-
-  /** An acknowledgement echoing lease round `round` arrived from `from` in this ballot. */
-  #leaseAck(from: NodeId, round: number): void {
-    const lease = this.#lease;
-    if (
-      lease === undefined ||
-      !Number.isSafeInteger(round) ||
-      round < 1 ||
-      round > this.#maxLeaseRound
-    ) {
-      return;
-    }
-    lease.onAck(from, round as LeaseRoundId, this.#ctx.nowMs());
+  /** Lease fields for a batch of grant-soliciting messages created now (none without leases). */
+  #leaseFields(): LeaseFields {
+    return this.#lease?.fields() ?? {};
   }
 
   /** An entry of this ballot is committed, and so is everything chosen before the election. */
@@ -508,24 +455,14 @@ export class Leader {
   }
 
   /** Lease state now: held, until when, and whether a lease read would be served. */
-  leaseState(nowMs: number): {
-    readonly held: boolean;
-    readonly validUntilMs: number | undefined;
-    readonly servesReads: boolean;
-  } {
-    const lease = this.#lease;
-    if (lease === undefined) {
-      return { held: false, validUntilMs: undefined, servesReads: false };
-    }
-    const held = lease.holds(nowMs);
-    const log = this.#ctx.log;
-    const servesReads = lease.canServeLeaseRead({
-      nowMs,
-      ownBallotEntryCommitted: this.ownBallotCommitted,
-      appliedIndex: log.applied,
-      committedIndex: log.committed,
-    }).ok;
-    return { held, validUntilMs: held ? lease.validUntilMs() : undefined, servesReads };
+  leaseState(nowMs: number): LeaseView {
+    return (
+      this.#lease?.view(nowMs, this.ownBallotCommitted) ?? {
+        held: false,
+        validUntilMs: undefined,
+        servesReads: false,
+      }
+    );
   }
 
   // ---------------------------------------------------------------- reads
@@ -540,23 +477,14 @@ export class Leader {
         if (lease === undefined) {
           return { kind: 'unavailable', reason: 'no-lease' };
         }
-        const decision = lease.canServeLeaseRead({
-          nowMs: this.#ctx.nowMs(),
-          ownBallotEntryCommitted: this.ownBallotCommitted,
-          appliedIndex: log.applied,
-          committedIndex: log.committed,
-        });
+        const decision = lease.canServeRead(this.#ctx.nowMs(), this.ownBallotCommitted);
         if (decision.ok) {
           return { kind: 'ready', index: log.committed as Slot };
-        }
-        if (decision.reason === 'own-ballot-entry-not-committed') {
-          this.#proposeReadBarrier();
         }
         return { kind: 'unavailable', reason: leaseRefusalReason(decision.reason) };
       }
       case 'quorum': {
         if (!this.ownBallotCommitted) {
-          this.#proposeReadBarrier();
           return { kind: 'unavailable', reason: 'own-ballot-not-committed' };
         }
         const inFlight = this.#reads.roundInFlight;
@@ -569,22 +497,6 @@ export class Leader {
       default:
         return assertNever(mode, 'read mode');
     }
-  }
-
-  /**
-   * A read found the read barrier uncommitted. When the leader proposed nothing at its election
-   * and nothing since (no `commitNoopOnElection`, no client write yet), the barrier is a slot
-   * nobody would ever fill: propose a no-op there, so a read-only workload does not wait for a
-   * write forever (sim seed 22 without `commitNoopOnElection`). The read itself is still
-   * refused; the host retries.
-   */
-  #proposeReadBarrier(): void {
-    if (this.#readBarrierSlot !== this.#nextSlot || this.#pending.length > 0) {
-      return; // already proposed (in flight) or a queued command will take the slot
-    }
-    const entry = this.#proposeAt(this.#nextSlot, NOOP);
-    this.#nextSlot++;
-    this.#broadcastAccept([entry]);
   }
 
   /** Starts a read-confirmation round now (a heartbeat carrying it). */
@@ -626,13 +538,7 @@ export class Leader {
    */
   transfer(to: NodeId): void {
     const ctx = this.#ctx;
-    if (this.#lease !== undefined && !this.#transferring) {
-      // Order matters: lease reads end before any grant is released (safety argument,
-      // packages/lease/README.md: no lease read relies on a released grant).
-      this.#lease.beginTransfer();
-      this.#transferring = true;
-      this.#transferStartTick = ctx.ticks;
-      this.#acceptor.lease?.release(this.ballot, ctx.nowMs());
+    if (this.#lease?.beginTransfer() === true) {
       for (const peer of ctx.peers) {
         if (peer !== to) {
           ctx.send({
@@ -653,7 +559,7 @@ export class Leader {
       ballot: this.ballot,
       committed: ctx.log.committed as Slot,
       campaignNow: true,
-      ...(this.#transferring ? { leaseRelease: true } : {}),
+      ...(this.#lease?.transferring === true ? { leaseRelease: true } : {}),
     });
   }
 }

@@ -92,7 +92,7 @@ export class Learner {
     const chunks = log.chosenEntries(
       m.fromSlot,
       to,
-      ctx.config.maxBatchBytes,
+      ctx.config.batchBytesMax,
       FETCH_ANSWER_MAX_MESSAGES,
     );
     for (const entries of chunks) {

@@ -57,10 +57,9 @@ export interface ClusterOptions {
   readonly l?: number;
   readonly thrifty?: boolean;
   readonly seed?: number;
-  readonly maxInflightSlots?: number;
-  readonly maxBatchCommands?: number;
-  readonly maxBatchBytes?: number;
-  readonly commitNoopOnElection?: boolean;
+  readonly inflightSlotsMax?: number;
+  readonly batchCommandsMax?: number;
+  readonly batchBytesMax?: number;
   /** A quorum system over nodes 1..n instead of counting quorums. */
   readonly quorum?: QuorumSystem;
   /** Leader leases; every node gets its own `FakeClock` (see `Cluster.clock`). */
@@ -155,11 +154,10 @@ export class Cluster {
       electionTimeoutTicks: 10,
       electionTimeoutJitterTicks: 10,
       heartbeatIntervalTicks: 2,
-      maxBatchCommands: this.#opts.maxBatchCommands ?? 64,
-      maxBatchBytes: this.#opts.maxBatchBytes ?? 1 << 20,
-      maxInflightSlots: this.#opts.maxInflightSlots ?? 8,
+      batchCommandsMax: this.#opts.batchCommandsMax ?? 64,
+      batchBytesMax: this.#opts.batchBytesMax ?? 1 << 20,
+      inflightSlotsMax: this.#opts.inflightSlotsMax ?? 8,
       thrifty: this.#opts.thrifty ?? false,
-      commitNoopOnElection: this.#opts.commitNoopOnElection ?? false,
       random: seededRandom((this.#opts.seed ?? 1) * 1000 + id),
       ...(this.#opts.lease === undefined
         ? {}

@@ -32,7 +32,7 @@ function run(c: Cluster, ticks: number): void {
 
 /** A cluster with leases whose node 1 leads (after the start-up restart wait). */
 function leaseCluster(opts: Partial<ClusterOptions> & { n: number }): Cluster {
-  const c = new Cluster({ commitNoopOnElection: true, lease: LEASE, ...opts });
+  const c = new Cluster({ lease: LEASE, ...opts });
   run(c, 7); // 70 ms: every acceptor's restart wait (60 ms from its start) is over
   c.campaign(1);
   expect(c.leaders()).toEqual([1]);
@@ -87,7 +87,7 @@ describe('ReplicaConfig.lease', () => {
 
 describe('Replica without config.lease', () => {
   it('holds no lease, refuses lease reads with no-lease and still serves quorum reads', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1);
     const r = c.replica(1);
     expect(r.status().lease).toEqual({
@@ -106,7 +106,7 @@ describe('Replica without config.lease', () => {
   });
 
   it('exposes role and leader as cheap getters that agree with status()', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     expect([c.replica(1).role, c.replica(1).leader]).toEqual(['follower', undefined]);
     c.campaign(1);
     for (const id of [1, 2, 3]) {
@@ -118,7 +118,7 @@ describe('Replica without config.lease', () => {
   });
 
   it('answers not-leader with a hint on a follower', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1);
     expect(c.replica(2).read({ id: 1, mode: 'lease' })).toEqual({
       kind: 'not-leader',
@@ -250,7 +250,7 @@ describe('Replica lease: acceptor side', () => {
    * still counts node 2's pre-crash grant: two leases at once.
    */
   function restartScenario(unsafeLease: boolean): { holders: number[]; leaders: number[] } {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true, lease: { ...LEASE, unsafeLease } });
+    const c = new Cluster({ n: 3, lease: { ...LEASE, unsafeLease } });
     run(c, 7);
     c.campaign(1);
     c.dropIf = (m) => (m.from === 1 && m.to === 3) || (m.from === 3 && m.to === 1);
@@ -288,11 +288,14 @@ describe('Replica lease: acceptor side', () => {
 });
 
 describe('Replica lease reads', () => {
-  it('refuses lease reads before an entry of the own ballot is committed', () => {
-    const c = new Cluster({ n: 3, lease: LEASE, commitNoopOnElection: false });
+  it('refuses lease and quorum reads before an entry of the own ballot is committed', () => {
+    const c = new Cluster({ n: 3, lease: LEASE });
     run(c, 7);
+    // The new leader's no-op reaches the acceptors, but their Accepted are lost.
+    c.dropIf = (m) => m.type === 'accepted';
     c.campaign(1);
     const r = c.replica(1);
+    expect(r.status()).toMatchObject({ role: 'leader', committed: 0, ownBallotCommitted: false });
     expect(r.status().lease.held).toBe(true);
     expect(r.read({ id: 1, mode: 'lease' })).toEqual({
       kind: 'unavailable',
@@ -302,27 +305,21 @@ describe('Replica lease reads', () => {
       kind: 'unavailable',
       reason: 'own-ballot-not-committed',
     });
-    c.propose(1, 'x');
-    c.deliverAll();
-    expect(r.read({ id: 3, mode: 'lease' })).toEqual({ kind: 'ready', index: 2 }); // the no-op the refused read proposed, then x
+    c.dropIf = () => false;
+    run(c, 2); // the heartbeat interval re-sends the Accept of the no-op
+    expect(r.status()).toMatchObject({ committed: 1, ownBallotCommitted: true });
+    expect(r.read({ id: 3, mode: 'lease' })).toEqual({ kind: 'ready', index: 1 });
   });
 
-  it('proposes the missing own-ballot no-op when a read finds none (no write needed)', () => {
-    for (const mode of ['lease', 'quorum'] as const) {
-      const c = new Cluster({ n: 3, lease: LEASE, commitNoopOnElection: false });
-      run(c, 7);
-      c.campaign(1);
-      const r = c.replica(1);
-      expect(r.status()).toMatchObject({ committed: 0, ownBallotCommitted: false });
-      expect(r.read({ id: 1, mode })).toEqual({
-        kind: 'unavailable',
-        reason: 'own-ballot-not-committed',
-      });
-      expect(r.read({ id: 2, mode }).kind).toBe('unavailable'); // one no-op, not two
-      c.deliverAll();
-      expect(r.status()).toMatchObject({ committed: 1, ownBallotCommitted: true, lastSlot: 1 });
-      expect(r.read({ id: 3, mode }).kind).toBe(mode === 'lease' ? 'ready' : 'pending');
-    }
+  it('commits a no-op of its own ballot at election when there is nothing to recover', () => {
+    const c = new Cluster({ n: 3, lease: LEASE });
+    run(c, 7);
+    c.campaign(1);
+    const r = c.replica(1);
+    expect(r.status()).toMatchObject({ committed: 1, ownBallotCommitted: true, lastSlot: 1 });
+    expect(r.chosenValue(1 as Slot)).toEqual({ kind: 'noop' });
+    expect(r.read({ id: 1, mode: 'lease' })).toEqual({ kind: 'ready', index: 1 });
+    expect(r.read({ id: 2, mode: 'quorum' }).kind).toBe('pending');
   });
 
   it('refuses lease reads while applied < committed', () => {
@@ -414,32 +411,33 @@ describe('Replica lease reads', () => {
 
 describe('Replica quorum reads (ReadIndex)', () => {
   it('waits until every slot proposed at the election is committed, not just the first (stale read otherwise)', () => {
-    const c = new Cluster({ n: 3, maxBatchBytes: 1 });
+    const c = new Cluster({ n: 3, batchBytesMax: 1 });
     c.campaign(1);
-    // Old leader 1 commits x (slot 1) and y (slot 2) with node 2; node 3 hears nothing.
+    // Old leader 1 commits x (slot 2) and y (slot 3, after its election no-op at slot 1) with
+    // node 2; node 3 hears nothing.
     c.dropIf = (m) => m.to === 3 || m.from === 3;
     c.propose(1, 'x');
     c.propose(1, 'y');
     c.deliverAll();
-    expect(c.replica(1).status().committed).toBe(2);
-    expect(c.replica(2).status().committed).toBeLessThan(2);
+    expect(c.replica(1).status().committed).toBe(3);
+    expect(c.replica(2).status().committed).toBeLessThan(3);
     c.crash(1);
-    // Node 3 recovers slots 1 and 2 in its ballot; node 2's acceptance of slot 2 is lost.
-    c.dropIf = (m) => m.type === 'accepted' && m.from === 2 && m.slots.includes(2 as Slot);
+    // Node 3 recovers slots 1 to 3 in its ballot; node 2's acceptance of slot 3 is lost.
+    c.dropIf = (m) => m.type === 'accepted' && m.from === 2 && m.slots.includes(3 as Slot);
     c.campaign(3);
     const r3 = c.replica(3);
-    expect(r3.status()).toMatchObject({ role: 'leader', committed: 1, ownBallotCommitted: false });
-    // A read at index 1 would miss y, which the old leader already acknowledged.
+    expect(r3.status()).toMatchObject({ role: 'leader', committed: 2, ownBallotCommitted: false });
+    // A read at index 2 would miss y, which the old leader already acknowledged.
     expect(r3.read({ id: 1, mode: 'quorum' })).toEqual({
       kind: 'unavailable',
       reason: 'own-ballot-not-committed',
     });
     c.dropIf = () => false;
     c.tick(3);
-    expect(r3.status()).toMatchObject({ committed: 2, ownBallotCommitted: true });
+    expect(r3.status()).toMatchObject({ committed: 3, ownBallotCommitted: true });
     expect(r3.read({ id: 2, mode: 'quorum' })).toEqual({ kind: 'pending' });
     c.deliverAll();
-    expect(c.node(3).reads).toEqual([{ id: 2, index: 2 }]);
+    expect(c.node(3).reads).toEqual([{ id: 2, index: 3 }]);
   });
 
   it('confirms a read only after a phase-2 quorum acknowledged a round started after it', () => {
@@ -566,7 +564,6 @@ describe('Replica lease safety with time', () => {
   function driftRun(unsafeLease: boolean): { violations: number; heldMs: number } {
     const c = new Cluster({
       n: 3,
-      commitNoopOnElection: true,
       lease: { ...LEASE, unsafeLease },
     });
     c.clock(1).rate = 0.95;

@@ -29,9 +29,9 @@ function follower(id = 2): Replica {
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 0,
     heartbeatIntervalTicks: 2,
-    maxBatchCommands: 16,
-    maxBatchBytes: 4096,
-    maxInflightSlots: 4,
+    batchCommandsMax: 16,
+    batchBytesMax: 4096,
+    inflightSlotsMax: 4,
     thrifty: false,
     random: seededRandom(3),
   });
@@ -138,7 +138,7 @@ describe('Ready.mustSync', () => {
   });
 
   it('is true for a log truncation after compaction', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1);
     c.propose(1, 'a');
     c.tick(3);
@@ -152,7 +152,7 @@ describe('Ready.mustSync', () => {
   });
 
   it('is true for the leader proposing (its own entries must be durable before it counts them)', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1);
     c.propose(1, 'x');
     const rd = c.replica(1).ready();

@@ -32,27 +32,31 @@ describe('Replica with pipelineReadies', () => {
     const rd0 = r.ready(); // the self-promise
     r.advance(rd0);
     expect(r.status().role).toBe('leader');
+    const rdNoop = r.ready(); // the election no-op at slot 1
+    r.advance(rdNoop);
+    r.advance(r.ready()); // applies it
+    expect(r.status()).toMatchObject({ committed: 1, applied: 1 });
     r.propose(cmd('x'));
     const rd1 = r.ready();
     r.propose(cmd('y'));
     expect(r.hasReady()).toBe(true);
     const rd2 = r.ready();
-    expect(rd1.persist?.entries.map((e) => e.slot)).toEqual([1]);
-    expect(rd2.persist?.entries.map((e) => e.slot)).toEqual([2]);
-    expect(r.status().committed).toBe(0);
+    expect(rd1.persist?.entries.map((e) => e.slot)).toEqual([2]);
+    expect(rd2.persist?.entries.map((e) => e.slot)).toEqual([3]);
+    expect(r.status().committed).toBe(1);
     // Advancing out of order is misuse.
     expect(() => r.advance(rd2)).toThrow(/oldest outstanding/);
     r.advance(rd1);
-    expect(r.status().committed).toBe(1); // its own durable acceptance of slot 1 only
-    const rd3 = r.ready(); // hands out slot 1 for applying while rd2 is still outstanding
-    expect(rd3.committed.map((e) => e.slot)).toEqual([1]);
+    expect(r.status().committed).toBe(2); // its own durable acceptance of slot 2 only
+    const rd3 = r.ready(); // hands out slot 2 for applying while rd2 is still outstanding
+    expect(rd3.committed.map((e) => e.slot)).toEqual([2]);
     r.advance(rd2);
-    expect(r.status().committed).toBe(2);
+    expect(r.status().committed).toBe(3);
     const rd4 = r.ready();
-    expect(rd4.committed.map((e) => e.slot)).toEqual([2]); // slot 1 is not handed out twice
+    expect(rd4.committed.map((e) => e.slot)).toEqual([3]); // slot 2 is not handed out twice
     r.advance(rd3);
     r.advance(rd4);
-    expect(r.status()).toMatchObject({ committed: 2, applied: 2 });
+    expect(r.status()).toMatchObject({ committed: 3, applied: 3 });
     expect(r.hasReady()).toBe(false);
   });
 

@@ -26,9 +26,9 @@ function baseConfig(id = 1, n = 3) {
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 5,
     heartbeatIntervalTicks: 2,
-    maxBatchCommands: 16,
-    maxBatchBytes: 4096,
-    maxInflightSlots: 4,
+    batchCommandsMax: 16,
+    batchBytesMax: 4096,
+    inflightSlotsMax: 4,
     thrifty: false,
     random: seededRandom(7),
   };
@@ -41,14 +41,14 @@ describe('validateReplicaConfig', () => {
       id: 9 as NodeId,
       electionTimeoutTicks: 0,
       heartbeatIntervalTicks: -1,
-      maxBatchBytes: 0,
+      batchBytesMax: 0,
     });
     const fields = problems.map((p) => p.field);
     expect(fields).toEqual([
       'id',
       'electionTimeoutTicks',
       'heartbeatIntervalTicks',
-      'maxBatchBytes',
+      'batchBytesMax',
     ]);
     expect(problems[0]?.rule).toContain('must be one of members');
   });
@@ -71,11 +71,11 @@ describe('validateReplicaConfig', () => {
 describe('Replica', () => {
   it('throws one error listing every config problem', () => {
     expect(
-      () => new Replica({ ...baseConfig(), maxInflightSlots: 0, maxBatchCommands: 0 }),
+      () => new Replica({ ...baseConfig(), inflightSlotsMax: 0, batchCommandsMax: 0 }),
     ).toThrow(ReplicaConfigError);
     expect(
-      () => new Replica({ ...baseConfig(), maxInflightSlots: 0, maxBatchCommands: 0 }),
-    ).toThrow(/maxBatchCommands.*maxInflightSlots/);
+      () => new Replica({ ...baseConfig(), inflightSlotsMax: 0, batchCommandsMax: 0 }),
+    ).toThrow(/batchCommandsMax.*inflightSlotsMax/);
   });
 
   it('asserts when ready() is called twice without advance()', () => {
@@ -292,7 +292,7 @@ describe('Replica scenarios', () => {
   });
 
   it('commits a no-op in its own ballot right after election', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     const leader = c.replica(1);
     leader.campaign();
     c.process(1);
@@ -307,7 +307,7 @@ describe('Replica scenarios', () => {
   });
 
   it('reports ownBallotCommitted only once an entry of the new ballot is committed', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1);
     c.dropIf = (m) => m.type === 'accepted';
     c.crash(1);
@@ -325,7 +325,7 @@ describe('Replica scenarios', () => {
   });
 
   it('batches commands into one slot and bounds the in-flight window', () => {
-    const c = new Cluster({ n: 3, maxBatchCommands: 2, maxInflightSlots: 2 });
+    const c = new Cluster({ n: 3, batchCommandsMax: 2, inflightSlotsMax: 2 });
     c.campaign(1);
     const startSlot = c.replica(1).status().lastSlot;
     for (const x of ['a', 'b', 'c', 'd', 'e', 'f']) c.propose(1, x);
@@ -414,7 +414,7 @@ describe('Replica scenarios', () => {
   it('catches up without a fetch storm when answers are small and duplicated (sim seed 30177)', () => {
     // Regression for /tmp/paxos-bugs/fetch-chosen-storm.md: every answer revealing the gap
     // triggered a new fetch; with duplication the traffic grew exponentially.
-    const c = new Cluster({ n: 3, maxBatchBytes: 64, maxBatchCommands: 1 });
+    const c = new Cluster({ n: 3, batchBytesMax: 64, batchCommandsMax: 1 });
     c.campaign(1);
     c.crash(3);
     for (let i = 0; i < 40; i++) c.propose(1, `f${i}`);
@@ -470,23 +470,23 @@ describe('Replica scenarios', () => {
     // Regression: a new leader fetched the chosen slots it lacked from the promiser with the
     // highest committed index only. That promiser crashed for good; live peers ahead of the
     // leader (but below that index) never replaced it, so the leader stayed behind forever.
-    const c = new Cluster({ n: 4, p: 2, l: 3, maxBatchCommands: 1 });
+    const c = new Cluster({ n: 4, p: 2, l: 3, batchCommandsMax: 1 });
     c.dropIf = (m) => m.from === 4 || m.to === 4;
     c.campaign(1);
     for (const x of ['a', 'b', 'c']) c.propose(1, x);
     c.tick(4);
     for (const id of [1, 2, 3]) {
-      expect(c.replica(id).status().committed).toBe(3);
+      expect(c.replica(id).status().committed).toBe(4); // the election no-op, a, b, c
       c.compact(id);
     }
-    // Slot 4 is chosen by {1, 2}, but only node 1 learns that it is committed.
+    // Slot 5 is chosen by {1, 2}, but only node 1 learns that it is committed.
     c.dropIf = (m) => m.from === 4 || m.to === 4 || m.to === 3 || m.from === 3;
     c.propose(1, 'd');
     c.deliverAll();
-    expect(c.replica(1).status().committed).toBe(4);
-    expect(c.replica(2).status().committed).toBe(3);
-    // Node 4 (which has nothing) is elected; node 1 promises with committed 4 and is the fetch
-    // source for slots 1..3 (compacted everywhere), then dies before answering the fetch.
+    expect(c.replica(1).status().committed).toBe(5);
+    expect(c.replica(2).status().committed).toBe(4);
+    // Node 4 (which has nothing) is elected; node 1 promises with committed 5 and is the fetch
+    // source for slots 1..4 (compacted everywhere), then dies before answering the fetch.
     c.dropIf = (m) => m.type === 'fetch' && m.to === 1;
     c.campaign(4);
     expect(c.leaders()).toEqual([4]);

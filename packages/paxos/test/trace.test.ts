@@ -37,7 +37,7 @@ function trace(c: Cluster, from: number): string[] {
 
 describe('Replica traces', () => {
   it('elects by phase 1, commits a no-op of its ballot, then replicates a command', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1); // campaign 1
     c.propose(1, 'x'); // propose 1 x
     c.deliverAll();
@@ -69,7 +69,7 @@ describe('Replica traces', () => {
   });
 
   it('hands leadership to a higher ballot, which learns committed slots from the promises', () => {
-    const c = new Cluster({ n: 3, commitNoopOnElection: true });
+    const c = new Cluster({ n: 3 });
     c.campaign(1);
     const mark = c.sent.length;
     c.campaign(2); // the Prepare of the higher ballot makes 1 step down

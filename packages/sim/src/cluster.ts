@@ -72,11 +72,9 @@ export interface ClusterConfig {
   readonly heartbeatIntervalTicks: number;
   readonly thrifty: boolean;
   /** Batching and pipelining limits handed to the core. */
-  readonly maxBatchCommands: number;
-  readonly maxBatchBytes: number;
-  readonly maxInflightSlots: number;
-  /** A new leader commits a no-op in its own ballot even when it has nothing to recover. */
-  readonly commitNoopOnElection: boolean;
+  readonly batchCommandsMax: number;
+  readonly batchBytesMax: number;
+  readonly inflightSlotsMax: number;
   readonly network: NetworkConfig;
   readonly minDiskLatencyTicks: number;
   readonly maxDiskLatencyTicks: number;
@@ -217,10 +215,9 @@ export class SimCluster {
       electionTimeoutJitterTicks: c.electionTimeoutJitterTicks,
       heartbeatIntervalTicks: c.heartbeatIntervalTicks,
       thrifty: c.thrifty,
-      maxBatchCommands: c.maxBatchCommands,
-      maxBatchBytes: c.maxBatchBytes,
-      maxInflightSlots: c.maxInflightSlots,
-      commitNoopOnElection: c.commitNoopOnElection,
+      batchCommandsMax: c.batchCommandsMax,
+      batchBytesMax: c.batchBytesMax,
+      inflightSlotsMax: c.inflightSlotsMax,
       random: node.random,
       lease:
         c.lease === undefined
@@ -602,10 +599,9 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     electionTimeoutJitterTicks: 10,
     heartbeatIntervalTicks: 2,
     thrifty: false,
-    maxBatchCommands: 8,
-    maxBatchBytes: 512,
-    maxInflightSlots: 4,
-    commitNoopOnElection: false,
+    batchCommandsMax: 8,
+    batchBytesMax: 512,
+    inflightSlotsMax: 4,
     network: { minDelayTicks: 1, maxDelayTicks: 3, loss: NEVER, duplication: NEVER, slow: NEVER, maxSlowDelayTicks: 3 },
     minDiskLatencyTicks: 0,
     maxDiskLatencyTicks: 2,

@@ -135,11 +135,9 @@ export interface SimReplicaOptions {
   readonly electionTimeoutJitterTicks: number;
   readonly heartbeatIntervalTicks: number;
   readonly thrifty: boolean;
-  readonly maxBatchCommands: number;
-  readonly maxBatchBytes: number;
-  readonly maxInflightSlots: number;
-  /** A new leader commits a no-op in its own ballot even when it has nothing to recover. */
-  readonly commitNoopOnElection: boolean;
+  readonly batchCommandsMax: number;
+  readonly batchBytesMax: number;
+  readonly inflightSlotsMax: number;
   readonly random: { nextInt(maxExclusive: number): number };
   /** Leader leases; absent = no leases. */
   readonly lease?: SimLeaseOptions | undefined;

@@ -149,11 +149,10 @@ export function runSeed(opts: SeedOptions): SeedResult {
     electionTimeoutJitterTicks,
     heartbeatIntervalTicks: 2,
     thrifty: cfgRandom.nextInt(4) === 0,
-    maxBatchCommands: cfgRandom.pick([1, 8, 64]),
-    maxBatchBytes: cfgRandom.pick([64, 512, 4096]),
-    maxInflightSlots: cfgRandom.pick([1, 4, 16]),
+    batchCommandsMax: cfgRandom.pick([1, 8, 64]),
+    batchBytesMax: cfgRandom.pick([64, 512, 4096]),
+    inflightSlotsMax: cfgRandom.pick([1, 4, 16]),
     // A separate child seed, so this choice does not shift the other draws.
-    commitNoopOnElection: root.child('noop-on-election').nextInt(2) === 0,
     network: {
       minDelayTicks: 1,
       maxDelayTicks: cfgRandom.between(1, 6),
@@ -313,8 +312,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const live = cluster?.liveNodes().length ?? 0;
   const summary =
     `N=${shape.nodes} P=${shape.replication} L=${shape.election}${config.thrifty ? ' thrifty' : ''}` +
-    ` batch<=${config.maxBatchCommands}/${config.maxBatchBytes}B window=${config.maxInflightSlots}` +
-    `${config.commitNoopOnElection ? ' noop-on-election' : ''}` +
+    ` batch<=${config.batchCommandsMax}/${config.batchBytesMax}B window=${config.inflightSlotsMax}` +
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
     ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
     ` | faults: ${counts.crashes} crashes, ${counts.bounces} bounces, ${counts.pauses} pauses, ${counts.partitions} partitions${counts.nemeses > 0 ? `, ${counts.nemeses} lease nemeses` : ''}` +

@@ -57,10 +57,10 @@ function scenario(seed: number, unsafeLease: boolean): { caught: Set<InvariantNu
 }
 
 describe('unsafeLease', () => {
-  // Pinned cluster seeds (14 of seeds 1..20 catch it): on the others, e.g. seed 3, A's next
+  // Pinned cluster seeds (26 of seeds 1..40 catch it): on the others, e.g. seed 6, A's next
   // heartbeat reaches the restarted B before C's Prepare, B grants A again and even the unsafe
   // acceptor refuses C.
-  const seeds = [1, 2, 4, 5, 6];
+  const seeds = [1, 2, 3, 4, 5];
 
   it('a restarted acceptor that promises at once lets two nodes hold a lease (invariant 6 caught)', () => {
     for (const s of seeds) expect([...scenario(s, true).caught], `cluster seed ${s}`).toContain(6);
@@ -74,9 +74,9 @@ describe('unsafeLease', () => {
     }
   });
 
-  // Found by `pnpm sim --seeds 6000 --first-seed 1000 --unsafe-lease --nodes 3` (the only one of
-  // those 6,000): a bounce timed before a Prepare, composed with a pause of the leader.
-  const found = { seed: 1810, nodes: 3, replication: 2, election: 2 } as const;
+  // The first of the seeds that `pnpm sim --seeds 6000 --first-seed 1000 --unsafe-lease --nodes 3`
+  // reports with invariant 6 (565 of those 6,000).
+  const found = { seed: 1015, nodes: 3, replication: 2, election: 2 } as const;
 
   it(`is caught on random seed ${found.seed} (N=3): two nodes hold a lease (invariant 6)`, () => {
     const r = runSeed({ ...found, factory: paxosReplicaFactory, unsafeLease: true });
