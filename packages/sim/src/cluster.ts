@@ -269,8 +269,11 @@ export class SimCluster {
     this.checker.onRecover(id, d.hardState);
     const snapIndex = d.snapshot?.meta.index ?? 0;
     const entries = [...d.entries.values()].filter((e) => e.slot > snapIndex).sort((a, b) => a.slot - b.slot);
+    const hard = d.hardState ?? { promised: { round: 0, nodeId: 0 }, committed: 0 };
     const recovered: SimRecoveredState = {
-      hardState: d.hardState ?? { promised: { round: 0, nodeId: 0 }, committed: 0 },
+      // The state machine is durable on apply, while a committed index that only moved was
+      // written lazily and may be lost (`SimReady.mustSync`): every applied slot was committed.
+      hardState: { ...hard, committed: Math.max(hard.committed, node.sm.applied) },
       snapshot: d.snapshot === undefined ? undefined : { index: snapIndex },
       entries,
       applied: node.sm.applied,
@@ -349,6 +352,15 @@ export class SimCluster {
       this.takeReads(node, r);
       if (r.persist === undefined) {
         this.finish(node, r);
+        continue;
+      }
+      if (!r.mustSync) {
+        // Lazy, like the server: written in order behind earlier writes, durable with the next
+        // synced one, lost by a crash before it; nothing waits for it.
+        const latency = this.config.manual ? 0 : this.diskRandom.between(this.config.minDiskLatencyTicks, this.config.maxDiskLatencyTicks);
+        node.disk.write(r.persist, this.now, latency, () => undefined);
+        this.finish(node, r);
+        if (this.config.manual) this.completeDisk(node, false);
         continue;
       }
       node.waiting = r;

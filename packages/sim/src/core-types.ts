@@ -59,6 +59,12 @@ export interface SimMessage {
 /** The ready bundle (see `Ready` in the core for the handling order). */
 export interface SimReady {
   readonly persist: SimPersistRequest | undefined;
+  /**
+   * The core's persist policy: false when `persist` need not be durable before the replies
+   * leave (only the committed index moved). The host then writes it lazily and goes on; a crash
+   * before the next synced write loses it.
+   */
+  readonly mustSync: boolean;
   readonly messages: readonly SimMessage[];
   readonly messagesAfterPersist: readonly SimMessage[];
   readonly committed: readonly SimChosenEntry[];

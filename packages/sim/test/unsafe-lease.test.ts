@@ -57,35 +57,42 @@ function scenario(seed: number, unsafeLease: boolean): { caught: Set<InvariantNu
 }
 
 describe('unsafeLease', () => {
-  // Pinned cluster seeds (26 of seeds 1..40 catch it): on the others, e.g. seed 6, A's next
-  // heartbeat reaches the restarted B before C's Prepare, B grants A again and even the unsafe
-  // acceptor refuses C.
-  const seeds = [1, 2, 3, 4, 5];
+  // The scenario depends on message timing, so it is run on 20 cluster seeds rather than pinned
+  // ones: on some (A's next heartbeat reaches the restarted B before C's Prepare) B grants A
+  // again and even the unsafe acceptor refuses C.
+  const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
 
   it('a restarted acceptor that promises at once lets two nodes hold a lease (invariant 6 caught)', () => {
-    for (const s of seeds) expect([...scenario(s, true).caught], `cluster seed ${s}`).toContain(6);
+    const caught = seeds.filter((s) => scenario(s, true).caught.has(6));
+    expect(caught.length, `caught on cluster seeds [${caught.join(',')}]`).toBeGreaterThanOrEqual(5);
   });
 
   it('the restart wait prevents it on the same seeds', () => {
     for (const s of seeds) {
       const r = scenario(s, false);
-      expect(r.bounced).toBe(true);
-      expect([...r.caught]).toEqual([]);
+      expect(r.bounced, `cluster seed ${s}`).toBe(true);
+      expect([...r.caught], `cluster seed ${s}`).toEqual([]);
     }
   });
 
-  // The first of the seeds that `pnpm sim --seeds 6000 --first-seed 1000 --unsafe-lease --nodes 3`
-  // reports with invariant 6 (565 of those 6,000).
-  const found = { seed: 1015, nodes: 3, replication: 2, election: 2 } as const;
+  // Random seeds of the default fault mix with the lease nemesis (`pnpm sim --unsafe-lease`):
+  // the first seeds from 1000 on that report invariant 6, and the same seeds with the lease
+  // rules intact.
+  const range = { first: 1000, count: 60, nodes: 3, replication: 2, election: 2 } as const;
 
-  it(`is caught on random seed ${found.seed} (N=3): two nodes hold a lease (invariant 6)`, () => {
-    const r = runSeed({ ...found, factory: paxosReplicaFactory, unsafeLease: true });
-    expect(r.violations.map((v) => v.invariant)).toContain(6);
-    expect(r.violations.find((v) => v.invariant === 6)?.detail).toMatch(/both hold a lease at true time/);
-  });
-
-  it(`holds every invariant on seed ${found.seed} with the lease rules intact`, () => {
-    const r = runSeed({ ...found, factory: paxosReplicaFactory });
-    expect(r.violations).toEqual([]);
+  it(`is caught on random seeds from ${range.first} (N=3): two nodes hold a lease (invariant 6)`, () => {
+    const hits: number[] = [];
+    for (let seed = range.first; seed < range.first + range.count && hits.length < 2; seed++) {
+      const r = runSeed({ ...range, seed, factory: paxosReplicaFactory, unsafeLease: true });
+      const v = r.violations.find((x) => x.invariant === 6);
+      if (v !== undefined) {
+        expect(v.detail).toMatch(/both hold a lease at true time/);
+        hits.push(seed);
+      }
+    }
+    expect(hits.length, `seeds ${range.first}..${range.first + range.count - 1}`).toBe(2);
+    for (const seed of hits) {
+      expect(runSeed({ ...range, seed, factory: paxosReplicaFactory }).violations).toEqual([]);
+    }
   });
 });
