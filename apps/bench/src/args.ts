@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { NO_DELAY, linkDelays, parseDelay, parseZoneDelay } from './delay.js';
 import type { DelayVariant, ZoneDelay } from './delay.js';
 import { planPoints } from './plan.js';
+import { COMPARE_SYSTEMS, isCompareSystem } from './system.js';
+import type { CompareSystem } from './system.js';
 
 /** How reads are served (see the design brief, "Reads"). */
 export type BenchReadMode = 'lease' | 'quorum' | 'stale';
@@ -33,8 +35,13 @@ export interface BenchOptions {
   readonly zoneDelay: ZoneDelay | undefined;
   /** Kill -9 the leader under load after the measured window and time the next acknowledged write. */
   readonly failover: boolean;
-  /** Upper bound on client processes per point; undefined = automatic (one per 32 clients, at most 4). */
-  readonly clientProcs: number | undefined;
+  /**
+   * Client processes per point (never more than clients). Default 1: one process, as an
+   * application that uses the client; more load the servers harder than one user does.
+   */
+  readonly clientProcs: number;
+  /** Comparison systems run in the same sweep with the same client (default none). */
+  readonly compare: readonly CompareSystem[];
   /** Keys per closed-loop client (each client writes and reads its own keys). */
   readonly keysPerClient: number;
   readonly jsonFile: string | undefined;
@@ -82,7 +89,10 @@ export const USAGE = `usage: pnpm bench [options]
                            node:ID=MS,... | zones:NAME=ID,ID;NAME=ID | zones:K
   --zone-delay SPEC        delay between zones: MS (every pair) or A-B=MS,A-C=MS,...
   --failover               kill -9 the leader under load; time to the next acknowledged write
-  --client-procs K         at most K client processes per point (default: 1 per 32 clients, max 4)
+  --compare natskv,etcd    also run NATS JetStream KV and/or etcd clusters of N servers with
+                           the same client, keys, values, warm-up and window (writes only)
+  --client-procs K         client processes per point, each one client (default 1, as one
+                           application; the same K for every system)
   --keys K                 keys per client (default 100)
   --json FILE              write one record per point (and run metadata) to FILE
   --chart FILE             write an SVG chart: throughput and p99 against P, one line per N
@@ -114,6 +124,7 @@ const OPTIONS = {
   'zone-delay': { type: 'string' },
   failover: { type: 'boolean' },
   'client-procs': { type: 'string' },
+  compare: { type: 'string' },
   keys: { type: 'string' },
   json: { type: 'string' },
   replot: { type: 'string' },
@@ -262,8 +273,22 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     );
   }
   const kText = str('client-procs');
-  const clientProcs =
-    kText === undefined ? undefined : parseInt1('client-procs', kText, 1, 64, problems);
+  const clientProcs = kText === undefined ? 1 : parseInt1('client-procs', kText, 1, 64, problems);
+  const compareText = str('compare');
+  const compare: CompareSystem[] = [];
+  for (const name of compareText === undefined ? [] : compareText.split(',')) {
+    const s = name.trim();
+    if (!isCompareSystem(s))
+      problems.push(
+        `--compare "${compareText}": "${s}" is not a comparison system (give a comma-separated list of ${COMPARE_SYSTEMS.join(', ')})`,
+      );
+    else if (compare.includes(s)) problems.push(`--compare "${compareText}": ${s} is listed twice`);
+    else compare.push(s);
+  }
+  if (compare.length > 0 && readRatio !== undefined && readRatio > 0)
+    problems.push(
+      '--read-ratio: the comparison systems are measured on writes only; drop --read-ratio or --compare',
+    );
   const keysText = str('keys');
   const keysPerClient =
     keysText === undefined ? 100 : parseInt1('keys', keysText, 1, 1_000_000, problems);
@@ -301,7 +326,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     valueSizeBytes === undefined ||
     readRatio === undefined ||
     readMode === undefined ||
-    (clientProcs === undefined && kText !== undefined) ||
+    clientProcs === undefined ||
     keysPerClient === undefined ||
     problems.length > 0
   ) {
@@ -322,6 +347,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     zoneDelay,
     failover: values['failover'] === true || preset.failover,
     clientProcs,
+    compare,
     keysPerClient,
     jsonFile: str('json'),
     replotFile: str('replot'),

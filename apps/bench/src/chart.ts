@@ -3,11 +3,15 @@
  * measured), one line per N, rendered by Vega-Lite (compiled to a Vega spec and rendered
  * headless with `View.toSVG()`: no browser, no canvas). When a run has several variants
  * (client counts, delays, thrifty, reads), each variant gets its own row of panels.
+ *
+ * A run with `--compare` gets the comparison chart instead: writes/s, write p99 and CPU per
+ * write against the client count, one line per system (and N, P for FlexPaxos).
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { BenchRecord } from './record.js';
+import { systemName } from './system.js';
 
 /** 1..n, the integer ticks of a quorum-size axis. */
 function range(n: number): number[] {
@@ -74,9 +78,58 @@ export function chartSpec(records: readonly BenchRecord[], title: string): TopLe
   } as TopLevelSpec;
 }
 
-/** Renders the chart of `records` as an SVG document. */
+/** The line a record belongs to in the comparison chart: `FlexPaxos N=3 P=2`, `NATS KV N=3`, `etcd N=3`. */
+export function seriesLabel(r: BenchRecord): string {
+  if (r.system !== 'flexpaxos') return `${systemName(r.system)} N=${r.nodes}`;
+  return `${systemName(r.system)} N=${r.nodes} P=${r.replication}${r.election === r.nodes - r.replication + 1 ? '' : ` L=${r.election}`}${r.delays === 'none' ? '' : ` delay ${r.delays}`}${r.thrifty ? ' thrifty' : ''}`;
+}
+
+/** The Vega-Lite spec of the comparison chart (runs with more than one system). */
+export function compareChartSpec(records: readonly BenchRecord[], title: string): TopLevelSpec {
+  const values = records.map((r) => ({
+    series: seriesLabel(r),
+    clients: r.clients,
+    writeOpsPerSec: r.writeOpsPerSec,
+    writeP99Ms: r.writeP99Ms,
+    cpuUsPerWrite: r.cpuUsPerWrite,
+  }));
+  const series = [...new Set(values.map((v) => v.series))];
+  const clients = [...new Set(records.map((r) => r.clients))].sort((a, b) => a - b);
+  const panel = (field: 'writeOpsPerSec' | 'writeP99Ms' | 'cpuUsPerWrite', axisTitle: string) => ({
+    width: 300,
+    height: 220,
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x: {
+        field: 'clients',
+        type: 'ordinal' as const,
+        title: 'closed-loop clients',
+        sort: clients,
+      },
+      y: { field, type: 'quantitative' as const, title: axisTitle },
+      color: { field: 'series', type: 'nominal' as const, title: 'system', sort: series },
+      tooltip: [{ field: 'series' }, { field: 'clients' }, { field }],
+    },
+  });
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: title },
+    data: { values },
+    hconcat: [
+      panel('writeOpsPerSec', 'writes / s'),
+      panel('writeP99Ms', 'write p99 latency (ms)'),
+      panel('cpuUsPerWrite', 'CPU µs per write (all processes)'),
+    ],
+    config: { font: 'sans-serif', background: 'white' },
+  };
+  return spec;
+}
+
+/** Renders the chart of `records` as an SVG document (the comparison chart when several systems ran). */
 export async function renderChart(records: readonly BenchRecord[], title: string): Promise<string> {
-  const compiled = vl.compile(chartSpec(records, title)).spec;
+  const several = new Set(records.map((r) => r.system)).size > 1;
+  const spec = several ? compareChartSpec(records, title) : chartSpec(records, title);
+  const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

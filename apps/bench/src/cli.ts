@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `pnpm bench`: sweeps N, P (and L), client counts and emulated link delays over fresh real
- * clusters, prints progress and a summary table, writes `--json` and `--chart`. See README.md.
+ * clusters, with `--compare` also NATS JetStream KV and etcd clusters driven by the same
+ * client; prints progress and a summary table, writes `--json` and `--chart`. See README.md.
  * Exit codes: 0 done, 1 a point failed (the records so far are still written), 2 bad options.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,16 +11,33 @@ import { dirname } from 'node:path';
 import { parseBenchArgs, USAGE } from './args.js';
 import type { BenchOptions } from './args.js';
 import { renderChart } from './chart.js';
+import { findEtcd } from './etcd-cluster.js';
 import { estimateSeconds, planPoints, POINT_OVERHEAD_S } from './plan.js';
 import type { BenchPoint } from './plan.js';
+import { clockTicksPerSecond, procCpuAvailable } from './proc-cpu.js';
 import { installCleanupHandlers, killAllNow } from './processes.js';
 import { createProgress } from './progress.js';
 import type { BenchRecord } from './record.js';
 import { runPoint } from './run-point.js';
 import { formatTable } from './table.js';
+import { systemName } from './system.js';
 
 function label(p: BenchPoint): string {
+  if (p.system !== 'flexpaxos') return `${systemName(p.system)} N=${p.nodes} c=${p.clients}`;
   return `N=${p.nodes} P=${p.replication} L=${p.election} c=${p.clients}${p.delay.label === 'none' ? '' : ` delay=${p.delay.label}`}`;
+}
+
+/** Records of an older `--json` file lack the later fields: fill them as "not measured". */
+function withDefaults(r: Partial<BenchRecord>): BenchRecord {
+  return {
+    system: 'flexpaxos',
+    systemVersion: 'unknown',
+    cpuUsPerWrite: null,
+    cpuUsPerWriteByRole: null,
+    cpuCoresBusy: null,
+    cpuProcesses: [],
+    ...r,
+  } as BenchRecord;
 }
 
 function writeFile(file: string, text: string): void {
@@ -42,7 +60,12 @@ async function writeOutputs(
   }
   if (options.chartFile !== undefined && records.length > 0) {
     const failover = records.some((r) => r.failoverMs !== null) ? ', failover against L' : '';
-    const title = `FlexPaxos: throughput and p99 against P${failover} (${records[0]?.valueSizeBytes ?? 0} B values, fsync on)`;
+    const systems = [...new Set(records.map((r) => systemName(r.system)))];
+    const procs = [...new Set(records.map((r) => r.clientProcesses))].join('/');
+    const title =
+      systems.length > 1
+        ? `${systems.join(' vs ')}: writes, p99 and CPU per write (${records[0]?.valueSizeBytes ?? 0} B values, ${procs} client process${procs === '1' ? '' : 'es'})`
+        : `FlexPaxos: throughput and p99 against P${failover} (${records[0]?.valueSizeBytes ?? 0} B values, fsync on)`;
     writeFile(options.chartFile, await renderChart(records, title));
     process.stderr.write(`wrote ${options.chartFile}\n`);
   }
@@ -64,13 +87,30 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.replotFile !== undefined) {
     const saved = JSON.parse(readFileSync(options.replotFile, 'utf8')) as {
       meta: Record<string, unknown>;
-      records: BenchRecord[];
+      records: Partial<BenchRecord>[];
     };
-    process.stdout.write(`${formatTable(saved.records)}\n`);
-    await writeOutputs({ ...options, jsonFile: undefined }, saved.records, saved.meta);
+    const records = saved.records.map(withDefaults);
+    process.stdout.write(`${formatTable(records)}\n`);
+    await writeOutputs({ ...options, jsonFile: undefined }, records, saved.meta);
     return 0;
   }
-  const { points } = planPoints(options);
+  const skipped: string[] = [];
+  let etcdMissing: string | undefined;
+  if (options.compare.includes('etcd')) {
+    try {
+      findEtcd();
+    } catch (err) {
+      etcdMissing = err instanceof Error ? err.message : String(err);
+      skipped.push(`etcd: ${etcdMissing}`);
+      process.stderr.write(`bench: skipping the etcd points: ${etcdMissing}\n`);
+    }
+  }
+  const cpuOn = procCpuAvailable();
+  if (!cpuOn)
+    process.stderr.write('bench: /proc is not readable here: no CPU per write (needs Linux)\n');
+  const points = planPoints(options).points.filter(
+    (p) => !(p.system === 'etcd' && etcdMissing !== undefined),
+  );
   const pointS =
     POINT_OVERHEAD_S + options.warmupS + options.durationS + (options.failover ? 3 : 0);
   const est = estimateSeconds(points.length, options.warmupS, options.durationS, options.failover);
@@ -86,6 +126,9 @@ async function main(argv: readonly string[]): Promise<number> {
     preset: options.preset,
     host: hostname(),
     cores: cpus().length,
+    clockTicksPerS: cpuOn ? clockTicksPerSecond() : null,
+    clientProcesses: options.clientProcs,
+    skipped,
     loadAvgAtStart: loadavg(),
     startedAt: new Date().toISOString(),
   };
@@ -117,13 +160,14 @@ async function main(argv: readonly string[]): Promise<number> {
       i,
       label(point),
       `${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50Ms ?? '-'} ms, p99 ${r.p99Ms ?? '-'} ms, ${r.errors} errors` +
+        `, ${r.cpuUsPerWrite === null ? '-' : Math.round(r.cpuUsPerWrite)} cpu µs/write` +
         (r.failoverMs !== null
           ? `, failover ${r.failoverMs} ms`
           : options.failover
             ? ', failover: no ack'
             : '') +
         (r.clientCpuMaxPct >= 80
-          ? ` (a client process used ${r.clientCpuMaxPct}% of a core: raise --client-procs)`
+          ? ` (a client process used ${r.clientCpuMaxPct}% of a core: the client may limit this point; --client-procs K spreads it)`
           : ''),
     );
   }

@@ -3,8 +3,13 @@
  * `flexpaxos node` processes on RocksDB (fsync on: the server's only mode) in a new temporary
  * directory, all under the process guard of `processes.ts`. `stop()` kills everything and
  * removes the directory.
+ *
+ * The nodes run with the settings `flexpaxos start` (`pnpm start`) gives them: every
+ * `flexpaxos node` default (log level `info`, HTTP on a free port, timeouts, batching) apart
+ * from the identity, membership, quorums, NATS URL and data directory, and only the flags a
+ * point asks for on top (`--thrifty`, emulated link delays).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +38,18 @@ export function serverCommand(): string[] {
   return [cli];
 }
 
+/** `flexpaxos <version>` of the server package that the nodes run. */
+export function flexPaxosVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/server/package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return `flexpaxos ${pkg.version ?? '(version unknown)'}${FROM_SOURCE ? ' (from source)' : ''}`;
+  } catch {
+    return 'flexpaxos (version unknown)';
+  }
+}
+
 /** What one cluster runs with. */
 export interface ClusterSpec {
   readonly nodes: number;
@@ -49,6 +66,8 @@ export interface Cluster {
   readonly natsUrl: string;
   readonly clusterName: string;
   readonly dataDir: string;
+  /** The nats-server the nodes and clients talk through. */
+  readonly broker: Child;
   /** Node processes by id (1..N). */
   readonly nodes: ReadonlyMap<number, Child>;
   /** Kills every process and removes the data directory (idempotent). */
@@ -103,10 +122,9 @@ export function nodeArgs(
     natsUrl,
     '--data-dir',
     join(dataDir, `n${id}`),
+    // `pnpm start` gives each node an HTTP port; 0 is the node's default (a free port).
     '--http-port',
-    '-1',
-    '--log-level',
-    'warn',
+    '0',
     ...(spec.thrifty ? ['--thrifty', 'true'] : []),
     ...nodeDelayFlags(spec.linkDelays, id),
     ...(spec.extraNodeArgs ?? []),
@@ -158,7 +176,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       nodes.set(id, child);
     }
     await Promise.all([...nodes.values()].map((c) => started(c, 60_000)));
-    return { natsUrl: nats.url, clusterName, dataDir, nodes, stop };
+    return { natsUrl: nats.url, clusterName, dataDir, broker: nats.child, nodes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,13 +1,19 @@
 /**
  * Point planning: which (delay, N, P, L, clients) combinations a sweep runs, in run order, and
  * which requested combinations break the quorum rules (`1 <= P, L <= N`, `L + P > N`; Flexible
- * Paxos, Howard, Malkhi, Spiegelman, arXiv 1608.06696, §3).
+ * Paxos, Howard, Malkhi, Spiegelman, arXiv 1608.06696, §3); and, with `--compare`, the points
+ * of the comparison systems (same N, same client counts, no emulated delay).
  */
 import { defaultElectionQuorumSize, validateCountingQuorum } from '@flexpaxos/quorum';
+import { NO_DELAY } from './delay.js';
 import type { DelayVariant } from './delay.js';
+import { NATS_KV_MAX_REPLICAS, majority } from './system.js';
+import type { BenchSystem, CompareSystem } from './system.js';
 
 /** One benchmark point: one fresh cluster, one client count. */
 export interface BenchPoint {
+  /** The system measured. For `natskv` and `etcd`, `nodes` is the server count and P = L = a majority (Raft). */
+  readonly system: BenchSystem;
   readonly nodes: number;
   readonly replication: number;
   readonly election: number;
@@ -22,6 +28,8 @@ export interface PlanInput {
   readonly election: readonly number[] | undefined;
   readonly clients: readonly number[];
   readonly delays: readonly DelayVariant[];
+  /** Comparison systems to run next to FlexPaxos (default none). */
+  readonly compare?: readonly CompareSystem[];
 }
 
 /** The points to run, and every problem with the requested quorums (option, values, rule). */
@@ -82,20 +90,51 @@ export function quorumPairs(
   return out;
 }
 
-/** Plans a sweep: delays outermost, then N, then P (then L), then clients. */
+/**
+ * Plans a sweep: delays outermost, then N, then P (then L), then clients. With `compare`, in
+ * the `none` delay variant (the comparisons run on plain loopback) the order is N, then
+ * clients, then the FlexPaxos points (P, L) followed by one point of each comparison system
+ * with N servers.
+ */
 export function planPoints(input: PlanInput): Plan {
   const problems: string[] = [];
   const points: BenchPoint[] = [];
+  const compare = input.compare ?? [];
+  if (compare.length > 0 && !input.delays.some((d) => d.label === NO_DELAY.label)) {
+    problems.push(
+      '--compare: the comparison systems run without emulated delays; add --delay none to compare them with FlexPaxos on the same links',
+    );
+  }
+  if (compare.includes('natskv')) {
+    for (const n of input.nodes) {
+      if (n > NATS_KV_MAX_REPLICAS)
+        problems.push(
+          `--compare natskv: N=${n} is more than a JetStream stream can be replicated on (at most ${NATS_KV_MAX_REPLICAS} replicas)`,
+        );
+    }
+  }
   for (const delay of input.delays) {
     for (const n of input.nodes) {
-      for (const q of quorumPairs(n, input.replication, input.election, problems)) {
-        for (const clients of input.clients) {
+      const pairs = quorumPairs(n, input.replication, input.election, problems);
+      const flexPaxos = (q: { replication: number; election: number }, clients: number): void => {
+        points.push({ system: 'flexpaxos', nodes: n, ...q, clients, delay });
+      };
+      if (compare.length === 0 || delay.label !== NO_DELAY.label) {
+        for (const q of pairs) for (const clients of input.clients) flexPaxos(q, clients);
+        continue;
+      }
+      // Comparing: every system at one client count before the next count, so that points
+      // compared with each other run close together in time (a shared machine's load drifts).
+      for (const clients of input.clients) {
+        for (const q of pairs) flexPaxos(q, clients);
+        for (const system of compare) {
           points.push({
+            system,
             nodes: n,
-            replication: q.replication,
-            election: q.election,
+            replication: majority(n),
+            election: majority(n),
             clients,
-            delay,
+            delay: NO_DELAY,
           });
         }
       }

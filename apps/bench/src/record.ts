@@ -1,15 +1,23 @@
 /**
- * The result of one benchmark point, as written to `--json` and shown in the table: the point
- * (N, P, L, clients, thrifty, delays), throughput and latency over the measured window of
- * every client process (histograms merged), errors, and failover time when asked.
+ * The result of one benchmark point, as written to `--json` and shown in the table: the system
+ * and the point (N, P, L, clients, thrifty, delays), throughput and latency over the measured
+ * window of every client process (histograms merged), errors, the CPU of every process
+ * involved per acknowledged write, and failover time when asked.
  */
 import { mergeHistograms, summarize } from './histogram.js';
 import type { LinkDelayMatrix } from './delay.js';
 import type { BenchPoint } from './plan.js';
+import type { CpuRole, CpuSummary, ProcessCpu } from './proc-cpu.js';
+import type { BenchSystem } from './system.js';
 import type { WorkerReport } from './worker-protocol.js';
 
 /** One point's record (`--json` holds one per point). Latencies in ms, rates per second. */
 export interface BenchRecord {
+  /** The system measured (`flexpaxos`, or a `--compare` system). */
+  readonly system: BenchSystem;
+  /** What ran, e.g. `flexpaxos 0.1.0 (from source)`, `nats-server v2.9.10`, `etcd 3.4.23`. */
+  readonly systemVersion: string;
+  /** Servers (FlexPaxos nodes, nats-servers, etcd members). */
   readonly nodes: number;
   readonly replication: number;
   readonly election: number;
@@ -50,6 +58,18 @@ export interface BenchRecord {
   readonly failoverMs: number | null;
   /** Busiest client process's CPU over the window, % of one core (near 100: the client may be the bottleneck). */
   readonly clientCpuMaxPct: number;
+  /**
+   * CPU time (utime + stime, `/proc/PID/stat`) of every process involved — nodes, broker,
+   * client processes — over the window, in µs per acknowledged write. Null without writes or
+   * without `/proc`.
+   */
+  readonly cpuUsPerWrite: number | null;
+  /** `cpuUsPerWrite` split by role (`broker`: the FlexPaxos nats-server; 0 for systems without one). */
+  readonly cpuUsPerWriteByRole: Readonly<Record<CpuRole, number>> | null;
+  /** CPU seconds of all those processes per second of window: cores kept busy (the machine's count is in the meta). */
+  readonly cpuCoresBusy: number | null;
+  /** CPU of each process over the window. */
+  readonly cpuProcesses: readonly ProcessCpu[];
   /** 1-minute load average of the machine at the end of the window. */
   readonly loadAvg1: number;
   readonly startedAt: string;
@@ -57,6 +77,9 @@ export interface BenchRecord {
 
 /** What besides the point and the reports goes into a record. */
 export interface RecordContext {
+  readonly systemVersion: string;
+  /** CPU over the window (null: `/proc` unavailable). */
+  readonly cpu: CpuSummary | null;
   readonly thrifty: boolean;
   readonly linkDelaysMs: LinkDelayMatrix;
   readonly valueSizeBytes: number;
@@ -95,6 +118,8 @@ export function buildRecord(
   for (const h of [all, w, rd]) h.destroy();
   const hasReads = ctx.readRatio > 0;
   return {
+    system: point.system,
+    systemVersion: ctx.systemVersion,
     nodes: point.nodes,
     replication: point.replication,
     election: point.election,
@@ -126,6 +151,10 @@ export function buildRecord(
     leader: ctx.leader,
     failoverMs: ctx.failoverMs === null ? null : Math.round(ctx.failoverMs),
     clientCpuMaxPct: Math.round(Math.max(...reports.map((r) => r.cpuPct))),
+    cpuUsPerWrite: ctx.cpu?.cpuUsPerWrite ?? null,
+    cpuUsPerWriteByRole: ctx.cpu?.cpuUsPerWriteByRole ?? null,
+    cpuCoresBusy: ctx.cpu?.cpuCoresBusy ?? null,
+    cpuProcesses: ctx.cpu?.processes ?? [],
     loadAvg1: round(ctx.loadAvg1, 2),
     startedAt: ctx.startedAt,
   };
@@ -133,6 +162,8 @@ export function buildRecord(
 
 /** The keys every record has, in order (tests check the JSON shape against it). */
 export const RECORD_KEYS: readonly (keyof BenchRecord)[] = [
+  'system',
+  'systemVersion',
   'nodes',
   'replication',
   'election',
@@ -164,6 +195,10 @@ export const RECORD_KEYS: readonly (keyof BenchRecord)[] = [
   'leader',
   'failoverMs',
   'clientCpuMaxPct',
+  'cpuUsPerWrite',
+  'cpuUsPerWriteByRole',
+  'cpuCoresBusy',
+  'cpuProcesses',
   'loadAvg1',
   'startedAt',
 ];

@@ -1,20 +1,26 @@
 /**
- * Runs one benchmark point end to end: a fresh cluster, client processes, warm-up, measured
- * window, optional failover, teardown (always, also on errors).
+ * Runs one benchmark point end to end: a fresh cluster of the point's system, client
+ * processes, warm-up, measured window (with the CPU of every process read at its start and
+ * end), optional failover (FlexPaxos), teardown (always, also on errors).
  */
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlexPaxosClient } from '@flexpaxos/client';
-import { FROM_SOURCE, REPO_ROOT, startCluster } from './cluster.js';
+import { FROM_SOURCE, REPO_ROOT, flexPaxosVersion, startCluster } from './cluster.js';
 import type { Cluster } from './cluster.js';
 import { linkDelays } from './delay.js';
 import type { ZoneDelay } from './delay.js';
+import { startEtcdCluster } from './etcd-cluster.js';
+import { startNatsKvCluster } from './natskv-cluster.js';
 import type { BenchPoint } from './plan.js';
+import { clockTicksPerSecond, procCpuAvailable, readGroupTicks, summarizeCpu } from './proc-cpu.js';
+import type { CpuProcess, CpuSummary, GroupTicks } from './proc-cpu.js';
 import { spawnWorkerProcess } from './processes.js';
 import type { Child } from './processes.js';
 import { buildRecord } from './record.js';
 import type { BenchRecord } from './record.js';
+import type { SystemCluster } from './system-cluster.js';
 import { epochMs } from './worker-protocol.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerReport } from './worker-protocol.js';
 
@@ -30,20 +36,19 @@ export interface PointSettings {
   readonly readMode: 'lease' | 'quorum' | 'stale';
   readonly thrifty: boolean;
   readonly zoneDelay: ZoneDelay | undefined;
+  /** Kill the leader after the window (FlexPaxos points only). */
   readonly failover: boolean;
+  /** Client processes (at most one per client); undefined = 1. */
   readonly clientProcs: number | undefined;
   readonly keysPerClient: number;
   /** Longest wait for the first acknowledged write after the leader is killed. Default 15 000 ms. */
   readonly failoverWaitMs?: number;
 }
 
-/** Clients per process: one process per 32 clients, at most `max` (default 4), never more processes than clients. */
-export function splitClients(clients: number, max: number | undefined): number[] {
-  const procs = Math.max(1, Math.min(clients, max ?? Math.min(4, Math.ceil(clients / 32))));
-  return Array.from(
-    { length: procs },
-    (_, i) => Math.floor(clients / procs) + (i < clients % procs ? 1 : 0),
-  );
+/** Clients per process: `procs` processes (default 1), never more processes than clients, shares differing by at most one. */
+export function splitClients(clients: number, procs: number | undefined): number[] {
+  const n = Math.max(1, Math.min(clients, procs ?? 1));
+  return Array.from({ length: n }, (_, i) => Math.floor(clients / n) + (i < clients % n ? 1 : 0));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -122,6 +127,30 @@ async function waitLeader(client: FlexPaxosClient, timeoutMs: number): Promise<n
   }
 }
 
+/** The FlexPaxos cluster as every system's cluster looks to a point. */
+function flexPaxosSystem(cluster: Cluster): SystemCluster {
+  const cpuProcesses: CpuProcess[] = [
+    ...[...cluster.nodes].map(([id, c]): CpuProcess => ({
+      name: `node ${id}`,
+      role: 'nodes',
+      pgid: c.pgid,
+    })),
+    { name: 'nats', role: 'broker', pgid: cluster.broker.pgid },
+  ];
+  return {
+    system: 'flexpaxos',
+    version: flexPaxosVersion(),
+    target: { system: 'flexpaxos', servers: [cluster.natsUrl], cluster: cluster.clusterName },
+    cpuProcesses,
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Reads the CPU of the given groups now, or undefined where `/proc` cannot be read. */
+function sampleCpu(cpuOn: boolean, processes: readonly CpuProcess[]): GroupTicks | undefined {
+  return cpuOn ? readGroupTicks(processes.map((p) => p.pgid)) : undefined;
+}
+
 /**
  * Runs `point` and returns its record. Every process it starts is stopped before it returns
  * or throws.
@@ -135,31 +164,46 @@ export async function runPoint(
   if (!delays.ok) throw new Error(delays.problems.join('\n'));
   const startedAt = new Date().toISOString();
   onPhase('starting');
-  let cluster: Cluster | undefined;
+  let system: SystemCluster | undefined;
+  let flex: Cluster | undefined;
   let control: FlexPaxosClient | undefined;
   const workers: Worker[] = [];
   try {
-    cluster = await startCluster({
-      nodes: point.nodes,
-      replication: point.replication,
-      election: point.election,
-      thrifty: settings.thrifty,
-      linkDelays: delays.value,
-    });
-    control = await FlexPaxosClient.connect({
-      servers: [cluster.natsUrl],
-      cluster: cluster.clusterName,
-      timeoutMs: 10_000,
-      name: 'flexpaxos-bench-control',
-    });
-    await waitLeader(control, 30_000);
+    switch (point.system) {
+      case 'flexpaxos':
+        flex = await startCluster({
+          nodes: point.nodes,
+          replication: point.replication,
+          election: point.election,
+          thrifty: settings.thrifty,
+          linkDelays: delays.value,
+        });
+        system = flexPaxosSystem(flex);
+        control = await FlexPaxosClient.connect({
+          servers: [flex.natsUrl],
+          cluster: flex.clusterName,
+          timeoutMs: 10_000,
+          name: 'flexpaxos-bench-control',
+        });
+        await waitLeader(control, 30_000);
+        break;
+      case 'natskv':
+        system = await startNatsKvCluster(point.nodes);
+        break;
+      case 'etcd':
+        system = await startEtcdCluster(point.nodes);
+        break;
+      default: {
+        const never: never = point.system;
+        throw new Error(`unknown system ${String(never)}`);
+      }
+    }
     const split = splitClients(point.clients, settings.clientProcs);
     const cmd = workerCommand();
     for (const [index, clients] of split.entries()) {
       const config: WorkerConfig = {
         index,
-        servers: [cluster.natsUrl],
-        cluster: cluster.clusterName,
+        target: system.target,
         clients,
         valueSizeBytes: settings.valueSizeBytes,
         readRatio: settings.readRatio,
@@ -177,21 +221,42 @@ export async function runPoint(
       );
     }
     await Promise.all(workers.map((w) => w.next('ready', 60_000)));
+    const cpuProcesses: CpuProcess[] = [
+      ...system.cpuProcesses,
+      ...workers.map((w): CpuProcess => ({
+        name: w.child.name,
+        role: 'clients',
+        pgid: w.child.pgid,
+      })),
+    ];
+    const cpuOn = procCpuAvailable();
     onPhase('warmup');
     for (const w of workers) w.send({ type: 'start' });
     await sleep(settings.warmupS * 1000);
+    const cpuStart = sampleCpu(cpuOn, cpuProcesses);
+    const windowStart = performance.now();
     for (const w of workers) w.send({ type: 'measure' });
     onPhase('measuring');
     await sleep(settings.durationS * 1000);
+    const cpuEnd = sampleCpu(cpuOn, cpuProcesses);
+    const windowS = (performance.now() - windowStart) / 1000;
     for (const w of workers) w.send({ type: 'report' });
     const reports: WorkerReport[] = await Promise.all(workers.map((w) => w.next('report', 15_000)));
     const load = loadavg()[0] ?? 0;
-    const leader = (await currentLeader(control).catch(() => undefined)) ?? null;
+    const writes = reports.reduce((sum, r) => sum + r.writes, 0);
+    const cpu: CpuSummary | null =
+      cpuStart === undefined || cpuEnd === undefined
+        ? null
+        : summarizeCpu(cpuProcesses, cpuStart, cpuEnd, clockTicksPerSecond(), windowS, writes);
+    const leader =
+      control === undefined
+        ? null
+        : ((await currentLeader(control).catch(() => undefined)) ?? null);
     let failoverMs: number | null = null;
-    if (settings.failover) {
+    if (settings.failover && flex !== undefined && control !== undefined) {
       onPhase('failover');
       const id = leader ?? (await waitLeader(control, 10_000));
-      const victim = cluster.nodes.get(id);
+      const victim = flex.nodes.get(id);
       if (victim === undefined) throw new Error(`leader ${id} is not a node of this cluster`);
       const killedAtMs = epochMs();
       await victim.kill();
@@ -204,7 +269,9 @@ export async function runPoint(
       failoverMs = times.length > 0 ? Math.min(...times) : null;
     }
     return buildRecord(point, reports, {
-      thrifty: settings.thrifty,
+      systemVersion: system.version,
+      cpu,
+      thrifty: point.system === 'flexpaxos' && settings.thrifty,
       linkDelaysMs: delays.value,
       valueSizeBytes: settings.valueSizeBytes,
       readRatio: settings.readRatio,
@@ -222,6 +289,7 @@ export async function runPoint(
       workers.map((w) => Promise.race([w.child.exited, sleep(2_000)]).then(() => w.child.kill())),
     );
     await control?.close().catch(() => undefined);
-    await cluster?.stop();
+    await system?.stop();
+    await flex?.stop();
   }
 }

@@ -4,11 +4,13 @@
  * (`performance.timeOrigin + performance.now()`), comparable between processes on one machine.
  */
 
+import type { ClientTarget } from './adapters.js';
+
 /** What a client process is asked to run (passed as JSON in argv). */
 export interface WorkerConfig {
   readonly index: number;
-  readonly servers: readonly string[];
-  readonly cluster: string;
+  /** The system and where to reach it. */
+  readonly target: ClientTarget;
   /** Closed-loop clients in this process. */
   readonly clients: number;
   readonly valueSizeBytes: number;

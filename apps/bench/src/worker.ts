@@ -1,15 +1,16 @@
 /**
- * A client process of the benchmark: one `FlexPaxosClient` (one NATS connection; requests
- * issued in one event-loop turn are coalesced into one frame) driving `clients` concurrent
+ * A client process of the benchmark: one client of the point's system (`adapters.ts`: a
+ * `FlexPaxosClient`, a NATS KV bucket handle or an etcd client) driving `clients` concurrent
  * closed loops. Each loop issues one operation, waits for its answer, and issues the next:
- * a put of a `valueSizeBytes` value to one of its own keys, or (with probability `readRatio`)
- * a get of one of its keys in `readMode`. Latencies go to HdrHistograms in microseconds.
+ * a put of a `valueSizeBytes` value to one of its own keys, or (with probability `readRatio`,
+ * FlexPaxos only) a get of one of its keys in `readMode`. The loop is the same code for every
+ * system. Latencies go to HdrHistograms in microseconds.
  *
  * Run by the benchmark only (`node worker.js '<WorkerConfig JSON>' flexpaxos-sweep-client`),
  * driven over IPC (see `worker-protocol.ts`). It exits when told to stop and when its IPC
  * channel closes (the benchmark died): it never outlives the benchmark.
  */
-import { FlexPaxosClient, FlexPaxosClientError } from '@flexpaxos/client';
+import { connectAdapter } from './adapters.js';
 import { encodeHistogram, newLatencyHistogram, recordMs } from './histogram.js';
 import { epochMs } from './worker-protocol.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
@@ -35,13 +36,19 @@ let windowStart = epochMs();
 let cpuStart = process.cpuUsage();
 let watchFrom: number | undefined;
 
-const client = await FlexPaxosClient.connect({
-  servers: config.servers,
-  cluster: config.cluster,
-  timeoutMs: 10_000,
-  attemptTimeoutMs: 500,
+const client = await connectAdapter(config.target, {
   name: `flexpaxos-sweep-client-${config.index}`,
+  readMode: config.readMode,
 });
+const get = client.get;
+if (config.readRatio > 0 && get === undefined) {
+  send({
+    type: 'fatal',
+    index: config.index,
+    message: `${client.system}: no reads in this benchmark`,
+  });
+  process.exit(1);
+}
 const value = 'x'.repeat(config.valueSizeBytes);
 
 async function loop(loopIndex: number): Promise<void> {
@@ -52,7 +59,7 @@ async function loop(loopIndex: number): Promise<void> {
     const t0 = performance.now();
     const issuedAt = performance.timeOrigin + t0;
     try {
-      if (isRead) await client.get(key, { readMode: config.readMode });
+      if (isRead && get !== undefined) await get(key);
       else await client.put(key, value);
       const ms = performance.now() - t0;
       if (isRead) {
@@ -70,7 +77,7 @@ async function loop(loopIndex: number): Promise<void> {
     } catch (err) {
       if (stopping) return;
       errors++;
-      const code = err instanceof FlexPaxosClientError ? err.code : 'other';
+      const code = client.errorCode(err);
       errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
     }
   }
@@ -137,10 +144,17 @@ process.on('message', (m: ToWorker) => {
 });
 
 // Ready once a write goes through: the cluster has a leader and this client found it.
-try {
-  await client.put(`b/${config.index}-ready`, 'ready', { timeoutMs: 30_000 });
-  send({ type: 'ready', index: config.index });
-} catch (err) {
-  send({ type: 'fatal', index: config.index, message: String(err) });
-  process.exit(1);
+const readyBy = performance.now() + 30_000;
+for (;;) {
+  try {
+    await client.put(`b/${config.index}-ready`, 'ready', { timeoutMs: 30_000 });
+    send({ type: 'ready', index: config.index });
+    break;
+  } catch (err) {
+    if (performance.now() > readyBy) {
+      send({ type: 'fatal', index: config.index, message: String(err) });
+      process.exit(1);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -31,6 +31,32 @@ describe('parseBenchArgs', () => {
     expect(o.failover).toBe(false);
     expect(o.delays.map((d) => d.label)).toEqual(['none']);
     expect(o.preset).toBe('quick');
+    // One client process, as one application, and no comparison systems.
+    expect(o.clientProcs).toBe(1);
+    expect(o.compare).toEqual([]);
+  });
+
+  it('takes --compare and --client-procs', () => {
+    const o = ok(['--compare', 'natskv,etcd', '--nodes', '3', '--client-procs', '2']);
+    expect(o.compare).toEqual(['natskv', 'etcd']);
+    expect(o.clientProcs).toBe(2);
+    expect(ok(['--compare', 'etcd', '--nodes', '3']).compare).toEqual(['etcd']);
+  });
+
+  it('refuses unknown or repeated comparison systems, reads with comparisons and NATS KV beyond 5', () => {
+    expect(problems(['--compare', 'zookeeper', '--nodes', '3'])).toEqual([
+      '--compare "zookeeper": "zookeeper" is not a comparison system (give a comma-separated list of natskv, etcd)',
+    ]);
+    expect(problems(['--compare', 'etcd,etcd', '--nodes', '3'])).toEqual([
+      '--compare "etcd,etcd": etcd is listed twice',
+    ]);
+    expect(problems(['--compare', 'etcd', '--nodes', '3', '--read-ratio', '0.5'])).toEqual([
+      '--read-ratio: the comparison systems are measured on writes only; drop --read-ratio or --compare',
+    ]);
+    expect(problems(['--compare', 'natskv', '--nodes', '3,7', '--replication', '2'])[0]).toMatch(
+      /^--compare natskv: N=7/,
+    );
+    expect(problems(['--client-procs', '0'])[0]).toMatch(/^--client-procs "0": 0 is out of range/);
   });
 
   it('uses the full preset with --full, and explicit options still win', () => {

@@ -50,6 +50,26 @@ describe('renderChart', () => {
     expect(svg).toContain('failover (ms)');
   });
 
+  it('draws the comparison chart, one line per system, when comparisons ran', async () => {
+    const records = [16, 64, 256].flatMap((c) => [
+      { ...fakeRecord(3, 2, 1000 + c, 10), clients: c },
+      { ...fakeRecord(3, 2, 2000 + c, 8), clients: c, system: 'natskv' as const },
+      { ...fakeRecord(3, 2, 500 + c, 30), clients: c, system: 'etcd' as const },
+    ]);
+    const svg = await renderChart(records, 'compare chart');
+    expect(linePathsPerPanel(svg)).toEqual([3, 3, 3]);
+    for (const label of [
+      'FlexPaxos N=3 P=2',
+      'NATS KV N=3',
+      'etcd N=3',
+      'closed-loop clients',
+      'writes / s',
+      'CPU µs per write (all processes)',
+    ]) {
+      expect(svg).toContain(label);
+    }
+  });
+
   it('draws a row of panels per variant', async () => {
     const a = [1, 2].map((p) => fakeRecord(3, p, 1000, 10));
     const b = a.map((r) => ({ ...r, delays: '5' }));

@@ -42,7 +42,14 @@ export function report(
 
 /** A point of N, P (L = N - P + 1), 64 clients, no delay. */
 export function point(nodes: number, replication: number): BenchPoint {
-  return { nodes, replication, election: nodes - replication + 1, clients: 64, delay: NO_DELAY };
+  return {
+    system: 'flexpaxos',
+    nodes,
+    replication,
+    election: nodes - replication + 1,
+    clients: 64,
+    delay: NO_DELAY,
+  };
 }
 
 /** A plausible record for charts and tables. */
@@ -53,11 +60,13 @@ export function fakeRecord(
   p99Ms: number,
 ): BenchRecord {
   return {
+    system: 'flexpaxos',
+    systemVersion: 'flexpaxos 0.1.0',
     nodes,
     replication,
     election: nodes - replication + 1,
     clients: 64,
-    clientProcesses: 2,
+    clientProcesses: 1,
     thrifty: false,
     delays: 'none',
     linkDelaysMs: [],
@@ -84,6 +93,10 @@ export function fakeRecord(
     leader: 1,
     failoverMs: null,
     clientCpuMaxPct: 20,
+    cpuUsPerWrite: 150,
+    cpuUsPerWriteByRole: { nodes: 100, broker: 20, clients: 30 },
+    cpuCoresBusy: 1.5,
+    cpuProcesses: [],
     loadAvg1: 1.5,
     startedAt: '2026-11-29T10:40:00.000Z',
   };

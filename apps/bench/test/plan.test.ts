@@ -74,12 +74,87 @@ describe('planPoints', () => {
 });
 
 describe('splitClients', () => {
-  it('uses one process per 32 clients, at most 4, never more than the clients', () => {
+  it('uses one process by default, the given count otherwise, never more than the clients', () => {
     expect(splitClients(1, undefined)).toEqual([1]);
-    expect(splitClients(16, undefined)).toEqual([16]);
-    expect(splitClients(64, undefined)).toEqual([32, 32]);
-    expect(splitClients(256, undefined)).toEqual([64, 64, 64, 64]);
+    expect(splitClients(64, undefined)).toEqual([64]);
+    expect(splitClients(256, 1)).toEqual([256]);
+    expect(splitClients(64, 2)).toEqual([32, 32]);
     expect(splitClients(10, 3)).toEqual([4, 3, 3]);
     expect(splitClients(2, 8)).toEqual([1, 1]);
+  });
+});
+
+describe('planPoints with --compare', () => {
+  const systems = (input: Parameters<typeof planPoints>[0]): string[] =>
+    planPoints(input).points.map(
+      (p) => `${p.system}/${p.nodes}/${p.replication}/${p.election}/${p.clients}/${p.delay.label}`,
+    );
+
+  it('runs every system at one client count before the next, comparisons with a majority quorum', () => {
+    expect(
+      systems({
+        ...base,
+        nodes: [3, 5],
+        replication: [2],
+        clients: [16, 64],
+        compare: ['natskv', 'etcd'],
+      }),
+    ).toEqual([
+      'flexpaxos/3/2/2/16/none',
+      'natskv/3/2/2/16/none',
+      'etcd/3/2/2/16/none',
+      'flexpaxos/3/2/2/64/none',
+      'natskv/3/2/2/64/none',
+      'etcd/3/2/2/64/none',
+      'flexpaxos/5/2/4/16/none',
+      'natskv/5/3/3/16/none',
+      'etcd/5/3/3/16/none',
+      'flexpaxos/5/2/4/64/none',
+      'natskv/5/3/3/64/none',
+      'etcd/5/3/3/64/none',
+    ]);
+    // Several P: each at one client count, then the comparisons.
+    expect(systems({ ...base, nodes: [3], clients: [1, 16], compare: ['natskv'] })).toEqual([
+      'flexpaxos/3/1/3/1/none',
+      'flexpaxos/3/2/2/1/none',
+      'flexpaxos/3/3/1/1/none',
+      'natskv/3/2/2/1/none',
+      'flexpaxos/3/1/3/16/none',
+      'flexpaxos/3/2/2/16/none',
+      'flexpaxos/3/3/1/16/none',
+      'natskv/3/2/2/16/none',
+    ]);
+  });
+
+  it('runs the comparisons once, in the variant without delays', () => {
+    const d = parseDelay('5');
+    if (!d.ok) throw new Error('bad delay');
+    const input = {
+      ...base,
+      nodes: [3],
+      replication: [2],
+      delays: [NO_DELAY, d.value],
+      compare: ['etcd' as const],
+    };
+    expect(systems(input)).toEqual([
+      'flexpaxos/3/2/2/64/none',
+      'etcd/3/2/2/64/none',
+      'flexpaxos/3/2/2/64/5',
+    ]);
+    expect(planPoints(input).problems).toEqual([]);
+  });
+
+  it('refuses comparisons without a variant without delays, and NATS KV beyond 5 servers', () => {
+    const d = parseDelay('5');
+    if (!d.ok) throw new Error('bad delay');
+    expect(
+      planPoints({ ...base, nodes: [3], delays: [d.value], compare: ['natskv'] }).problems,
+    ).toEqual([expect.stringMatching(/^--compare: .*add --delay none/)]);
+    expect(
+      planPoints({ ...base, nodes: [3, 7], replication: [2], compare: ['natskv'] }).problems,
+    ).toEqual([expect.stringMatching(/^--compare natskv: N=7 .*at most 5 replicas/)]);
+    expect(
+      planPoints({ ...base, nodes: [7], replication: [2], compare: ['etcd'] }).problems,
+    ).toEqual([]);
   });
 });

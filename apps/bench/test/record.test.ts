@@ -4,6 +4,13 @@ import type { RecordContext } from '../src/index.js';
 import { fakeRecord, point, report } from './fixtures.js';
 
 const ctx: RecordContext = {
+  systemVersion: 'flexpaxos 0.1.0',
+  cpu: {
+    cpuUsPerWrite: 200,
+    cpuUsPerWriteByRole: { nodes: 150, broker: 20, clients: 30 },
+    cpuCoresBusy: 1.2,
+    processes: [{ name: 'node 1', role: 'nodes', cpuMs: 400 }],
+  },
   thrifty: false,
   linkDelaysMs: [
     [0, 0, 0],
@@ -52,6 +59,20 @@ describe('buildRecord', () => {
     expect(r.clientCpuMaxPct).toBe(11);
     expect(r.loadAvg1).toBe(1.23);
     expect(r.leader).toBe(2);
+    expect([r.system, r.systemVersion]).toEqual(['flexpaxos', 'flexpaxos 0.1.0']);
+    expect(r.cpuUsPerWrite).toBe(200);
+    expect(r.cpuUsPerWriteByRole).toEqual({ nodes: 150, broker: 20, clients: 30 });
+    expect(r.cpuCoresBusy).toBe(1.2);
+    expect(r.cpuProcesses).toEqual([{ name: 'node 1', role: 'nodes', cpuMs: 400 }]);
+  });
+
+  it('records no CPU figures when /proc could not be read', () => {
+    const r = buildRecord(point(3, 2), [report(0, { writes: 10, writeMs: 1, windowMs: 1000 })], {
+      ...ctx,
+      cpu: null,
+    });
+    expect([r.cpuUsPerWrite, r.cpuUsPerWriteByRole, r.cpuCoresBusy]).toEqual([null, null, null]);
+    expect(r.cpuProcesses).toEqual([]);
   });
 
   it('reports reads separately when the run has reads', () => {
@@ -81,7 +102,7 @@ describe('formatTable', () => {
   it('shows the leader when links are delayed', () => {
     const t = formatTable([{ ...fakeRecord(3, 2, 1000, 10), delays: '5', leader: 3 }]).split('\n');
     expect(t[0]).toContain('| leader |');
-    expect(t[2]).toMatch(/\| 5 +\|.*\| +3 \| +20 \|$/);
+    expect(t[2]).toMatch(/\| 5 +\|.*\| +3 \| +20 \| +150 \| +1\.50 \|$/);
   });
 
   it('prints one Markdown row per record, failover and read columns only when present', () => {
@@ -92,10 +113,30 @@ describe('formatTable', () => {
     const t = formatTable(rows).split('\n');
     expect(t).toHaveLength(4);
     expect(t[0]).toMatch(
-      /^\| N \| P \| L \| clients \| delay \| ops\/s .* failover ms \| client cpu % \|$/,
+      /^\| N \| P \| L \| clients \| delay \| ops\/s .* failover ms \| client cpu % \| cpu µs\/write \| cores busy \|$/,
     );
     expect(t[0]).not.toContain('reads/s');
     expect(t[3]).toMatch(/\| 5 \| 3 \| 3 \|.*1,800 \|.*30\.50 \|.* 900 \|/);
     expect(t[2]).toMatch(/\| +- \|/);
+    expect(t[0]).not.toContain('system');
+    expect(t[0]).not.toContain('client procs');
+  });
+
+  it('names the system when comparisons ran, and shows client processes when not 1', () => {
+    const t = formatTable([
+      fakeRecord(3, 2, 5000, 10),
+      {
+        ...fakeRecord(3, 2, 9000, 8),
+        system: 'natskv',
+        clientProcesses: 2,
+        cpuUsPerWrite: null,
+        cpuCoresBusy: null,
+      },
+      { ...fakeRecord(3, 2, 2000, 30), system: 'etcd', cpuUsPerWrite: 1234.5 },
+    ]).split('\n');
+    expect(t[0]).toMatch(/^\| system +\| N \| P \| L \| clients \| client procs \| delay \|/);
+    expect(t[2]).toMatch(/^\| FlexPaxos \| 3 \|.*\| +150 \| +1\.50 \|$/);
+    expect(t[3]).toMatch(/^\| NATS KV +\| 3 \|.*\| +2 \| none .*\| +- \| +- \|$/);
+    expect(t[4]).toMatch(/^\| etcd +\|.*\| +1,235 \| +1\.50 \|$/);
   });
 });

@@ -19,7 +19,7 @@ describe('runPoint (real nats-server, 3 flexpaxos nodes on RocksDB, a client pro
     const phases: PointPhase[] = [];
     const pids: number[] = [];
     const r = await runPoint(
-      { nodes: 3, replication: 2, election: 2, clients: 1, delay: NO_DELAY },
+      { system: 'flexpaxos', nodes: 3, replication: 2, election: 2, clients: 1, delay: NO_DELAY },
       {
         warmupS: 0.5,
         durationS: 2,
@@ -55,6 +55,22 @@ describe('runPoint (real nats-server, 3 flexpaxos nodes on RocksDB, a client pro
     expect(r.failoverMs).not.toBeNull();
     expect(r.failoverMs!).toBeGreaterThan(0);
     expect(phases).toEqual(['starting', 'warmup', 'measuring', 'failover', 'stopping']);
+    // CPU of every process involved, per acknowledged write.
+    expect(r.system).toBe('flexpaxos');
+    expect(r.systemVersion).toMatch(/^flexpaxos \d/);
+    expect(r.cpuProcesses.map((p) => p.name)).toEqual([
+      'node 1',
+      'node 2',
+      'node 3',
+      'nats',
+      'client 0',
+    ]);
+    const byRole = r.cpuUsPerWriteByRole!;
+    expect(byRole.nodes).toBeGreaterThan(0);
+    expect(byRole.broker).toBeGreaterThan(0);
+    expect(byRole.clients).toBeGreaterThan(0);
+    expect(r.cpuUsPerWrite!).toBeCloseTo(byRole.nodes + byRole.broker + byRole.clients, -1);
+    expect(r.cpuCoresBusy!).toBeGreaterThan(0);
     // nats-server, 3 node guards and a client process were running; none is now.
     expect(pids.length).toBe(5);
     expect(liveChildPids()).toEqual([]);
