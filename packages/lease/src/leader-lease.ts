@@ -69,7 +69,9 @@ interface SentRound {
  * The lease holds at `t` iff the acceptors whose counted grants run past `t` intersect every
  * phase-1 quorum: then no other ballot can complete phase 1 before `t`, since some member of
  * each phase-1 quorum refuses its Prepare (any phase-2 quorum is such a set when L + P > N;
- * Howard et al., "Flexible Paxos", §3).
+ * Howard et al., "Flexible Paxos", §3). While a membership change is under way several quorum
+ * systems are in force ({@link setQuorums}): a new ballot may need a phase-1 quorum of any of
+ * them, so the lease holds only when the grants intersect every phase-1 quorum of each.
  *
  * Invariant: readings passed to one object never decrease.
  */
@@ -77,8 +79,8 @@ export class LeaderLease {
   /** The ballot this lease belongs to. */
   readonly ballot: LeaseBallot;
   readonly #config: LeaseConfig;
-  readonly #quorum: QuorumSystem;
-  readonly #voters: ReadonlySet<VoterId>;
+  #quorums: readonly QuorumSystem[];
+  #voters: ReadonlySet<VoterId>;
   /** Grant-soliciting sends, in increasing id and send time; pruned once useless. */
   #rounds: SentRound[] = [];
   #nextRoundId = 1;
@@ -101,11 +103,28 @@ export class LeaderLease {
     assertValidLeaseConfig(config);
     assertMonotonic(nowMs, -Infinity, 'LeaderLease start');
     this.#config = config;
-    this.#quorum = quorum;
+    this.#quorums = [quorum];
     this.#voters = new Set(quorum.voters);
     this.ballot = { round: ballot.round, nodeId: ballot.nodeId };
     this.#becameLeaderAtMs = nowMs;
     this.#lastNowMs = nowMs;
+  }
+
+  /**
+   * Replaces the quorum systems in force (at least one): from now on the lease holds only when
+   * the counted grants intersect every phase-1 quorum of each of them, and acknowledgements from
+   * acceptors that vote in none of them are ignored. The caller passes every configuration a
+   * new ballot might have to win phase 1 in (for a membership change: the committed one and the
+   * one proposed last).
+   */
+  setQuorums(quorums: readonly QuorumSystem[]): void {
+    assert(quorums.length > 0, 'LeaderLease.setQuorums: at least one quorum system');
+    this.#quorums = [...quorums];
+    this.#voters = new Set(quorums.flatMap((q) => q.voters));
+    for (const id of [...this.#grantedUntilMs.keys()]) {
+      if (!this.#voters.has(id)) this.#grantedUntilMs.delete(id);
+    }
+    this.#validUntilCache = null;
   }
 
   /** Whether {@link beginTransfer} was called. */
@@ -191,7 +210,7 @@ export class LeaderLease {
       const [id, end] = byEnd[i]!;
       granting.add(id);
       if (i + 1 < byEnd.length && byEnd[i + 1]![1] === end) continue;
-      if (this.#quorum.intersectsEveryPhase1Quorum(granting)) return end;
+      if (this.#quorums.every((q) => q.intersectsEveryPhase1Quorum(granting))) return end;
     }
     return undefined;
   }
@@ -255,7 +274,7 @@ export class LeaderLease {
     if (nowMs - this.#becameLeaderAtMs < timeout) return false;
     const heard = new Set<VoterId>();
     for (const [id, at] of this.#lastHeardMs) if (nowMs - at < timeout) heard.add(id);
-    return !this.#quorum.isPhase2Quorum(heard);
+    return !this.#quorums.every((q) => q.isPhase2Quorum(heard));
   }
 
   /** A human summary, e.g. for logs. */

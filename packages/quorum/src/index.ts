@@ -15,3 +15,11 @@ export {
   validateGridQuorum,
   validateMembers,
 } from './validate.js';
+export type { CountingQuorumSpec, GridQuorumSpec, QuorumSpec } from './quorum-spec.js';
+export {
+  describeQuorumSpec,
+  quorumFromSpec,
+  quorumSpecsEqual,
+  specVoters,
+  validateQuorumSpec,
+} from './quorum-spec.js';
