@@ -38,13 +38,18 @@ function workspace(packages: Readonly<Record<string, FakePackage>>): string {
       JSON.stringify({
         name: p.name,
         type: 'module',
-        exports: { '.': { source: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' } },
+        exports: {
+          '.': { source: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+        },
         dependencies: p.dependencies ?? {},
       }),
     );
     write(`${base}/README.md`, `# ${p.name}\n`);
     write(`${base}/tsconfig.json`, '{}');
-    write(`${base}/tsconfig.build.json`, JSON.stringify({ compilerOptions: { types: p.buildTypes ?? [] } }));
+    write(
+      `${base}/tsconfig.build.json`,
+      JSON.stringify({ compilerOptions: { types: p.buildTypes ?? [] } }),
+    );
     write(`${base}/src/index.ts`, 'export {};\n');
     for (const [path, text] of Object.entries(p.files ?? {})) write(`${base}/${path}`, text);
   }
@@ -83,13 +88,20 @@ describe('scripts/check-workspace.mjs', () => {
       quorum: {
         name: '@flexpaxos/quorum',
         dependencies: { '@flexpaxos/paxos': 'workspace:*' },
-        files: { 'src/uses-paxos.ts': "import type { Replica } from '@flexpaxos/paxos';\nexport type R = Replica;\n" },
+        files: {
+          'src/uses-paxos.ts':
+            "import type { Replica } from '@flexpaxos/paxos';\nexport type R = Replica;\n",
+        },
       },
     });
     const r = check(root);
     expect(r.status).toBe(1);
-    expect(r.out).toContain('packages/quorum/src/uses-paxos.ts: import of @flexpaxos/paxos points up');
-    expect(r.out).toContain('packages/quorum/package.json: dependency on @flexpaxos/paxos points up');
+    expect(r.out).toContain(
+      'packages/quorum/src/uses-paxos.ts: import of @flexpaxos/paxos points up',
+    );
+    expect(r.out).toContain(
+      'packages/quorum/package.json: dependency on @flexpaxos/paxos points up',
+    );
   });
 
   it('reports a sideways import between packages of one layer, also from tests', () => {
@@ -103,7 +115,9 @@ describe('scripts/check-workspace.mjs', () => {
     });
     const r = check(root);
     expect(r.status).toBe(1);
-    expect(r.out).toContain('packages/transport-nats/test/x.test.ts: import of @flexpaxos/storage-rocksdb points sideways');
+    expect(r.out).toContain(
+      'packages/transport-nats/test/x.test.ts: import of @flexpaxos/storage-rocksdb points sideways',
+    );
   });
 
   it('reports an undeclared import and a deep import', () => {
@@ -116,8 +130,12 @@ describe('scripts/check-workspace.mjs', () => {
     });
     const r = check(root);
     expect(r.status).toBe(1);
-    expect(r.out).toContain('imports @flexpaxos/quorum which packages/lease/package.json does not declare');
-    expect(r.out).toContain('deep import @flexpaxos/quorum/src/x.js is not an export of @flexpaxos/quorum');
+    expect(r.out).toContain(
+      'imports @flexpaxos/quorum which packages/lease/package.json does not declare',
+    );
+    expect(r.out).toContain(
+      'deep import @flexpaxos/quorum/src/x.js is not an export of @flexpaxos/quorum',
+    );
   });
 
   it('reports a package without a layer', () => {
@@ -129,11 +147,20 @@ describe('scripts/check-workspace.mjs', () => {
   it("reports a pure package that builds with Node's types", () => {
     const r = check(workspace({ quorum: { name: '@flexpaxos/quorum', buildTypes: ['node'] } }));
     expect(r.status).toBe(1);
-    expect(r.out).toContain('packages/quorum/tsconfig.build.json: a pure package builds without Node\'s types');
+    expect(r.out).toContain(
+      "packages/quorum/tsconfig.build.json: a pure package builds without Node's types",
+    );
   });
 
   it('reports export * in src/index.ts', () => {
-    const r = check(workspace({ quorum: { name: '@flexpaxos/quorum', files: { 'src/index.ts': "export * from './a.js';\n" } } }));
+    const r = check(
+      workspace({
+        quorum: {
+          name: '@flexpaxos/quorum',
+          files: { 'src/index.ts': "export * from './a.js';\n" },
+        },
+      }),
+    );
     expect(r.status).toBe(1);
     expect(r.out).toContain('use explicit named exports');
   });

@@ -38,31 +38,70 @@ const PURE_VIOLATIONS: readonly (readonly [string, string])[] = [
   ['export const r = Math.random();', "no-restricted-properties: 'Math.random' is restricted"],
   ["export const b = Buffer.from('x');", "no-restricted-globals: Unexpected use of 'Buffer'"],
   ['export const u = crypto.randomUUID();', "no-restricted-globals: Unexpected use of 'crypto'"],
-  ['export const c = structuredClone({});', "no-restricted-globals: Unexpected use of 'structuredClone'"],
+  [
+    'export const c = structuredClone({});',
+    "no-restricted-globals: Unexpected use of 'structuredClone'",
+  ],
   ['export const p = Promise.resolve(1);', "no-restricted-globals: Unexpected use of 'Promise'"],
-  ['export async function f(): Promise<void> {}', 'no-restricted-syntax: pure packages contain no Promises'],
-  ['export const f = async (): Promise<void> => {};', 'no-restricted-syntax: pure packages contain no Promises'],
-  ["export const m = import('x');", 'no-restricted-syntax: pure packages load no modules at run time'],
-  ['export const g = globalThis.setTimeout;', "no-restricted-properties: 'globalThis.setTimeout' is restricted"],
-  ["import { readFileSync } from 'node:fs';\nexport { readFileSync };", "no-restricted-imports: 'node:fs' import is restricted"],
+  [
+    'export async function f(): Promise<void> {}',
+    'no-restricted-syntax: pure packages contain no Promises',
+  ],
+  [
+    'export const f = async (): Promise<void> => {};',
+    'no-restricted-syntax: pure packages contain no Promises',
+  ],
+  [
+    "export const m = import('x');",
+    'no-restricted-syntax: pure packages load no modules at run time',
+  ],
+  [
+    'export const g = globalThis.setTimeout;',
+    "no-restricted-properties: 'globalThis.setTimeout' is restricted",
+  ],
+  [
+    "import { readFileSync } from 'node:fs';\nexport { readFileSync };",
+    "no-restricted-imports: 'node:fs' import is restricted",
+  ],
   ["import fs from 'fs';\nexport { fs };", "no-restricted-imports: 'fs' import is restricted"],
-  ["import { Worker } from 'worker_threads';\nexport { Worker };", "no-restricted-imports: 'worker_threads' import is restricted"],
-  ["import { connect } from '@nats-io/transport-node';\nexport { connect };", "no-restricted-imports: '@nats-io/transport-node' import is restricted"],
-  ["import { RocksLevel } from '@nxtedition/rocksdb';\nexport { RocksLevel };", "no-restricted-imports: '@nxtedition/rocksdb' import is restricted"],
+  [
+    "import { Worker } from 'worker_threads';\nexport { Worker };",
+    "no-restricted-imports: 'worker_threads' import is restricted",
+  ],
+  [
+    "import { connect } from '@nats-io/transport-node';\nexport { connect };",
+    "no-restricted-imports: '@nats-io/transport-node' import is restricted",
+  ],
+  [
+    "import { RocksLevel } from '@nxtedition/rocksdb';\nexport { RocksLevel };",
+    "no-restricted-imports: '@nxtedition/rocksdb' import is restricted",
+  ],
 ];
 
 describe('eslint.config.js: the pure-package fence', () => {
   it.each(PURE_VIOLATIONS)('refuses %j in packages/kv/src', async (code, expected) => {
     const found = await fences('packages/kv/src/fence-probe.ts', code);
-    expect(found.some((m) => m.startsWith(expected)), found.join('\n')).toBe(true);
+    expect(
+      found.some((m) => m.startsWith(expected)),
+      found.join('\n'),
+    ).toBe(true);
   });
 
-  it.each(['quorum', 'paxos', 'lease', 'kv'])('covers every source file of packages/%s', async (pkg) => {
-    for (const path of [`packages/${pkg}/src/fence-probe.ts`, `packages/${pkg}/src/deep/nested/probe.ts`]) {
-      const found = await fences(path, "export const b = Buffer.from('x');\nexport const t = Date.now();");
-      expect(found).toHaveLength(2);
-    }
-  });
+  it.each(['quorum', 'paxos', 'lease', 'kv'])(
+    'covers every source file of packages/%s',
+    async (pkg) => {
+      for (const path of [
+        `packages/${pkg}/src/fence-probe.ts`,
+        `packages/${pkg}/src/deep/nested/probe.ts`,
+      ]) {
+        const found = await fences(
+          path,
+          "export const b = Buffer.from('x');\nexport const t = Date.now();",
+        );
+        expect(found).toHaveLength(2);
+      }
+    },
+  );
 
   it('lets pure code through untouched', async () => {
     const code = [
@@ -78,7 +117,11 @@ describe('eslint.config.js: the pure-package fence', () => {
     const code = PURE_VIOLATIONS.map(([snippet]) => snippet)
       .filter((snippet) => !snippet.startsWith('import'))
       .join('\n');
-    for (const path of ['packages/kv/test/fence-probe.test.ts', 'packages/client/src/fence-probe.ts', 'apps/server/src/fence-probe.ts']) {
+    for (const path of [
+      'packages/kv/test/fence-probe.test.ts',
+      'packages/client/src/fence-probe.ts',
+      'apps/server/src/fence-probe.ts',
+    ]) {
       expect(await fences(path, code), path).toEqual([]);
     }
   });
@@ -88,26 +131,53 @@ describe('eslint.config.js: the pure-package fence', () => {
 const CLOCKLESS_VIOLATIONS: readonly (readonly [string, string])[] = [
   ['export const t = performance.now();', "no-restricted-globals: Unexpected use of 'performance'"],
   ['export const t = Date.now();', "no-restricted-globals: Unexpected use of 'Date'"],
-  ['export const t = globalThis.performance.now();', "no-restricted-properties: 'globalThis.performance' is restricted"],
+  [
+    'export const t = globalThis.performance.now();',
+    "no-restricted-properties: 'globalThis.performance' is restricted",
+  ],
   ['setTimeout(() => 0, 1);', "no-restricted-globals: Unexpected use of 'setTimeout'"],
   ['export const r = Math.random();', "no-restricted-properties: 'Math.random' is restricted"],
   ['export const u = crypto.randomUUID();', "no-restricted-globals: Unexpected use of 'crypto'"],
-  ["import { performance } from 'node:perf_hooks';\nexport { performance };", "no-restricted-imports: 'node:perf_hooks' import is restricted"],
-  ["import { performance } from 'perf_hooks';\nexport { performance };", "no-restricted-imports: 'perf_hooks' import is restricted"],
+  [
+    "import { performance } from 'node:perf_hooks';\nexport { performance };",
+    "no-restricted-imports: 'node:perf_hooks' import is restricted",
+  ],
+  [
+    "import { performance } from 'perf_hooks';\nexport { performance };",
+    "no-restricted-imports: 'perf_hooks' import is restricted",
+  ],
 ];
 
 describe('eslint.config.js: no real clock in the simulator and the checker', () => {
-  it.each(CLOCKLESS_VIOLATIONS)('refuses %j in packages/sim/src and packages/checker/src', async (code, expected) => {
-    for (const path of ['packages/sim/src/fence-probe.ts', 'packages/checker/src/models/fence-probe.ts']) {
-      const found = await fences(path, code);
-      expect(found.some((m) => m.startsWith(expected)), `${path}\n${found.join('\n')}`).toBe(true);
-    }
-  });
+  it.each(CLOCKLESS_VIOLATIONS)(
+    'refuses %j in packages/sim/src and packages/checker/src',
+    async (code, expected) => {
+      for (const path of [
+        'packages/sim/src/fence-probe.ts',
+        'packages/checker/src/models/fence-probe.ts',
+      ]) {
+        const found = await fences(path, code);
+        expect(
+          found.some((m) => m.startsWith(expected)),
+          `${path}\n${found.join('\n')}`,
+        ).toBe(true);
+      }
+    },
+  );
 
   it('allows the real clock in their CLIs and tests', async () => {
-    const code = CLOCKLESS_VIOLATIONS.map(([snippet]) => snippet).join('\n').replaceAll('export { performance };', '');
-    for (const path of ['packages/sim/src/cli.ts', 'packages/checker/src/cli.ts', 'packages/sim/test/fence-probe.test.ts']) {
-      expect(await fences(path, code.replace("import { performance } from 'perf_hooks';", '')), path).toEqual([]);
+    const code = CLOCKLESS_VIOLATIONS.map(([snippet]) => snippet)
+      .join('\n')
+      .replaceAll('export { performance };', '');
+    for (const path of [
+      'packages/sim/src/cli.ts',
+      'packages/checker/src/cli.ts',
+      'packages/sim/test/fence-probe.test.ts',
+    ]) {
+      expect(
+        await fences(path, code.replace("import { performance } from 'perf_hooks';", '')),
+        path,
+      ).toEqual([]);
     }
   });
 });

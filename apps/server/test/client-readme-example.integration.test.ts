@@ -14,7 +14,11 @@ describe('@flexpaxos/client README example', () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ cluster: 'readme', members: [1, 2, 3], tmpPrefix: 'fp-client-readme-' });
+    cluster = await startTestCluster({
+      cluster: 'readme',
+      members: [1, 2, 3],
+      tmpPrefix: 'fp-client-readme-',
+    });
     await waitFor('a leader', async () => {
       const nodes = await cluster.client.clusterStatus();
       return nodes.some((n) => n.role === 'leader') && nodes.length === 3 ? true : undefined;

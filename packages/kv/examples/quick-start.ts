@@ -34,7 +34,8 @@ console.log(writes.map((w) => w.space).join(' ')); // data sessions
 
 // The same command again (a client's retry) returns the recorded reply and changes nothing.
 const retry = kv.apply(2, put);
-console.log(retry.writes.length, retry.reply.every((b, i) => b === reply[i])); // 0 true
+const sameReply = retry.reply.every((b, i) => b === reply[i]);
+console.log(retry.writes.length, sameReply); // 0 true
 
 // Compare-and-set on version: succeeds only while the key is at version 1.
 const cas = (slot: number, seq: number, value: string): string => {

@@ -71,7 +71,8 @@ for (let t = 0; t < 30; t++) {
 }
 const leader = nodes.find((n) => n.replica.role === 'leader');
 if (leader === undefined) throw new Error('no leader');
-console.log('leader:', leader.replica.status().id, 'ballot round:', leader.replica.status().ballot.round); // leader: 2 ballot round: 1
+const { id, ballot } = leader.replica.status();
+console.log('leader:', id, 'ballot round:', ballot.round); // leader: 2 ballot round: 1
 
 leader.replica.propose(new TextEncoder().encode('put x=1'));
 leader.replica.propose(new TextEncoder().encode('put y=2'));

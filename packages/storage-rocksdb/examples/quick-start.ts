@@ -6,10 +6,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KvStateMachine, bytesToUtf8, decodeResult, encodeCommand, kvCommand, kvGet, kvPut } from '@flexpaxos/kv';
+import {
+  KvStateMachine,
+  bytesToUtf8,
+  decodeResult,
+  encodeCommand,
+  kvCommand,
+  kvGet,
+  kvPut,
+} from '@flexpaxos/kv';
 import { Replica, type NodeId, type Slot } from '@flexpaxos/paxos';
 import { countingQuorum } from '@flexpaxos/quorum';
-import { DataDirMismatchError, openStorage, type RocksStore, type StateWrite } from '@flexpaxos/storage-rocksdb';
+import {
+  DataDirMismatchError,
+  openStorage,
+  type RocksStore,
+  type StateWrite,
+} from '@flexpaxos/storage-rocksdb';
 
 const dir = await mkdtemp(join(tmpdir(), 'flexpaxos-storage-example-'));
 const id = 1 as NodeId;
@@ -25,7 +38,8 @@ async function start(): Promise<Node> {
   const store = await openStorage({ dir, clusterId: 'demo', nodeId: id });
   const data: [Uint8Array, Uint8Array][] = [];
   const sessions: [Uint8Array, Uint8Array][] = [];
-  for await (const r of store.records()) (r.space === 'data' ? data : sessions).push([r.key, r.value]);
+  for await (const r of store.records())
+    (r.space === 'data' ? data : sessions).push([r.key, r.value]);
   const kv = KvStateMachine.fromRecords(data, sessions, store.recovered.applied);
   const replica = new Replica(
     {
@@ -54,7 +68,9 @@ async function drive(node: Node): Promise<Uint8Array[]> {
     // A real host sends rd.messages to its peers here (this cluster has none).
     if (rd.persist !== undefined) {
       // Only what the store hands back, once the write is durable, may be sent.
-      const after = await node.store.persist({ request: rd.persist }, rd.messagesAfterPersist, { sync: rd.mustSync });
+      const after = await node.store.persist({ request: rd.persist }, rd.messagesAfterPersist, {
+        sync: rd.mustSync,
+      });
       if (after.length > 0) throw new Error('a one-node cluster sends no replies');
     }
     const writes: StateWrite[] = [];
@@ -66,7 +82,8 @@ async function drive(node: Node): Promise<Uint8Array[]> {
       applied = entry.slot;
     }
     // The state machine's writes and its applied index: one atomic batch.
-    if (applied !== undefined) await node.store.persist({ stateWrites: writes, applied }, undefined);
+    if (applied !== undefined)
+      await node.store.persist({ stateWrites: writes, applied }, undefined);
     node.replica.advance(rd);
   }
   return replies;
@@ -89,7 +106,8 @@ node = await start();
 const { hardState, applied } = node.store.recovered;
 console.log('recovered: promised round', hardState.promised.round, 'applied', applied); // recovered: promised round 1 applied 1
 const stored = node.kv.read(kvGet('greeting'));
-console.log('greeting =', stored.type === 'get' && stored.kv !== undefined ? bytesToUtf8(stored.kv.value) : 'missing'); // greeting = hello
+const greeting = stored.type === 'get' ? stored.kv?.value : undefined;
+console.log('greeting =', greeting === undefined ? 'missing' : bytesToUtf8(greeting)); // greeting = hello
 await node.store.close();
 
 // A directory belongs to one cluster and node: anything else is refused.
