@@ -48,4 +48,4 @@ cat > "$dir/tsconfig.build.json" <<JSON
 JSON
 echo "export {};" > "$dir/src/index.ts"
 echo "# @flexpaxos/$name" > "$dir/README.md"
-echo "created $dir"
+echo "created $dir: give it a layer in scripts/check-workspace.mjs (LAYERS)"

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { checkLinearizability, parsePorcupineKv, porcupineKvModel } from '../src/index.js';
 
-const DATA = fileURLToPath(new URL('../../../../shared/data/porcupine/kv/', import.meta.url));
+const DATA = fileURLToPath(new URL('../test/data/porcupine/kv/', import.meta.url));
 const runs = Number(process.argv[2] ?? 5);
 
 for (const file of ['c50-ok.txt', 'c50-bad.txt']) {

@@ -12,8 +12,8 @@ import {
 import type { Verdict } from '../src/index.js';
 
 /**
- * Porcupine's test histories (MIT), vendored unchanged from `../shared/data/porcupine` so the
- * suite runs wherever the repository is cloned; see `data/porcupine/README.md`.
+ * Porcupine's test histories (MIT), vendored unchanged in `data/porcupine` so the suite runs
+ * wherever the repository is cloned; see `data/porcupine/README.md`.
  */
 const DATA = fileURLToPath(new URL('./data/porcupine', import.meta.url));
 const verdicts = JSON.parse(readFileSync(join(DATA, 'verdicts.json'), 'utf8')) as Record<

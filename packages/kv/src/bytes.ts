@@ -3,6 +3,16 @@
  * convenience and convert here.
  */
 
+// The WHATWG text codecs exist in every JavaScript runtime this package targets, but the pure
+// packages compile without Node's or the DOM's global types (`types: []`, which keeps
+// timers, `process`, `Buffer` and friends out of reach). These module-scoped declarations
+// describe only what is used here; at run time the names resolve to the runtime's globals.
+declare const TextEncoder: new () => { encode(input: string): Uint8Array };
+declare const TextDecoder: new (
+  label: 'utf-8',
+  options: { fatal: boolean },
+) => { decode(input: Uint8Array): string };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 

@@ -30,9 +30,16 @@ export interface SeedOptions {
   readonly leases?: boolean | undefined;
   /** Fault injection: leaders ignore the drift bound, restarted acceptors promise at once. */
   readonly unsafeLease?: boolean | undefined;
-  /** Time budget of the linearizability check in ms (default 10,000): beyond it, `unknown`. */
+  /**
+   * Time budget of the linearizability check in ms (default 10,000 when `now` is given):
+   * beyond it, `unknown`. Needs `now`.
+   */
   readonly checkBudgetMs?: number | undefined;
-  /** Clock for the check's budget (default `performance.now`); the run itself reads no clock. */
+  /**
+   * Monotonic clock in ms for the check's time budget and `checkMs`, injected by the host
+   * (the CLI passes `performance.now`); the run itself reads no clock. Without it the check
+   * has no time budget (it always decides) and `checkMs` is 0.
+   */
   readonly now?: (() => number) | undefined;
   readonly sabotage?: Sabotage | undefined;
   /** Ticks of the safety phase. */
@@ -130,6 +137,9 @@ function fmtRatio(r: Ratio): string {
 
 /** Runs one seed to the end and checks it. */
 export function runSeed(opts: SeedOptions): SeedResult {
+  if (opts.now === undefined && opts.checkBudgetMs !== undefined) {
+    throw new Error('assertion failed: checkBudgetMs needs an injected clock (now)');
+  }
   const root = new Prng(opts.seed);
   const shape = resolveShape(opts, root.child('shape'));
   const cfgRandom = root.child('config');
@@ -295,11 +305,15 @@ export function runSeed(opts: SeedOptions): SeedResult {
     const unanswered = cl.unansweredRead();
     if (unanswered !== undefined) history.fail(unanswered);
   }
-  const clock = opts.now ?? (() => performance.now());
+  const clock = opts.now;
   const ops = history.operations();
-  const checkStart = clock();
-  const lin = checkLinearizability(flexKvModel, ops, { timeBudgetMs: opts.checkBudgetMs ?? 10_000, now: clock });
-  const checkMs = clock() - checkStart;
+  const checkStart = clock?.() ?? 0;
+  const lin = checkLinearizability(
+    flexKvModel,
+    ops,
+    clock === undefined ? {} : { timeBudgetMs: opts.checkBudgetMs ?? 10_000, now: clock },
+  );
+  const checkMs = clock === undefined ? 0 : clock() - checkStart;
   if (lin.verdict === 'not-linearizable') {
     const ce = lin.counterexample;
     const prefix = new Set(ce?.longestLinearizable ?? []);

@@ -1,0 +1,46 @@
+// The configuration table of apps/server/README.md against the code: every setting the node
+// accepts is documented once, with its environment variable and its default.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, CONFIG_FIELDS } from '../src/config.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+/** Rows of the table whose first column is a flag: flag -> [environment, default]. */
+function configTable(): Map<string, readonly [string, string]> {
+  const rows = new Map<string, readonly [string, string]>();
+  for (const line of readme.split('\n')) {
+    const m = /^\| `--([a-z-]+)` \| `([A-Z_]+)` \| ([^|]+) \|/.exec(line);
+    if (m === null) continue;
+    const [, flag, env, def] = m as unknown as [string, string, string, string];
+    expect(rows.has(flag), `--${flag} documented twice`).toBe(false);
+    rows.set(flag, [env, def.trim()]);
+  }
+  return rows;
+}
+
+const camel = (f: string): string => f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+describe('apps/server/README.md', () => {
+  it('documents every setting and nothing else', () => {
+    expect([...configTable().keys()].sort()).toEqual([...CONFIG_FIELDS, 'config'].sort());
+  });
+
+  it('names the environment variable of every setting', () => {
+    for (const [flag, [env]] of configTable()) {
+      expect(env).toBe(`FLEXPAXOS_${flag.replace(/-/g, '_').toUpperCase()}`);
+    }
+  });
+
+  it('states the default of every setting that has one', () => {
+    const table = configTable();
+    for (const [key, value] of Object.entries(CONFIG_DEFAULTS)) {
+      const flag = CONFIG_FIELDS.find((f) => camel(f) === key);
+      expect(flag, key).toBeDefined();
+      expect(table.get(flag ?? '')?.[1], `--${flag ?? key}`).toBe(String(value));
+    }
+    for (const flag of ['id', 'cluster', 'members', 'nats', 'data-dir']) {
+      expect(table.get(flag)?.[1], `--${flag}`).toBe('required');
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const example = readFileSync(new URL('../examples/quick-start.ts', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README example', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('is examples/quick-start.ts verbatim', () => {
+    expect(readme).toContain('```ts\n' + example + '```');
+  });
+
+  it('prints what its comments say', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(' '));
+    });
+    await import('../examples/quick-start.js');
+    expect(lines).toEqual([
+      '{"type":"put","version":1,"revision":1}',
+      'data sessions',
+      '0 true',
+      '{"type":"cas","succeeded":true,"version":2,"revision":3}',
+      '{"type":"cas","succeeded":false,"version":2,"revision":3}',
+      '{"type":"get","kv":{"key":"user/1","value":"grace","version":2,"revision":3}}',
+      '{"type":"range","kvs":[{"key":"user/1","value":"grace","version":2,"revision":3}],"more":false}',
+      'true',
+    ]);
+  });
+});
