@@ -46,6 +46,12 @@ export interface ClientReads {
   serveStale(op: ReadOp, respond: (r: Response) => void): void;
 }
 
+/** A client request as NATS hands it over (`Msg` of `@nats-io/transport-node` fits). */
+export interface ClientMessage {
+  readonly data: Uint8Array;
+  respond(data: Uint8Array): unknown;
+}
+
 /** What the client service counts (exported on `/metrics`). */
 export interface ClientCounts {
   /** Client NATS messages received. */
@@ -100,10 +106,10 @@ export class ClientService {
     return this.#pending.size;
   }
 
-  /** One client NATS message: `data` is its frame, `reply` sends the answer frame. */
-  onRequest(data: Uint8Array, reply: (frame: Uint8Array) => void): void {
+  /** One client NATS message: `data` is its request frame, `respond` sends the answer frame. */
+  onRequest(msg: ClientMessage): void {
     this.counts.requests++;
-    const req = decodeRequest(data);
+    const req = decodeRequest(msg.data);
     if (req.ok && req.value.kind === 'batch') {
       // Coalesced requests: answer all of them in one reply, in order, once each is answered.
       this.counts.batches++;
@@ -111,7 +117,7 @@ export class ClientService {
       const replies: (Uint8Array | undefined)[] = items.map(() => undefined);
       let left = items.length;
       if (left === 0) {
-        reply(encodeResponse({ kind: 'batch', items: [] }));
+        msg.respond(encodeResponse({ kind: 'batch', items: [] }));
         return;
       }
       items.forEach((item, i) => {
@@ -119,7 +125,7 @@ export class ClientService {
           if (replies[i] !== undefined) return;
           replies[i] = frame;
           if (--left === 0) {
-            reply(
+            msg.respond(
               encodeResponse({ kind: 'batch', items: replies.map((r) => r ?? new Uint8Array()) }),
             );
           }
@@ -127,7 +133,7 @@ export class ClientService {
       });
       return;
     }
-    this.#handle(req, false, reply);
+    this.#handle(req, false, (frame) => msg.respond(frame));
   }
 
   #handle(req: DecodeResult<Request>, inBatch: boolean, reply: (frame: Uint8Array) => void): void {

@@ -84,24 +84,35 @@ export async function loadStateMachine(
   return KvStateMachine.fromRecords(data, sessions, applied);
 }
 
+/** Where the loop sends peer messages (the transport). */
+export interface HostPeers {
+  send(messages: readonly Message[]): void;
+}
+
+/** The client service's hook into the loop (`client-service.ts`). */
+export interface HostClients {
+  /** The commands of one applied slot and their replies, in order: answer their waiters. */
+  onApplied(commands: readonly Uint8Array[], replies: readonly (Uint8Array | undefined)[]): void;
+}
+
+/** Compaction's hooks into the loop (`compaction.ts`). */
+export interface HostCompaction {
+  /** A snapshot from a peer is installed and the KV machine rebuilt at `index`. */
+  installed(index: Slot): void;
+  /** After each ready's advance: compact if enough slots were applied. */
+  maybeStart(): void;
+}
+
 /** Everything the loop talks to. */
 export interface HostLoopDeps {
   readonly replica: HostReplica;
   readonly store: HostStore;
   /** The KV machine rebuilt from the store at start. */
   readonly kv: KvStateMachine;
-  /** Hands peer messages to the transport. */
-  readonly send: (messages: readonly Message[]) => void;
+  readonly peers: HostPeers;
   readonly reads: HostReads;
-  /** The commands of one applied slot and their replies, in order (the client service answers its waiters). */
-  readonly applied: (
-    commands: readonly Uint8Array[],
-    replies: readonly (Uint8Array | undefined)[],
-  ) => void;
-  /** A snapshot from a peer is installed and the KV machine rebuilt at `index`. */
-  readonly installed: (index: Slot) => void;
-  /** After each ready's advance (the node checks whether to compact). */
-  readonly afterAdvance: () => void;
+  readonly clients: HostClients;
+  readonly compaction: HostCompaction;
   /** After a run of readies ended (the node looks for a role change). */
   readonly afterRun: () => void;
   /** A write failed or the loop threw: the node fail-stops. Called once. */
@@ -201,11 +212,11 @@ export class HostLoop {
   }
 
   async #run(): Promise<void> {
-    const { replica, store, send, reads } = this.#d;
+    const { replica, store, peers, reads, compaction } = this.#d;
     while (replica.hasReady() && !this.#halted) {
       const rd = replica.ready();
       this.counts.readies++;
-      if (rd.messages.length > 0) send(rd.messages);
+      if (rd.messages.length > 0) peers.send(rd.messages);
       let after: readonly Message[] = rd.messagesAfterPersist;
       let applied = false;
       if (rd.persist !== undefined && !rd.mustSync) {
@@ -231,19 +242,19 @@ export class HostLoop {
           // before applying the committed entries above the snapshot.
           this.#kv = await loadStateMachine(store, installed.meta.index);
           this.counts.snapshotsInstalled++;
-          this.#d.installed(installed.meta.index);
+          compaction.installed(installed.meta.index);
           this.#d.log.log('info', 'installed snapshot', {
             index: installed.meta.index,
             keys: this.#kv.size,
           });
         }
       }
-      if (after.length > 0) send(after);
+      if (after.length > 0) peers.send(after);
       if (!applied) this.#apply(rd);
       reads.onReady(rd);
       replica.advance(rd);
       reads.afterAdvance();
-      this.#d.afterAdvance();
+      compaction.maybeStart();
     }
   }
 
@@ -258,7 +269,7 @@ export class HostLoop {
       this.counts.slotsApplied++;
       if (entry.value.kind !== 'commands') continue;
       this.counts.commandsApplied += entry.value.commands.length;
-      this.#d.applied(entry.value.commands, r.replies);
+      this.#d.clients.onApplied(entry.value.commands, r.replies);
     }
     // Lazy: written in call order, durable with the next synced write (re-applied from the
     // log after a crash before that).

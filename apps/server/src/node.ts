@@ -122,11 +122,10 @@ export class FlexPaxosNode {
       replica,
       store,
       kv: args.kv,
-      send: (messages) => transport.send(messages),
+      peers: transport,
       reads: this.#reads,
-      applied: (commands, replies) => this.#clients.onApplied(commands, replies),
-      installed: (index) => this.#compaction.installed(index),
-      afterAdvance: () => this.#compaction.maybeStart(),
+      clients: this.#clients,
+      compaction: this.#compaction,
       afterRun: () => this.#observeRole(),
       fail,
       log,
@@ -264,7 +263,7 @@ export class FlexPaxosNode {
         this.#log.log('warn', 'client subscription error', { error: err });
         return;
       }
-      this.#clients.onRequest(msg.data, (frame) => msg.respond(frame));
+      this.#clients.onRequest(msg);
     };
     this.#subs.push(nc.subscribe(nodeClientSubject(cluster, id), { callback }));
     this.#subs.push(

@@ -157,7 +157,7 @@ function scriptedReplica(log: string[]) {
   };
 }
 
-const quiet: Logger = { log: () => undefined };
+const quiet: Logger = { log: () => undefined, child: () => quiet };
 
 function setup(kv = new KvStateMachine()) {
   const log: string[] = [];
@@ -169,20 +169,24 @@ function setup(kv = new KvStateMachine()) {
     replica,
     store,
     kv,
-    send: (messages) => log.push(`send ${messages.map(nameOf).join(',')}`),
+    peers: { send: (messages) => log.push(`send ${messages.map(nameOf).join(',')}`) },
     reads: {
       onReady: () => log.push('reads.onReady'),
       afterAdvance: () => log.push('reads.afterAdvance'),
     },
-    applied: (cmds, rs) => {
-      log.push(`answer ${cmds.length}`);
-      for (const r of rs) {
-        const d = r === undefined ? undefined : decodeResult(r);
-        replies.push(d?.ok ? d.value.type : 'none');
-      }
+    clients: {
+      onApplied: (cmds, rs) => {
+        log.push(`answer ${cmds.length}`);
+        for (const r of rs) {
+          const d = r === undefined ? undefined : decodeResult(r);
+          replies.push(d?.ok ? d.value.type : 'none');
+        }
+      },
     },
-    installed: (index) => log.push(`installed ${index}`),
-    afterAdvance: () => log.push('afterAdvance'),
+    compaction: {
+      installed: (index) => log.push(`installed ${index}`),
+      maybeStart: () => log.push('compaction.maybeStart'),
+    },
     afterRun: () => log.push('afterRun'),
     fail: (err) => {
       log.push('fail');
@@ -234,13 +238,13 @@ describe('HostLoop', () => {
       'reads.onReady',
       'advance r1',
       'reads.afterAdvance',
-      'afterAdvance',
+      'compaction.maybeStart',
       'ready r2',
       'send heartbeat',
       'reads.onReady',
       'advance r2',
       'reads.afterAdvance',
-      'afterAdvance',
+      'compaction.maybeStart',
       'afterRun',
     ]);
     expect(t.loop.counts).toMatchObject({ readies: 2, slotsApplied: 1, commandsApplied: 1 });
@@ -269,13 +273,13 @@ describe('HostLoop', () => {
       'reads.onReady',
       'advance r1',
       'reads.afterAdvance',
-      'afterAdvance',
+      'compaction.maybeStart',
       'ready r2',
       'send accept',
       'reads.onReady',
       'advance r2',
       'reads.afterAdvance',
-      'afterAdvance',
+      'compaction.maybeStart',
       'afterRun',
     ]);
     expect(t.loop.counts.lazyPersists).toBe(1);
@@ -364,7 +368,7 @@ describe('HostLoop', () => {
       'reads.onReady',
       'advance install',
       'reads.afterAdvance',
-      'afterAdvance',
+      'compaction.maybeStart',
       'afterRun',
     ]);
     const now = t.loop.kv;
