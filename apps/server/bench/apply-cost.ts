@@ -2,7 +2,7 @@
  * CPU per command of the apply path every node runs, standalone (no NATS, no Paxos): the KV
  * state machine applies slots of `batch` put commands (100-byte values, 64 sessions, keys like
  * `quick.ts`), and the store writes each slot's KV records and applied index as a lazy bundle
- * (no fsync), as `node.ts` does. Prints process CPU (user + system) per command for the apply
+ * (no fsync), as `host-loop.ts` does. Prints process CPU (user + system) per command for the apply
  * alone and for apply + storage write, best of `rounds`.
  *
  *   pnpm exec tsx --conditions=source apps/server/bench/apply-cost.ts [slots=3000] [batch=32] [rounds=3]

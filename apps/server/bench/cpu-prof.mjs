@@ -13,7 +13,8 @@ if (dir) {
   session.post('Profiler.start');
   process.on('exit', () => {
     session.post('Profiler.stop', (err, result) => {
-      if (!err) writeFileSync(join(dir, `${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+      if (!err)
+        writeFileSync(join(dir, `${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });
   });
 }

@@ -5,6 +5,7 @@
  * the first. Nothing starts until the config is valid.
  */
 import { readFileSync } from 'node:fs';
+import type { ConfigProblem as CoreConfigProblem } from '@flexpaxos/paxos';
 import { validateCountingQuorum } from '@flexpaxos/quorum';
 
 /** A validated node configuration. Durations are in milliseconds or ticks, as named. */
@@ -57,11 +58,11 @@ export interface NodeConfig {
   readonly thrifty: boolean;
 }
 
-/** One problem: the field (as the flag names it) and the rule it breaks. */
-export interface ConfigProblem {
-  readonly field: string;
-  readonly rule: string;
-}
+/**
+ * One problem: the field (as the flag names it) and the rule it breaks; the one shape of a
+ * config problem in FlexPaxos (`ConfigProblem` of `@flexpaxos/paxos`, also used by storage).
+ */
+export type ConfigProblem = CoreConfigProblem;
 
 /** Defaults for every field that has one. */
 export const CONFIG_DEFAULTS = {

@@ -25,7 +25,7 @@ export {
 } from './cluster-file.js';
 export type { ClusterFile, ClusterFileNode } from './cluster-file.js';
 export { NATS_INSTALL_HINT, START_USAGE, runStart } from './launcher.js';
-export { LEASE_RETRIES_MAX, ReadServer, leaseReport, leaseSummary, readMetrics } from './reads.js';
+export { LEASE_RETRIES_MAX, ReadServer, leaseReport, leaseSummary } from './reads.js';
 export type {
   LeaseReport,
   ReadCounts,

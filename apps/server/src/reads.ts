@@ -24,8 +24,7 @@
 import type { NodeStatusReport, Response } from '@flexpaxos/client';
 import type { KvReadOp } from '@flexpaxos/kv';
 import type { LeaseStatus, NodeId, Ready, ReadMode, ReadResult } from '@flexpaxos/paxos';
-import { counter, gauge, Histogram, LATENCY_BUCKETS_S } from './metrics.js';
-import type { MetricSample } from './metrics.js';
+import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 
 /** A lease read that found `applied < committed` is retried after this many `advance`s at most. */
 export const LEASE_RETRIES_MAX = 3;
@@ -295,41 +294,3 @@ export type ServerStatusReport = NodeStatusReport & {
   readonly leaseState: LeaseReport;
   readonly reads: ReadCounts;
 };
-
-/** The read and lease samples of `/metrics`. */
-export function readMetrics(c: ReadCounts, lease: LeaseStatus, waiting: number): MetricSample[] {
-  return [
-    counter('reads_stale_total', 'Stale reads served from local applied state', c.stale),
-    counter('reads_lease_total', 'Reads served locally under the leader lease', c.lease),
-    counter('reads_quorum_total', 'Reads served after a quorum round (ReadIndex)', c.quorum),
-    counter(
-      'reads_lease_fallback_total',
-      'Lease reads served as quorum reads (lease not held, own ballot not committed, ...)',
-      c.leaseFallbacks,
-    ),
-    counter(
-      'reads_lease_retried_total',
-      'Lease reads retried after the next advance (a committed slot was not applied yet)',
-      c.leaseRetries,
-    ),
-    counter('reads_redirected_total', 'Reads answered not-leader', c.redirected),
-    counter('reads_unavailable_total', 'Reads answered unavailable', c.unavailable),
-    gauge('reads_waiting', 'Lease and quorum reads waiting for a round or for apply', waiting),
-    gauge('lease_held', '1 while this node holds a valid leader lease', lease.held ? 1 : 0),
-    gauge(
-      'lease_serves_reads',
-      '1 while a lease read would be served now',
-      lease.servesReads ? 1 : 0,
-    ),
-    gauge(
-      'lease_granted',
-      '1 while this node (as acceptor) grants a lease to some ballot',
-      lease.grantedTo === undefined ? 0 : 1,
-    ),
-    counter(
-      'lease_prepares_refused_total',
-      'Prepares dropped because of a running lease grant or the restart wait',
-      lease.preparesRefused,
-    ),
-  ];
-}

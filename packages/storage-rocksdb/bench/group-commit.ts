@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openStorage } from '../src/index.js';
+import { openStorageForTesting } from '../src/testing.js';
 import type { Ballot, PersistRequest, Slot } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -40,7 +40,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function run(groupCommit: boolean, writers: number): Promise<Result> {
   const dir = await mkdtemp(join(tmpdir(), 'flexpaxos-bench-'));
-  const store = await openStorage({ dir, clusterId: 'bench', nodeId: 1, groupCommit });
+  const store = await openStorageForTesting({ dir, clusterId: 'bench', nodeId: 1, groupCommit });
   const command = new Uint8Array(128).fill(42);
   const ballot = { round: 1, nodeId: 1 } as unknown as Ballot;
   const latencies: number[] = [];

@@ -97,14 +97,14 @@ while (node.replica.role !== 'leader') {
 node.replica.propose(encodeCommand(kvCommand(kvPut('greeting', 'hello'), 'client-1', 1)));
 const [reply] = await drive(node);
 const result = reply === undefined ? undefined : decodeResult(reply);
-console.log(JSON.stringify(result?.ok === true ? result.value : result)); // {"type":"put","version":1,"revision":1}
+console.log(JSON.stringify(result?.ok === true ? result.value : result)); // {"type":"put","version":1,"revision":2}
 console.log('fsynced writes:', node.store.stats().syncedWrites > 0); // fsynced writes: true
 await node.store.close();
 
 // Restart on the same directory: the promise, the log and the applied state are all there.
 node = await start();
 const { hardState, applied } = node.store.recovered;
-console.log('recovered: promised round', hardState.promised.round, 'applied', applied); // recovered: promised round 1 applied 1
+console.log('recovered: promised round', hardState.promised.round, 'applied', applied); // recovered: promised round 1 applied 2
 const stored = node.kv.read(kvGet('greeting'));
 const greeting = stored.type === 'get' ? stored.kv?.value : undefined;
 console.log('greeting =', greeting === undefined ? 'missing' : bytesToUtf8(greeting)); // greeting = hello

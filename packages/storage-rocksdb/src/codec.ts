@@ -5,7 +5,7 @@
  * Entry value: `round u64 | nodeId u64 | kind u8 (0 noop, 1 commands) | count u32 |
  * (length u32 | bytes) * count`. The slot lives in the key only.
  */
-import { assert } from './assert.js';
+import { assert } from '@flexpaxos/paxos';
 import type {
   AcceptedEntry,
   Ballot,

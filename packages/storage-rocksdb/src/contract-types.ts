@@ -9,6 +9,7 @@
 export type {
   AcceptedEntry,
   Ballot,
+  ConfigProblem,
   HardState,
   NodeId,
   PersistRequest,

@@ -6,6 +6,7 @@
  * `StorageIoError`) are fatal for the store: after the first one it is fail-stopped and every
  * later write rejects with that same error (see `RocksStore.failure`).
  */
+import type { ConfigProblem } from './contract-types.js';
 
 /** Stable codes of every storage error. */
 export const StorageErrorCode = {
@@ -67,10 +68,18 @@ export class StorageClosedError extends StorageError {
   readonly code = StorageErrorCode.closed;
 }
 
-/** `openStorage` options are invalid; the message lists every problem. */
+/**
+ * `openStorage` options are invalid; `problems` lists every one (field and rule, the shape of
+ * `@flexpaxos/paxos`'s `ConfigProblem`) and the message names them all.
+ */
 export class StorageConfigError extends StorageError {
   override readonly name = 'StorageConfigError';
   readonly code = StorageErrorCode.config;
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(`invalid storage options: ${problems.map((p) => `${p.field}: ${p.rule}`).join('; ')}`);
+    this.problems = problems;
+  }
 }
 
 /** The data directory belongs to another cluster or another node. */
@@ -100,6 +109,16 @@ export class SnapshotInvalidError extends StorageError {
 /** The fatal I/O error classes, one of which fail-stops a store. */
 export type StorageFatalError =
   DiskFullError | StoragePermissionError | StorageCorruptionError | StorageIoError;
+
+/** True for the I/O error classes that fail-stop a store (see {@link StorageFatalError}). */
+export function isFatalStorageError(err: unknown): err is StorageFatalError {
+  return (
+    err instanceof DiskFullError ||
+    err instanceof StoragePermissionError ||
+    err instanceof StorageCorruptionError ||
+    err instanceof StorageIoError
+  );
+}
 
 function describe(err: unknown): { code: string; message: string } {
   if (err instanceof Error) {

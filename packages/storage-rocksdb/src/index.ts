@@ -1,11 +1,9 @@
-export { openStorage, RocksStore, validateStorageOptions } from './store.js';
-export type {
-  PersistBundle,
-  SnapshotStream,
-  StorageOptions,
-  StorageStats,
-  StoredRecord,
-} from './store.js';
+export { openStorage, RocksStore } from './store.js';
+export type { PersistBundle, PersistOptions, StoredRecord } from './store.js';
+export { validateStorageOptions } from './options.js';
+export type { StorageOptions } from './options.js';
+export type { StorageStats } from './group-commit.js';
+export type { SnapshotDecodeFn, SnapshotStream } from './snapshots.js';
 export {
   classifyIoError,
   DataDirInvalidError,
@@ -38,6 +36,7 @@ export { toSlot } from './contract-types.js';
 export type {
   AcceptedEntry,
   Ballot,
+  ConfigProblem,
   HardState,
   PersistRequest,
   RecoveredState,
@@ -47,4 +46,3 @@ export type {
   StateSpace,
   StateWrite,
 } from './contract-types.js';
-export { AssertionError } from './assert.js';

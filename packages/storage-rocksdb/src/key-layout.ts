@@ -16,7 +16,7 @@
  * snapshot) sees the applied index, the data and the sessions at the same point in time.
  * All integers are unsigned big-endian; u64 fields hold JavaScript safe integers.
  */
-import { assert } from './assert.js';
+import { assert } from '@flexpaxos/paxos';
 import type { Slot, StateSpace } from './contract-types.js';
 
 /** One-byte key prefixes; see the module comment for the full layout. */

@@ -71,3 +71,13 @@ const rocks = require('@nxtedition/rocksdb') as RocksModule;
 export function createRocksDb(location: string): RocksDb {
   return new rocks.RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 }
+
+/** Rows fetched per `nextv` call when an iterator walks a range. */
+export const ITERATOR_BATCH_ROWS = 1000;
+
+/** `bytes` as a Buffer over the same memory (the binding takes Buffers). */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -13,7 +13,7 @@
  * The trailer makes a truncated stream detectable; the concatenation of all chunks is also
  * the `Snapshot.data` this adapter accepts in a `PersistRequest`.
  */
-import { assert } from './assert.js';
+import { assert } from '@flexpaxos/paxos';
 import type { StateSpace } from './contract-types.js';
 import { SnapshotInvalidError } from './errors.js';
 import { readU64, writeU64 } from './key-layout.js';

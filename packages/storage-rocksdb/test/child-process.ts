@@ -17,7 +17,8 @@ interface EsbuildLike {
  * the esbuild that ships with tsx, so a child starts as plain `node` (tsx's loader costs
  * about a second per start on a loaded machine, and the crash tests start many children).
  * The bundle lives under the package's `node_modules/.cache` so `@nxtedition/rocksdb`
- * resolves from it. Returns the bundle's path.
+ * resolves from it. Workspace packages resolve through their `source` export condition, as in
+ * the tests. Returns the bundle's path.
  */
 export async function bundleFixture(name: string): Promise<string> {
   const require = createRequire(import.meta.url);
@@ -31,6 +32,7 @@ export async function bundleFixture(name: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    conditions: ['source'],
     outfile,
     logLevel: 'silent',
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { openStorage } from '../src/index.js';
+import { readRecord } from '../src/testing.js';
 import { bundleFixture, startChild } from './child-process.js';
 import { cleanupTempDirs, tempDir } from './helpers.js';
 
@@ -57,7 +58,7 @@ describe('RocksStore fail-stop', () => {
     try {
       expect(store.recovered.applied).toBeGreaterThanOrEqual(Math.max(0, ...acked));
       for (const n of acked)
-        expect(await store.get('data', new TextEncoder().encode(`k${n}`))).toBeDefined();
+        expect(await readRecord(store, 'data', new TextEncoder().encode(`k${n}`))).toBeDefined();
     } finally {
       await store.close();
     }

@@ -21,9 +21,9 @@ describe('README example', () => {
     });
     await import('../examples/quick-start.js');
     expect(lines).toEqual([
-      '{"type":"put","version":1,"revision":1}',
+      '{"type":"put","version":1,"revision":2}',
       'fsynced writes: true',
-      'recovered: promised round 1 applied 1',
+      'recovered: promised round 1 applied 2',
       'greeting = hello',
       'DATA_DIR_MISMATCH',
     ]);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AssertionError } from '@flexpaxos/paxos';
 import {
-  AssertionError,
   DataDirInvalidError,
   DataDirMismatchError,
   DataDirNewerFormatError,
@@ -14,6 +14,7 @@ import {
   StorageLockedError,
 } from '../src/index.js';
 import type { RocksStore, StateWrite, StoredRecord } from '../src/index.js';
+import { openStorageForTesting, readApplied, readRecord } from '../src/testing.js';
 import {
   cleanupTempDirs,
   entry,
@@ -32,7 +33,7 @@ async function open(
   nodeId = 1,
   groupCommit = true,
 ): Promise<RocksStore> {
-  const store = await openStorage({ dir, clusterId, nodeId, groupCommit });
+  const store = await openStorageForTesting({ dir, clusterId, nodeId, groupCommit });
   stores.push(store);
   return store;
 }
@@ -68,6 +69,12 @@ describe('openStorage', () => {
     await expect(openStorage({ dir: '', clusterId: '', nodeId: 0 })).rejects.toBeInstanceOf(
       StorageConfigError,
     );
+    const err = await openStorage({ dir: '', clusterId: '', nodeId: 0 }).catch((e: unknown) => e);
+    expect((err as StorageConfigError).problems).toEqual([
+      { field: 'dir', rule: 'must be a non-empty path' },
+      { field: 'clusterId', rule: 'must be a non-empty string' },
+      { field: 'nodeId', rule: 'must be a positive safe integer, got 0' },
+    ]);
   });
 
   it('refuses a directory of another cluster with the documented message', async () => {
@@ -189,8 +196,8 @@ describe('RocksStore.persist', () => {
       ['data', 'a', '1'],
       ['sessions', 'client-9', 'seq=4'],
     ]);
-    expect(text(await again.get('data', utf8('a')))).toBe('1');
-    expect(await again.get('data', utf8('b'))).toBeUndefined();
+    expect(text(await readRecord(again, 'data', utf8('a')))).toBe('1');
+    expect(await readRecord(again, 'data', utf8('b'))).toBeUndefined();
   });
 
   it('resolves with the held messages only after the write', async () => {
@@ -273,8 +280,8 @@ describe('RocksStore.persist', () => {
         0,
       ),
     ]);
-    expect(text(await store.get('data', utf8('k')))).toBe('second');
-    expect(await store.readApplied()).toBe(2);
+    expect(text(await readRecord(store, 'data', utf8('k')))).toBe('second');
+    expect(await readApplied(store)).toBe(2);
   });
 
   it('asserts that compaction does not pass the applied index', async () => {
@@ -349,7 +356,7 @@ describe('RocksStore snapshots', () => {
       'a=1',
       'b=2',
     ]);
-    expect(await store.readApplied()).toBe(7);
+    expect(await readApplied(store)).toBe(7);
     await expect(
       store.persist(
         { request: request({ snapshot: { meta: { index: slot(8) }, data: utf8('{bad') } }) },
@@ -411,7 +418,7 @@ describe('RocksStore snapshots', () => {
     );
     expect(await target.installSnapshot(chunks)).toEqual({ index: 10 });
     expect(await allRecords(target)).toEqual(expected);
-    expect(await target.readApplied()).toBe(10);
+    expect(await readApplied(target)).toBe(10);
   });
 
   it('compacts the log, and a store installed from the snapshot has identical KV state and recovers it', async () => {

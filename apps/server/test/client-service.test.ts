@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { decodeResponse, encodeRequest } from '@flexpaxos/client';
+import type { ReadMode, Response } from '@flexpaxos/client';
+import {
+  KvStateMachine,
+  decodeResult,
+  encodeCommand,
+  kvCommand,
+  kvGet,
+  kvPut,
+} from '@flexpaxos/kv';
+import type { KvOp } from '@flexpaxos/kv';
+import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
+import { ClientService, PENDING_EXPIRY_MS } from '../src/client-service.js';
+import type { ReadOp, ServerStatusReport } from '../src/reads.js';
+
+const command = (op: KvOp, seq?: number): Uint8Array =>
+  encodeCommand(seq === undefined ? kvCommand(op) : kvCommand(op, 'client-1', seq));
+const frame = (op: KvOp, seq?: number, readMode: ReadMode | 'none' = 'none'): Uint8Array =>
+  encodeRequest({ kind: 'command', readMode, command: command(op, seq) });
+
+function decoded(f: Uint8Array | undefined): Response {
+  const r = f === undefined ? undefined : decodeResponse(f);
+  if (!r?.ok) throw new Error(`not a response frame: ${r?.error}`);
+  return r.value;
+}
+
+function setup(role: Role = 'leader', leader: number | undefined = 1) {
+  const replica = {
+    role,
+    leader: leader as NodeId | undefined,
+    proposed: [] as Uint8Array[],
+    propose(cmd: Uint8Array): ProposeResult {
+      this.proposed.push(cmd);
+      return { kind: 'queued' };
+    },
+  };
+  const reads: { op: ReadOp; mode: string }[] = [];
+  let kicks = 0;
+  const service = new ClientService({
+    nodeId: 1,
+    replica,
+    reads: {
+      serve: (op, mode, respond) => {
+        reads.push({ op, mode });
+        respond({ kind: 'result', result: new Uint8Array([7]) });
+      },
+      serveStale: (op, respond) => {
+        reads.push({ op, mode: 'stale' });
+        respond({ kind: 'result', result: new Uint8Array([8]) });
+      },
+    },
+    status: () => ({ id: 1 }) as ServerStatusReport,
+    kick: () => {
+      kicks++;
+    },
+  });
+  const replies: Uint8Array[] = [];
+  const send = (data: Uint8Array): void =>
+    service.onRequest({ data, respond: (f: Uint8Array) => replies.push(f) });
+  /** Applies what was proposed so far as one slot, as the host loop would. */
+  const kv = new KvStateMachine();
+  let slot = 0;
+  const applyProposed = (): void => {
+    const cmds = replica.proposed.splice(0);
+    const r = kv.applySlot(++slot, { kind: 'commands', commands: cmds });
+    service.onApplied(cmds, r.replies);
+  };
+  return { replica, reads, service, replies, send, applyProposed, kicks: () => kicks };
+}
+
+describe('ClientService', () => {
+  it('proposes a write on the leader and answers it only once its command is applied', () => {
+    const t = setup();
+    t.send(frame(kvPut('k', 'v'), 1));
+    expect(t.replica.proposed).toHaveLength(1);
+    expect(t.kicks()).toBe(1);
+    expect(t.replies).toEqual([]);
+    expect(t.service.pending).toBe(1);
+    t.applyProposed();
+    const r = decoded(t.replies[0]);
+    expect(r.kind).toBe('result');
+    const result = r.kind === 'result' ? decodeResult(r.result) : undefined;
+    expect(result?.ok && result.value.type).toBe('put');
+    expect(t.service.pending).toBe(0);
+    expect(t.service.counts).toMatchObject({ requests: 1, proposals: 1, errors: 0 });
+    expect(t.service.requestSeconds.count).toBe(1);
+  });
+
+  it('serves reads by their mode without proposing them', () => {
+    const t = setup();
+    t.send(frame(kvGet('k'), undefined, 'lease'));
+    t.send(frame(kvGet('k'), undefined, 'quorum'));
+    t.send(frame(kvGet('k'), undefined, 'stale'));
+    t.send(frame(kvGet('k'), undefined, 'none'));
+    expect(t.reads.map((r) => r.mode)).toEqual(['lease', 'quorum', 'stale', 'lease']);
+    expect(t.replica.proposed).toEqual([]);
+    expect(t.replies.map((f) => decoded(f).kind)).toEqual(['result', 'result', 'result', 'result']);
+  });
+
+  it('answers a batch in one reply, in request order, once every item is answered', () => {
+    const t = setup();
+    const batch = encodeRequest({
+      kind: 'batch',
+      items: [
+        frame(kvPut('a', '1'), 1),
+        frame(kvGet('a'), undefined, 'lease'),
+        encodeRequest({ kind: 'status' }),
+        new Uint8Array([9, 9]),
+      ],
+    });
+    t.send(batch);
+    expect(t.replies).toEqual([]); // the write is not applied yet
+    t.applyProposed();
+    expect(t.replies).toHaveLength(1);
+    const r = decoded(t.replies[0]);
+    if (r.kind !== 'batch') throw new Error(`expected a batch, got ${r.kind}`);
+    const items = r.items.map(decoded);
+    expect(items.map((i) => i.kind)).toEqual(['result', 'result', 'error', 'error']);
+    expect(items[2]).toMatchObject({
+      code: 'bad-request',
+      message: 'a batch may hold only command requests',
+    });
+    expect(items[3]).toMatchObject({ code: 'bad-request' });
+    expect(t.service.counts).toMatchObject({ requests: 1, batches: 1, errors: 2 });
+  });
+
+  it('redirects a write on a follower to the leader it knows, and refuses one without a session', () => {
+    const t = setup('follower', 3);
+    t.send(frame(kvPut('k', 'v'), 1));
+    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 3 });
+    t.send(frame(kvPut('k', 'v')));
+    expect(decoded(t.replies[1])).toMatchObject({
+      kind: 'error',
+      code: 'bad-request',
+      message: 'a write needs a session (client id and seq)',
+    });
+    expect(t.replica.proposed).toEqual([]);
+  });
+
+  it('answers bad frames and invalid commands without proposing anything', () => {
+    const t = setup();
+    t.send(new Uint8Array([1]));
+    t.send(
+      encodeRequest({ kind: 'command', readMode: 'none', command: new Uint8Array([1, 2, 3]) }),
+    );
+    t.send(frame(kvPut('', 'v'), 1));
+    expect(decoded(t.replies[0])).toMatchObject({ kind: 'error', code: 'bad-request' });
+    expect(decoded(t.replies[1])).toMatchObject({ kind: 'error', code: 'bad-request' });
+    const invalid = decoded(t.replies[2]);
+    const result = invalid.kind === 'result' ? decodeResult(invalid.result) : undefined;
+    expect(result?.ok && result.value).toMatchObject({ type: 'error', code: 'invalid' });
+    expect(t.replica.proposed).toEqual([]);
+  });
+
+  it('tells waiting writes not-leader when leadership is lost', () => {
+    const t = setup();
+    t.send(frame(kvPut('k', 'v'), 1));
+    t.service.onLostLeadership(2 as NodeId);
+    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 2 });
+    expect(t.service.pending).toBe(0);
+  });
+
+  it('drops waiters older than the expiry, unanswered', () => {
+    const t = setup();
+    t.send(frame(kvPut('k', 'v'), 1));
+    t.service.expire(performance.now() + PENDING_EXPIRY_MS - 1000);
+    expect(t.service.pending).toBe(1);
+    t.service.expire(performance.now() + PENDING_EXPIRY_MS + 1000);
+    expect(t.service.pending).toBe(0);
+    t.applyProposed();
+    expect(t.replies).toEqual([]);
+  });
+
+  it('answers waiting writes unavailable on stop and refuses new commands', () => {
+    const t = setup();
+    t.send(frame(kvPut('k', 'v'), 1));
+    t.service.stop();
+    t.send(frame(kvPut('k', 'w'), 2));
+    expect(t.replies.map(decoded)).toEqual([
+      { kind: 'error', code: 'unavailable', message: 'node 1 is shutting down' },
+      { kind: 'error', code: 'unavailable', message: 'node 1 is shutting down' },
+    ]);
+    expect(t.replica.proposed).toHaveLength(1);
+  });
+});
