@@ -263,7 +263,11 @@ export class HostLoop {
     const writes: StateWrite[] = [];
     let applied: Slot | undefined;
     for (const entry of rd.committed) {
-      const r = this.#kv.applySlot(entry.slot, entry.value);
+      // A configuration entry is a no-op for the KV machine (the core keeps the configuration).
+      const r = this.#kv.applySlot(
+        entry.slot,
+        entry.value.kind === 'config' ? { kind: 'noop' } : entry.value,
+      );
       for (const w of r.writes) writes.push(w);
       applied = entry.slot;
       this.counts.slotsApplied++;

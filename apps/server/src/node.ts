@@ -28,7 +28,6 @@ import { encodeResult } from '@flexpaxos/kv';
 import type { KvStateMachine } from '@flexpaxos/kv';
 import { Replica, formatBallot } from '@flexpaxos/paxos';
 import type { Message, NodeId, Role } from '@flexpaxos/paxos';
-import { countingQuorum } from '@flexpaxos/quorum';
 import { StorageError, openStorage } from '@flexpaxos/storage-rocksdb';
 import type { RocksStore } from '@flexpaxos/storage-rocksdb';
 import { NatsPeerTransport } from '@flexpaxos/transport-nats';
@@ -157,12 +156,16 @@ export class FlexPaxosNode {
       const replica = new Replica(
         {
           id: config.id as NodeId,
-          members,
-          quorum: countingQuorum({
-            members,
-            replication: config.replication,
-            election: config.election,
-          }),
+          // A new cluster's configuration; once stored (the first ready), the stored one wins.
+          bootstrap: {
+            quorum: {
+              kind: 'counting',
+              voters: members,
+              replication: config.replication,
+              election: config.election,
+            },
+            learners: [],
+          },
           electionTimeoutTicks: config.electionTimeoutTicks,
           electionTimeoutJitterTicks: config.electionJitterTicks,
           heartbeatIntervalTicks: config.heartbeatIntervalTicks,

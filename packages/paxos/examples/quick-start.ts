@@ -2,7 +2,6 @@
 // host loop per node that follows the persist-before-send contract, an election, and two
 // proposals applied everywhere. Run from the repository root:
 //   pnpm exec tsx --conditions=source packages/paxos/examples/quick-start.ts
-import { countingQuorum } from '@flexpaxos/quorum';
 import {
   MemoryLogStorage,
   MemoryStateStorage,
@@ -13,15 +12,18 @@ import {
 } from '@flexpaxos/paxos';
 
 const members = [1, 2, 3] as NodeId[];
-const quorum = countingQuorum({ members, replication: 2 }); // N=3, P=2, L=2
+// The bootstrap configuration: N=3 voters, P=2, L=2 (L + P > N), no learners.
+const bootstrap = {
+  quorum: { kind: 'counting', voters: members, replication: 2, election: 2 } as const,
+  learners: [],
+};
 let seed = 42; // the core draws randomness (election jitter) only from an injected source
 const random = { nextInt: (max: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % max };
 
 const nodes = members.map((id) => ({
   replica: new Replica({
     id,
-    members,
-    quorum,
+    bootstrap,
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 10,
     heartbeatIntervalTicks: 2,

@@ -16,6 +16,7 @@ import { ballotEquals, compareBallots } from './ballot.js';
 import type { ReplicaContext } from './context.js';
 import type { AcceptMessage, HeartbeatMessage, PrepareMessage } from './messages.js';
 import type { PromiseState } from './ready.js';
+import { stateMembers } from './configuration.js';
 import { slotValuesEqual } from './slot-value.js';
 import type { Ballot, NodeId, Round, Slot } from './types.js';
 
@@ -25,6 +26,12 @@ export type PrepareOutcome =
   | 'rejected'
   /** A lease grant (or the restart wait) runs: dropped without a reply. */
   | 'refused'
+  /**
+   * The candidate is no member of the newest configuration this acceptor knows (it was
+   * removed, or never added): dropped, and the replica sends it the chosen log so a removed
+   * node learns it was removed.
+   */
+  | 'not-a-member'
   /** Promised a ballot above the previous promise (the replica follows nobody now). */
   | 'promised-higher'
   /** Promised again the ballot already promised. */
@@ -133,6 +140,9 @@ export class Acceptor {
    */
   onPrepare(m: PrepareMessage): PrepareOutcome {
     this.observeRound(m.ballot);
+    if (!this.#knowsMember(m.from)) {
+      return 'not-a-member';
+    }
     if (compareBallots(m.ballot, this.#promised) < 0) {
       this.#reject(m.ballot, m.from);
       return 'rejected';
@@ -146,6 +156,7 @@ export class Acceptor {
     }
     const raised = this.promise(m.ballot);
     const log = this.#ctx.log;
+    const config = this.#ctx.committedConfig;
     this.#ctx.sendAfterPersist({
       type: 'promise',
       from: this.#ctx.id,
@@ -155,8 +166,21 @@ export class Acceptor {
       accepted: log.acceptedFrom(m.fromSlot),
       committed: log.committed as Slot,
       snapshotIndex: log.snapshotIndex as Slot,
+      ...(config === undefined ? {} : { config }),
     });
     return raised ? 'promised-higher' : 'promised-again';
+  }
+
+  /**
+   * Whether `id` is a voter or learner of the newest configuration in this acceptor's log
+   * (committed or not: a change that removes a node is on its way once its entry is there). A
+   * node that has not joined a cluster knows everyone. Refusing a Prepare is always safe; this
+   * only keeps a removed node from disrupting the cluster.
+   */
+  #knowsMember(id: number): boolean {
+    const log = this.#ctx.log;
+    const newest = log.configFor(log.lastSlot + 1);
+    return newest === undefined || stateMembers(newest).includes(id as NodeId);
   }
 
   /**

@@ -3,8 +3,18 @@
  * (field and rule) instead of throwing on the first, in the spirit of raft-rs `validate()`.
  */
 import { validateLeaseConfig } from '@flexpaxos/lease';
-import type { QuorumSystem } from '@flexpaxos/quorum';
+import {
+  configVoters,
+  validateConfiguration,
+  type Configuration,
+  type QuorumFactory,
+} from './configuration.js';
 import type { NodeId, RandomSource } from './types.js';
+
+/** Default of `ReplicaConfig.learnerCatchUpSlotsMax`. */
+export const LEARNER_CATCH_UP_SLOTS_DEFAULT = 64;
+/** Default of `ReplicaConfig.learnerCatchUpTimeoutTicks`, in election timeouts. */
+export const LEARNER_CATCH_UP_TIMEOUT_ELECTIONS = 50;
 
 /**
  * An injected monotonic clock (milliseconds, for example `performance.now()` in a host, a
@@ -42,12 +52,39 @@ export interface ReplicaLeaseConfig {
 
 /** Everything a `Replica` needs besides its recovered state. */
 export interface ReplicaConfig {
-  /** This node's id; must be one of `members`. */
+  /** This node's id. */
   readonly id: NodeId;
-  /** Every node of the cluster (acceptors and learners), this one included. */
-  readonly members: readonly NodeId[];
-  /** Phase-1 / phase-2 quorums over the acceptors (a subset of `members`). */
-  readonly quorum: QuorumSystem;
+  /**
+   * The configuration a new cluster starts from (its voters and quorum sizes, its learners);
+   * this node must be one of its voters or learners. Used only when the recovered state has no
+   * configuration (the first start); the replica persists it with its first ready, so a
+   * restart needs none. Absent for a node that joins a running cluster: it waits, voting for
+   * nobody, until a leader adds it (as a learner) and sends it the log.
+   */
+  readonly bootstrap?: Configuration;
+  /**
+   * Builds quorum systems from the configurations' specs. Default `quorumFromSpec` of
+   * `@flexpaxos/quorum`; the simulator injects a deliberately unsafe one to prove its checkers.
+   */
+  readonly quorumFactory?: QuorumFactory;
+  /**
+   * A learner is promoted to voter only once its committed index is within this many slots of
+   * the leader's (so adding a node never stalls writes). Default 64.
+   */
+  readonly learnerCatchUpSlotsMax?: number;
+  /**
+   * A membership change still waiting for a learner to catch up after this many ticks is
+   * abandoned (the learner stays a learner). Default 50 election timeouts.
+   */
+  readonly learnerCatchUpTimeoutTicks?: number;
+  /**
+   * UNSAFE, fault injection only (simulator `--unsafe-reconfig`): a membership change switches
+   * from the old configuration to the new one directly, without the joint step, takes effect
+   * for the slots after its entry at once (the leader keeps proposing past it), and a candidate
+   * runs phase 1 against the newest configuration in its own log only, ignoring the chain. It
+   * exists to prove that the simulator catches an unsafe reconfiguration.
+   */
+  readonly unsafeReconfig?: boolean;
   /** Ticks without word from a leader before a follower campaigns (lower bound T). */
   readonly electionTimeoutTicks: number;
   /** The timeout is drawn uniformly from [T, T + J) for every election; 0 means exactly T. */
@@ -110,30 +147,35 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
   if (!isPositiveInt(config.id)) {
     add('id', `must be a positive safe integer (got ${String(config.id)})`);
   }
-  const members = config.members;
-  if (!Array.isArray(members) || members.length === 0) {
-    add('members', 'must list at least one node');
-  } else {
-    const seen = new Set<number>();
-    for (const m of members as readonly unknown[]) {
-      if (!isPositiveInt(m)) {
-        add('members', `every member must be a positive safe integer (got ${String(m)})`);
-      } else if (seen.has(m)) {
-        add('members', `must not contain duplicates (${m} twice)`);
-      }
-      seen.add(Number(m));
-    }
-    if (isPositiveInt(config.id) && !seen.has(config.id)) {
-      add('id', `must be one of members [${members.join(',')}]`);
-    }
-    for (const v of config.quorum.voters) {
-      if (!seen.has(v)) {
-        add('quorum', `voter ${v} is not one of members [${members.join(',')}]`);
+  const bootstrap = config.bootstrap;
+  if (bootstrap !== undefined) {
+    const bootstrapProblems = validateConfiguration(
+      bootstrap,
+      'bootstrap',
+      config.quorumFactory === undefined,
+    );
+    problems.push(...bootstrapProblems);
+    if (bootstrapProblems.length === 0 && isPositiveInt(config.id)) {
+      const members = [...configVoters(bootstrap), ...bootstrap.learners];
+      if (!members.includes(config.id)) {
+        add('id', `must be one of the bootstrap voters or learners [${members.join(',')}]`);
       }
     }
   }
-  if (config.quorum.voters.length === 0) {
-    add('quorum', 'must have at least one voter');
+  if (config.unsafeReconfig !== undefined && typeof config.unsafeReconfig !== 'boolean') {
+    add('unsafeReconfig', 'must be a boolean when set');
+  }
+  if (
+    config.learnerCatchUpSlotsMax !== undefined &&
+    !isPositiveInt(config.learnerCatchUpSlotsMax)
+  ) {
+    add('learnerCatchUpSlotsMax', 'must be a positive integer when set');
+  }
+  if (
+    config.learnerCatchUpTimeoutTicks !== undefined &&
+    !isPositiveInt(config.learnerCatchUpTimeoutTicks)
+  ) {
+    add('learnerCatchUpTimeoutTicks', 'must be a positive integer when set');
   }
   if (!isPositiveInt(config.electionTimeoutTicks)) {
     add('electionTimeoutTicks', 'must be a positive integer');

@@ -1,12 +1,14 @@
 /**
- * What every role of a replica shares: its identity and config, the quorum system, the log,
- * the outbox of the next ready, the logical clock (ticks) and the injected monotonic clock.
- * One object per `Replica`; the roles (`Acceptor`, `Learner`, `Candidate`, `Leader`) hold a
- * reference to it instead of reaching into each other.
+ * What every role of a replica shares: its identity and config, the log (with the
+ * configurations in it), the outbox of the next ready, the logical clock (ticks), the injected
+ * monotonic clock and the quorum systems of the configurations. One object per `Replica`; the
+ * roles (`Acceptor`, `Learner`, `Candidate`, `Leader`) hold a reference to it instead of
+ * reaching into each other.
  */
 import type { QuorumSystem } from '@flexpaxos/quorum';
 import { assert } from './assert.js';
 import type { MonotonicClock, ReplicaConfig } from './config.js';
+import { QuorumCache, isVoterIn, stateMembers, type ConfigState } from './configuration.js';
 import type { ReplicaLog } from './log.js';
 import type { AfterPersistMessage, Outbox } from './ready.js';
 import type { Message } from './messages.js';
@@ -16,26 +18,49 @@ import type { NodeId } from './types.js';
 export class ReplicaContext {
   readonly config: ReplicaConfig;
   readonly id: NodeId;
-  readonly quorum: QuorumSystem;
-  /** Every member but this node. */
-  readonly peers: readonly NodeId[];
-  /** This node votes (it is one of the quorum system's voters). */
-  readonly isVoter: boolean;
   readonly log: ReplicaLog;
   readonly out: Outbox;
   /** Ticks since the replica was created (logical time). */
   ticks = 0;
   readonly #clock: MonotonicClock | undefined;
+  readonly #quorums: QuorumCache;
 
   constructor(config: ReplicaConfig, log: ReplicaLog, out: Outbox) {
     this.config = config;
     this.id = config.id;
-    this.quorum = config.quorum;
-    this.peers = config.members.filter((m) => m !== config.id);
-    this.isVoter = config.quorum.voters.includes(config.id);
     this.log = log;
     this.out = out;
     this.#clock = config.lease?.clock;
+    this.#quorums = new QuorumCache(config.quorumFactory);
+  }
+
+  /** The quorum system of a configuration state for phase 2 (joint during a joint step). */
+  quorumOf(state: ConfigState): QuorumSystem {
+    return this.#quorums.of(state);
+  }
+
+  /** The quorum systems a configuration state is made of (two during a joint step). */
+  componentsOf(state: ConfigState): QuorumSystem[] {
+    return this.#quorums.components(state);
+  }
+
+  /**
+   * The configuration this node knows to be in force: the one governing the slot after its
+   * committed index (undefined for a node that has not joined a cluster yet).
+   */
+  get committedConfig(): ConfigState | undefined {
+    return this.log.configFor(this.log.committed + 1);
+  }
+
+  /** Whether this node votes in the configuration it knows to be in force. */
+  get isVoter(): boolean {
+    const c = this.committedConfig;
+    return c !== undefined && isVoterIn(c, this.id);
+  }
+
+  /** Every other node of `state` (voters and learners). */
+  peersOf(state: ConfigState | undefined): NodeId[] {
+    return state === undefined ? [] : stateMembers(state).filter((m) => m !== this.id);
   }
 
   /** A reading of the injected monotonic clock (leases only). */

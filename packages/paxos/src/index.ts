@@ -1,6 +1,29 @@
 export { AssertionError, assert } from './assert.js';
 export { ZERO_BALLOT, ballotEquals, compareBallots, formatBallot, maxBallot } from './ballot.js';
-export { ReplicaConfigError, validateReplicaConfig } from './config.js';
+export {
+  LEARNER_CATCH_UP_SLOTS_DEFAULT,
+  LEARNER_CATCH_UP_TIMEOUT_ELECTIONS,
+  ReplicaConfigError,
+  validateReplicaConfig,
+} from './config.js';
+export {
+  QuorumCache,
+  configVoters,
+  configurationsEqual,
+  describeConfigState,
+  isVoterIn,
+  stateMembers,
+  stateVoters,
+  validateConfiguration,
+} from './configuration.js';
+export type {
+  ConfigState,
+  Configuration,
+  ConfigurationProblem,
+  QuorumFactory,
+} from './configuration.js';
+export type { PeerProgress } from './leader.js';
+export type { ChangeConfigResult, ChangeOutcome, ChangeStep, PendingChange } from './reconfig.js';
 export type { ConfigProblem, MonotonicClock, ReplicaConfig, ReplicaLeaseConfig } from './config.js';
 export type {
   AcceptMessage,
@@ -19,6 +42,7 @@ export type {
 export type { AfterPersistMessage, CompletedRead, FailedRead, Ready } from './ready.js';
 export { Replica } from './replica.js';
 export type {
+  ConfigStatus,
   LeaseStatus,
   ProposeResult,
   ReadMode,

@@ -4,16 +4,28 @@
  * a slot chosen once a phase-2 quorum accepted it in this ballot (Flexible Paxos, arXiv
  * 1608.06696, §3: any phase-2 quorum of one ballot suffices), re-sends unacknowledged Accepts,
  * heartbeats, checks that it still hears from a phase-2 quorum, holds the leader lease, serves
- * reads and transfers leadership.
+ * reads, transfers leadership and drives membership changes (`reconfig.ts`).
+ *
+ * Configurations (`configuration.ts`): slot s is counted with the quorum of the configuration
+ * governing s; the leader proposes nothing above a configuration entry until it is committed;
+ * heartbeats, check-quorum, quorum reads and the lease use every configuration in force (the
+ * committed one and the newest proposed).
  *
  * A `Leader` exists only while its replica leads that ballot; stepping down drops it.
  */
 import type { LeaseConfig, LeaseReadRefusal } from '@flexpaxos/lease';
-import { pickPhase2Quorum } from '@flexpaxos/quorum';
+import { pickPhase2Quorum, type QuorumSystem } from '@flexpaxos/quorum';
 import type { Acceptor } from './acceptor.js';
 import { assert, assertNever } from './assert.js';
 import { ballotEquals } from './ballot.js';
 import type { Candidate } from './candidate.js';
+import {
+  configVoters,
+  isVoterIn,
+  stateVoters,
+  type ConfigState,
+  type Configuration,
+} from './configuration.js';
 import type { ReplicaContext } from './context.js';
 import { Inflight } from './inflight.js';
 import { LeaseHolder, type LeaseFields, type LeaseView } from './lease-holder.js';
@@ -21,12 +33,28 @@ import type { Learner } from './learner.js';
 import type { AcceptedMessage, HeartbeatReplyMessage } from './messages.js';
 import { planRecovery } from './phase1.js';
 import { ReadIndex } from './read-index.js';
+import {
+  ConfigChanger,
+  type ChangeConfigResult,
+  type ChangeOutcome,
+  type PendingChange,
+} from './reconfig.js';
 import type { ReadMode, ReadResult, ReadUnavailableReason } from './replica-status.js';
+import { LEARNER_CATCH_UP_SLOTS_DEFAULT } from './config.js';
 import { NOOP, chunkEntries, slotValuesEqual } from './slot-value.js';
 import type { AcceptedEntry, Ballot, NodeId, Slot, SlotValue } from './types.js';
 
 /** What a leader tick asks of the replica. */
 export type LeaderTickOutcome = 'lead-on' | 'step-down';
+
+/** Leader-side progress of one peer, for status pages and the operator's `members`. */
+export interface PeerProgress {
+  readonly id: NodeId;
+  /** The committed index it last reported (heartbeat replies), if any. */
+  readonly committed: number | undefined;
+  /** Heard from in the current check-quorum period. */
+  readonly recent: boolean;
+}
 
 /** Phase-2 state of the leader of one ballot. */
 export class Leader {
@@ -52,6 +80,13 @@ export class Leader {
   readonly #reads = new ReadIndex();
   #heartbeatElapsed = 0;
   #checkQuorumElapsed = 0;
+  /** Ticks since the preferred leader was last considered. */
+  #preferredElapsed = 0;
+  /** Per peer, the committed index of its last heartbeat reply. */
+  readonly #peerCommitted = new Map<number, number>();
+  readonly #changer: ConfigChanger;
+  /** The configurations in force when the lease quorums were last set (identity). */
+  #forceKey: readonly ConfigState[] = [];
 
   /**
    * Takes over as leader of `candidate`'s ballot (phase 1 won; the replica has already stored
@@ -72,18 +107,26 @@ export class Leader {
     this.#learner = learner;
     const ballot = candidate.ballot;
     this.ballot = ballot;
-    this.#lease =
-      leaseConfig === undefined ? undefined : new LeaseHolder(ctx, acceptor, ballot, leaseConfig);
+    this.#changer = new ConfigChanger(ctx, {
+      latestState: () => this.latestConfig,
+      configPending: () => this.#configPending(),
+      proposeConfig: (state) => this.#proposeConfig(state),
+      peerCommitted: (id) => this.#peerCommitted.get(id),
+    });
     const log = ctx.log;
     const tally = candidate.tally;
     const plan = planRecovery(tally, log.committed, log.lastSlot, (slot) => log.chosenValue(slot));
     const proposals: AcceptedEntry[] = plan.proposals.map((p) => this.#proposeAt(p.slot, p.value));
     this.#nextSlot = plan.nextSlot;
     if (proposals.length === 0) {
-      // Nothing to recover: still commit one entry of the own ballot at once (a no-op), so
-      // followers learn the committed index and reads may start (design brief, "Leader lease":
-      // only after the leader committed an entry in its own ballot).
-      proposals.push(this.#proposeAt(this.#nextSlot, NOOP));
+      // Nothing to recover: still commit one entry of the own ballot at once, so followers
+      // learn the committed index and reads may start (design brief, "Leader lease": only after
+      // the leader committed an entry in its own ballot). The first slot of a new cluster holds
+      // its bootstrap configuration; any later one a no-op.
+      const base = log.baseConfig;
+      const value: SlotValue =
+        this.#nextSlot === 1 && base !== undefined ? { kind: 'config', config: base } : NOOP;
+      proposals.push(this.#proposeAt(this.#nextSlot, value));
       this.#nextSlot++;
     }
     // Not just the first own slot: recovery re-proposes slots in order but they commit in any
@@ -98,8 +141,101 @@ export class Leader {
       this.#fetchFrom = tally.knownChosenFrom;
       this.#fetchMissing();
     }
+    this.#lease =
+      leaseConfig === undefined
+        ? undefined
+        : new LeaseHolder(ctx, acceptor, ballot, leaseConfig, this.#forceQuorums());
     this.#broadcastAccept(proposals);
     this.#broadcastHeartbeat();
+    this.#changer.finishJoint();
+  }
+
+  // ---------------------------------------------------------------- configurations
+
+  /** The configuration governing the next slot (the newest this leader proposed or knows). */
+  get latestConfig(): ConfigState {
+    const state = this.#ctx.log.configFor(this.#nextSlot);
+    assert(state !== undefined, 'a leader without a configuration');
+    return state;
+  }
+
+  /**
+   * The configurations in force: the committed one and the newest proposed (one when they are
+   * the same). A new ballot must win phase 1 in one of them (`configuration.ts`).
+   */
+  inForce(): ConfigState[] {
+    const log = this.#ctx.log;
+    const committed = log.configFor(log.committed + 1);
+    const latest = this.latestConfig;
+    return committed === undefined || committed === latest ? [latest] : [committed, latest];
+  }
+
+  /** The quorum systems of every configuration in force, joint ones split into their halves. */
+  #forceQuorums(): QuorumSystem[] {
+    return this.inForce().flatMap((s) => this.#ctx.componentsOf(s));
+  }
+
+  /** Whether a configuration entry above the committed index is not committed yet. */
+  #configPending(): boolean {
+    const last = this.#ctx.log.lastConfigSlot;
+    return last !== undefined && last > this.#ctx.log.committed;
+  }
+
+  /** Proposes `state` at the next slot (called only with no configuration entry pending). */
+  #proposeConfig(state: ConfigState): Slot {
+    assert(
+      !this.#configPending() || this.#ctx.config.unsafeReconfig === true,
+      'two configuration entries pending',
+    );
+    const slot = this.#nextSlot;
+    const entry = this.#proposeAt(slot, { kind: 'config', config: state });
+    this.#nextSlot++;
+    this.#broadcastAccept([entry]);
+    this.#refreshForce();
+    return slot as Slot;
+  }
+
+  /** Updates what depends on the configurations in force (the lease's quorums). */
+  #refreshForce(): void {
+    const force = this.inForce();
+    if (force.length === this.#forceKey.length && force.every((s, i) => s === this.#forceKey[i])) {
+      return;
+    }
+    this.#forceKey = force;
+    this.#lease?.setQuorums(force.flatMap((s) => this.#ctx.componentsOf(s)));
+  }
+
+  /** Starts a membership change to `target` (`reconfig.ts`). */
+  changeConfig(target: Configuration, reason: string): ChangeConfigResult {
+    return this.#changer.start(target, reason);
+  }
+
+  /** The membership change in progress, if any. */
+  get pendingChange(): PendingChange | undefined {
+    return this.#changer.pending;
+  }
+
+  /** How the last membership change of this ballot ended. */
+  get lastChange(): ChangeOutcome | undefined {
+    return this.#changer.outcome;
+  }
+
+  /** Progress of every other member of the configurations in force. */
+  peers(): PeerProgress[] {
+    return this.#forcePeers().map((id) => ({
+      id,
+      committed: this.#peerCommitted.get(id),
+      recent: this.#inflight.heardFromNow(id),
+    }));
+  }
+
+  /** Every other voter and learner of the configurations in force, ascending. */
+  #forcePeers(): NodeId[] {
+    const ids = new Set<number>();
+    for (const state of this.inForce()) {
+      for (const p of this.#ctx.peersOf(state)) ids.add(p);
+    }
+    return [...ids].sort((a, b) => a - b) as NodeId[];
   }
 
   // ---------------------------------------------------------------- proposals
@@ -124,8 +260,13 @@ export class Leader {
     return this.#pending.length > 0 && this.#windowHasRoom();
   }
 
+  /** Room for a new slot: within the window, and no configuration entry pending below it. */
   #windowHasRoom(): boolean {
-    return this.#nextSlot - 1 - this.#ctx.log.committed < this.#ctx.config.inflightSlotsMax;
+    const config = this.#ctx.config;
+    return (
+      this.#nextSlot - 1 - this.#ctx.log.committed < config.inflightSlotsMax &&
+      (!this.#configPending() || config.unsafeReconfig === true)
+    );
   }
 
   /** Batches queued commands into new slots while the in-flight window allows. */
@@ -199,8 +340,10 @@ export class Leader {
       return;
     }
     inf.acks.add(from);
-    // Flexible Paxos (arXiv 1608.06696, §3): a phase-2 quorum of one ballot suffices.
-    if (this.#ctx.quorum.isPhase2Quorum(inf.acks)) {
+    // Flexible Paxos (arXiv 1608.06696, §3): a phase-2 quorum of one ballot suffices, of the
+    // configuration governing the slot.
+    const state = log.configFor(slot);
+    if (state !== undefined && this.#ctx.quorumOf(state).isPhase2Quorum(inf.acks)) {
       log.markChosen(slot);
     }
   }
@@ -209,10 +352,11 @@ export class Leader {
   onHeartbeatReply(m: HeartbeatReplyMessage): void {
     const ctx = this.#ctx;
     this.#inflight.noteHeard(m.from, ctx.ticks);
+    this.#peerCommitted.set(m.from, m.committed);
     if (m.leaseRound !== undefined) {
       this.#lease?.onAck(m.from, m.leaseRound);
     }
-    if (m.readRound !== undefined && ctx.quorum.voters.includes(m.from)) {
+    if (m.readRound !== undefined && this.inForce().some((s) => isVoterIn(s, m.from))) {
       this.#reads.onAck(m.from, m.readRound);
       this.#confirmReads();
     }
@@ -244,12 +388,15 @@ export class Leader {
     const ctx = this.#ctx;
     const c = ctx.log.committed;
     this.#inflight.deleteRange(before + 1, c);
+    this.#changer.onCommitted();
+    this.#changer.finishJoint();
+    this.#refreshForce();
     if (!ctx.config.thrifty) {
       return;
     }
     const targets = new Set(this.#acceptTargets());
     const entries = ctx.log.chosenEntries(before + 1, c, ctx.config.batchBytesMax);
-    for (const peer of ctx.peers) {
+    for (const peer of this.#forcePeers()) {
       if (!targets.has(peer)) {
         for (const chunk of entries) {
           ctx.send({
@@ -306,11 +453,18 @@ export class Leader {
       this.#checkQuorumElapsed = 0;
       const heard = this.#inflight.takeHeardFrom();
       heard.add(ctx.id);
-      if (!ctx.quorum.isPhase2Quorum(heard)) {
-        // Not heard from a phase-2 quorum for an election timeout: step down.
+      if (!this.#forceQuorums().every((q) => q.isPhase2Quorum(heard))) {
+        // Not heard from a phase-2 quorum (of each configuration in force) for an election
+        // timeout: step down.
         return 'step-down';
       }
     }
+    if (!this.#configPending() && !isVoterIn(this.latestConfig, ctx.id)) {
+      // This leader's own removal is committed: hand over (or, failing that, step down).
+      return this.#leaveAfterRemoval();
+    }
+    this.#changer.tick();
+    this.#maybeMoveToPreferred();
     if (this.#heartbeatElapsed >= ctx.config.heartbeatIntervalTicks) {
       this.#heartbeatElapsed = 0;
       if (this.#reads.waiting > 0) {
@@ -339,7 +493,8 @@ export class Leader {
         continue;
       }
       inf.sentTick = ctx.ticks;
-      for (const peer of ctx.quorum.voters) {
+      const state = ctx.log.configFor(slot);
+      for (const peer of state === undefined ? [] : stateVoters(state)) {
         if (peer === ctx.id || inf.acks.has(peer)) {
           continue;
         }
@@ -387,16 +542,18 @@ export class Leader {
   #acceptTargets(): NodeId[] {
     const ctx = this.#ctx;
     if (!ctx.config.thrifty) {
-      return [...ctx.peers];
+      return this.#forcePeers();
     }
-    const others = ctx.quorum.voters.filter((v) => v !== ctx.id) as NodeId[];
+    const latest = this.latestConfig;
+    const quorum = ctx.quorumOf(latest);
+    const others = quorum.voters.filter((v) => v !== ctx.id) as NodeId[];
     others.sort((a, b) => {
       const ta = this.#inflight.lastAckTick(a);
       const tb = this.#inflight.lastAckTick(b);
       return ta !== tb ? tb - ta : a - b;
     });
-    const preferred = ctx.isVoter ? [ctx.id, ...others] : others;
-    const picked = pickPhase2Quorum(ctx.quorum, preferred) ?? preferred;
+    const preferred = isVoterIn(latest, ctx.id) ? [ctx.id, ...others] : others;
+    const picked = pickPhase2Quorum(quorum, preferred) ?? preferred;
     return picked.filter((v) => v !== ctx.id) as NodeId[];
   }
 
@@ -429,7 +586,7 @@ export class Leader {
   #broadcastHeartbeat(readRound?: number): void {
     const ctx = this.#ctx;
     const lease = this.#leaseFields();
-    for (const peer of ctx.peers) {
+    for (const peer of this.#forcePeers()) {
       ctx.send({
         type: 'heartbeat',
         from: ctx.id,
@@ -511,7 +668,7 @@ export class Leader {
    */
   #confirmReads(): void {
     const ctx = this.#ctx;
-    if (!this.#reads.confirm(ctx.quorum, ctx.id, ctx.isVoter, ctx.out.reads)) {
+    if (!this.#reads.confirm(this.#forceQuorums(), ctx.id, ctx.out.reads)) {
       return;
     }
     if (this.#reads.needsRound) {
@@ -528,6 +685,67 @@ export class Leader {
   // ---------------------------------------------------------------- transfer
 
   /**
+   * Why `to` cannot take over now, or undefined: it must be another voter of the newest
+   * configuration and caught up (its committed index within `learnerCatchUpSlotsMax` of this
+   * leader's, as its last heartbeat reply said).
+   */
+  transferProblem(to: NodeId): 'invalid-target' | 'not-caught-up' | undefined {
+    if (to === this.#ctx.id || !isVoterIn(this.latestConfig, to)) {
+      return 'invalid-target';
+    }
+    const slack = this.#ctx.config.learnerCatchUpSlotsMax ?? LEARNER_CATCH_UP_SLOTS_DEFAULT;
+    const theirs = this.#peerCommitted.get(to);
+    if (theirs === undefined || theirs < this.#ctx.log.committed - slack) {
+      return 'not-caught-up';
+    }
+    return undefined;
+  }
+
+  /**
+   * A configuration with a preferred leader: once per election timeout, when this leader is
+   * not it, no change is under way and the preferred voter is heard from and fully caught up,
+   * leadership moves there (a transfer: one election, no lost write).
+   */
+  #maybeMoveToPreferred(): void {
+    const preferred = this.latestConfig.incoming.preferredLeader;
+    const ctx = this.#ctx;
+    if (preferred === undefined || preferred === ctx.id) {
+      return;
+    }
+    this.#preferredElapsed++;
+    if (this.#preferredElapsed < ctx.config.electionTimeoutTicks) {
+      return;
+    }
+    this.#preferredElapsed = 0;
+    if (
+      this.#changer.pending !== undefined ||
+      this.#lease?.transferring === true ||
+      ctx.ticks - this.#inflight.lastAckTick(preferred) > ctx.config.heartbeatIntervalTicks * 2 ||
+      (this.#peerCommitted.get(preferred) ?? -1) < ctx.log.committed ||
+      this.transferProblem(preferred) !== undefined
+    ) {
+      return;
+    }
+    this.transfer(preferred);
+  }
+
+  /**
+   * This leader is no voter of the configuration in force any more (it removed itself): it
+   * hands leadership to the most caught-up voter it heard from, then steps down.
+   */
+  #leaveAfterRemoval(): LeaderTickOutcome {
+    const voters = configVoters(this.latestConfig.incoming).filter(
+      (v) => v !== this.#ctx.id && this.#inflight.lastAckTick(v) >= 0,
+    );
+    voters.sort((a, b) => (this.#peerCommitted.get(b) ?? -1) - (this.#peerCommitted.get(a) ?? -1));
+    const target = voters[0];
+    if (target !== undefined) {
+      this.transfer(target);
+    }
+    return 'step-down';
+  }
+
+  /**
    * Leadership transfer (for example to a preferred leader): asks `to` to campaign now with a
    * heartbeat carrying `campaignNow`. The replica checked that `to` is another voter. With
    * leases (design brief, "Leader lease": transfer ends the old leader's lease reads first):
@@ -539,7 +757,7 @@ export class Leader {
   transfer(to: NodeId): void {
     const ctx = this.#ctx;
     if (this.#lease?.beginTransfer() === true) {
-      for (const peer of ctx.peers) {
+      for (const peer of this.#forcePeers()) {
         if (peer !== to) {
           ctx.send({
             type: 'heartbeat',

@@ -79,12 +79,13 @@ export class Learner {
   }
 
   /** Answers a fetch with chosen values, or with the snapshot when the range is compacted. */
-  onFetch(m: FetchMessage): void {
+  onFetch(m: Pick<FetchMessage, 'from' | 'fromSlot' | 'toSlot'>): void {
     const ctx = this.#ctx;
     const log = ctx.log;
     if (m.fromSlot <= log.snapshotIndex) {
-      if (log.snapshot !== undefined) {
-        ctx.send({ type: 'snapshot', from: ctx.id, to: m.from, snapshot: log.snapshot });
+      const config = log.baseConfig;
+      if (log.snapshot !== undefined && config !== undefined) {
+        ctx.send({ type: 'snapshot', from: ctx.id, to: m.from, snapshot: log.snapshot, config });
       }
       return;
     }

@@ -6,6 +6,7 @@
  * ends lease reads first and then asks every acceptor to release its grant.
  */
 import { LeaderLease, type LeaseConfig, type LeaseRoundId } from '@flexpaxos/lease';
+import type { QuorumSystem } from '@flexpaxos/quorum';
 import type { Acceptor } from './acceptor.js';
 import { assert } from './assert.js';
 import { ballotEquals } from './ballot.js';
@@ -38,11 +39,32 @@ export class LeaseHolder {
   /** Tick at which the transfer began. */
   #transferStartTick = 0;
 
-  constructor(ctx: ReplicaContext, acceptor: Acceptor, ballot: Ballot, config: LeaseConfig) {
+  /**
+   * Starts the lease of `ballot`; it holds once the grants meet every phase-1 quorum of each of
+   * `quorums` (the quorum systems in force, see `setQuorums`).
+   */
+  constructor(
+    ctx: ReplicaContext,
+    acceptor: Acceptor,
+    ballot: Ballot,
+    config: LeaseConfig,
+    quorums: readonly QuorumSystem[],
+  ) {
     this.#ctx = ctx;
     this.#acceptor = acceptor;
     this.#ballot = ballot;
-    this.#lease = new LeaderLease(config, ctx.quorum, ballot, ctx.nowMs());
+    const [first] = quorums;
+    assert(first !== undefined, 'a lease needs a quorum system');
+    this.#lease = new LeaderLease(config, first, ballot, ctx.nowMs());
+    this.#lease.setQuorums(quorums);
+  }
+
+  /**
+   * The quorum systems in force changed (a configuration entry was proposed or committed): the
+   * lease now needs grants meeting every phase-1 quorum of each of them.
+   */
+  setQuorums(quorums: readonly QuorumSystem[]): void {
+    this.#lease.setQuorums(quorums);
   }
 
   /** Whether a leadership transfer began. */

@@ -3,8 +3,13 @@
  * committed and applied indexes, the snapshot index, and what changed since the last ready
  * (entries to persist, a truncation, a snapshot to install, a committed index to write).
  *
+ * It also tracks the configurations in the log (`configuration.ts`): the base configuration in
+ * force just above the snapshot index, and the slots holding `config` values above it, so that
+ * `configFor(slot)` names the configuration governing any slot.
+ *
  * Invariants:
  * - Every slot in (snapshotIndex, committed] has an entry flagged chosen.
+ * - `configSlots` lists exactly the slots above the snapshot whose entry holds a configuration.
  * - `applied <= committed`, and `snapshotIndex <= committed`.
  * - Every entry (b, x) has b = the zero ballot or x = the value proposed in ballot b at its slot
  *   (one proposer per ballot, one proposal per slot per ballot).
@@ -20,6 +25,7 @@
  * reported entry has a ballot >= b and holds v: the new leader re-proposes v.
  */
 import { assert } from './assert.js';
+import type { ConfigState } from './configuration.js';
 import { ballotEquals, compareBallots, maxBallot } from './ballot.js';
 import { ENTRY_OVERHEAD_BYTES, chunkEntries, slotValuesEqual, valueBytes } from './slot-value.js';
 import type {
@@ -50,14 +56,30 @@ export class ReplicaLog {
   /** The latest snapshot this replica can send to laggards (set by `compact` or an install). */
   #snapshot: Snapshot | undefined;
 
+  /** The configuration in force just above the snapshot index (undefined: not joined yet). */
+  #base: ConfigState | undefined;
+  /** Slots above the snapshot index holding configuration values, ascending. */
+  #configSlots: number[] = [];
+
   // Changes since the last ready.
   readonly #dirtySlots = new Set<number>();
+  #baseDirty = false;
   #committedDirty = false;
   #pendingSnapshotInstall: Snapshot | undefined;
   #pendingTruncateBelow: number | undefined;
 
-  /** Rebuilds the log from durable state (an empty log without `recovered`). */
-  constructor(recovered: RecoveredState | undefined, promised: Ballot) {
+  /**
+   * Rebuilds the log from durable state (an empty log without `recovered`). `bootstrap` is the
+   * configuration to start from when the durable state has none (a new cluster's first start);
+   * it is persisted with the first ready.
+   */
+  constructor(
+    recovered: RecoveredState | undefined,
+    promised: Ballot,
+    bootstrap: ConfigState | undefined,
+  ) {
+    this.#base = recovered?.baseConfig ?? bootstrap;
+    this.#baseDirty = recovered?.baseConfig === undefined && bootstrap !== undefined;
     this.#snapshotIndex = recovered?.snapshot?.index ?? 0;
     const committed = Math.max(recovered?.hardState.committed ?? 0, this.#snapshotIndex);
     this.#committed = committed;
@@ -77,6 +99,7 @@ export class ReplicaLog {
       );
       this.#entries.set(e.slot, { ballot: e.ballot, value: e.value, chosen: e.slot <= committed });
       this.#lastSlot = Math.max(this.#lastSlot, e.slot);
+      this.#noteValue(e.slot, e.value);
     }
     for (let s = this.#snapshotIndex + 1; s <= committed; s++) {
       assert(
@@ -147,9 +170,71 @@ export class ReplicaLog {
 
   /** Stores an accepted (not known chosen) entry; it is persisted with the next ready. */
   accept(slot: number, ballot: Ballot, value: SlotValue, chosen = false): void {
+    const before = this.#entries.get(slot)?.value.kind;
     this.#entries.set(slot, { ballot, value, chosen });
     this.#lastSlot = Math.max(this.#lastSlot, slot);
     this.#dirtySlots.add(slot);
+    if (before === 'config' || value.kind === 'config') {
+      this.#noteValue(slot, value);
+    }
+  }
+
+  /** Keeps `#configSlots` in step with the value now at `slot`. */
+  #noteValue(slot: number, value: SlotValue): void {
+    const i = this.#configSlots.indexOf(slot);
+    if (value.kind === 'config') {
+      if (i < 0) {
+        this.#configSlots.push(slot);
+        this.#configSlots.sort((a, b) => a - b);
+      }
+    } else if (i >= 0) {
+      this.#configSlots.splice(i, 1);
+    }
+  }
+
+  // ---------------------------------------------------------------- configurations
+
+  /** The configuration in force just above the snapshot index. */
+  get baseConfig(): ConfigState | undefined {
+    return this.#base;
+  }
+
+  /**
+   * The configuration governing `slot`: the one in the highest configuration entry below it,
+   * else the base configuration (`undefined` only for a node that has not joined a cluster).
+   */
+  configFor(slot: number): ConfigState | undefined {
+    const slots = this.#configSlots;
+    for (let i = slots.length - 1; i >= 0; i--) {
+      const s = slots[i]!;
+      if (s < slot) {
+        const e = this.#entries.get(s);
+        assert(e !== undefined && e.value.kind === 'config', `config slot ${s} lost its value`);
+        return e.value.config;
+      }
+    }
+    return this.#base;
+  }
+
+  /** The slot of the configuration entry governing `slot`, or 0 when the base governs it. */
+  configSlotFor(slot: number): number {
+    const slots = this.#configSlots;
+    for (let i = slots.length - 1; i >= 0; i--) {
+      if (slots[i]! < slot) {
+        return slots[i]!;
+      }
+    }
+    return 0;
+  }
+
+  /** The highest slot holding a configuration, or undefined when the log holds none. */
+  get lastConfigSlot(): number | undefined {
+    return this.#configSlots[this.#configSlots.length - 1];
+  }
+
+  /** Slots above `from` holding configurations, ascending (for a candidate's chain). */
+  configSlotsAbove(from: number): readonly number[] {
+    return this.#configSlots.filter((s) => s > from);
   }
 
   /** Raises the ballot of an entry whose value stays the same (persisted with the next ready). */
@@ -239,21 +324,27 @@ export class ReplicaLog {
    * committed index to it and hands it to the host to install with the next ready. Returns
    * false (and changes nothing) when it is not above the committed index.
    */
-  installSnapshot(snapshot: Snapshot): boolean {
+  installSnapshot(snapshot: Snapshot, config: ConfigState): boolean {
     const index = snapshot.meta.index;
     if (index <= this.#committed) {
       return false;
     }
     this.#snapshot = snapshot;
     this.#pendingSnapshotInstall = snapshot;
-    this.#truncateThrough(index);
+    this.#truncateThrough(index, config);
     this.#committed = index;
     this.#committedDirty = true;
     return true;
   }
 
-  /** Drops entries at or below `index` (all chosen) and records the new log start. */
-  #truncateThrough(index: number): void {
+  /**
+   * Drops entries at or below `index` (all chosen) and records the new log start, with the
+   * configuration in force above it (`config`, or what the log says).
+   */
+  #truncateThrough(index: number, config?: ConfigState): void {
+    this.#base = config ?? this.configFor(index + 1);
+    this.#baseDirty = true;
+    this.#configSlots = this.#configSlots.filter((s) => s > index);
     for (const slot of [...this.#entries.keys()]) {
       if (slot <= index) {
         this.#entries.delete(slot);
@@ -305,6 +396,7 @@ export class ReplicaLog {
     return (
       this.#dirtySlots.size > 0 ||
       this.#committedDirty ||
+      this.#baseDirty ||
       this.#pendingSnapshotInstall !== undefined ||
       this.#pendingTruncateBelow !== undefined
     );
@@ -319,6 +411,7 @@ export class ReplicaLog {
     readonly committedDirty: boolean;
     readonly snapshot: Snapshot | undefined;
     readonly truncateBelow: number | undefined;
+    readonly baseConfig: ConfigState | undefined;
   } {
     const dirty = [...this.#dirtySlots].sort((a, b) => a - b);
     const entries: AcceptedEntry[] = [];
@@ -335,11 +428,13 @@ export class ReplicaLog {
       truncateBelow = Math.max(truncateBelow ?? 0, snapshot.meta.index + 1);
     }
     const committedDirty = this.#committedDirty;
+    const baseConfig = this.#baseDirty ? this.#base : undefined;
     this.#dirtySlots.clear();
     this.#committedDirty = false;
+    this.#baseDirty = false;
     this.#pendingSnapshotInstall = undefined;
     this.#pendingTruncateBelow = undefined;
-    return { entries, committedDirty, snapshot, truncateBelow };
+    return { entries, committedDirty, snapshot, truncateBelow, baseConfig };
   }
 
   /** Whether the entry at `slot` is in `ballot` (used by the leader to count its own acks). */

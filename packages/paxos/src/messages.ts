@@ -5,6 +5,7 @@
  * NOTE (contract for other packages): transports and the simulator treat messages as opaque
  * values with `type`, `from` and `to`; only the core looks inside.
  */
+import type { ConfigState } from './configuration.js';
 import type { AcceptedEntry, Ballot, ChosenEntry, NodeId, Slot, Snapshot } from './types.js';
 
 interface Envelope<T extends string> {
@@ -30,6 +31,12 @@ export interface PromiseMessage extends Envelope<'promise'> {
   readonly accepted: readonly AcceptedEntry[];
   readonly committed: Slot;
   readonly snapshotIndex: Slot;
+  /**
+   * The configuration in force just above `committed` at the acceptor (absent at a node that
+   * has not joined a cluster): the start of the candidate's configuration chain when this
+   * promise knows the most chosen slots.
+   */
+  readonly config?: ConfigState;
 }
 
 /** Phase 2a: the leader asks acceptors to accept entries of its ballot. */
@@ -120,6 +127,8 @@ export interface ChosenMessage extends Envelope<'chosen'> {
 /** A snapshot for a replica whose log is below the sender's compaction point. */
 export interface SnapshotMessage extends Envelope<'snapshot'> {
   readonly snapshot: Snapshot;
+  /** The configuration in force just above the snapshot's index. */
+  readonly config: ConfigState;
 }
 
 /** Every peer message. */

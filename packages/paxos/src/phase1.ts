@@ -5,6 +5,7 @@
  */
 import { compareBallots } from './ballot.js';
 import { NOOP } from './slot-value.js';
+import type { ConfigState } from './configuration.js';
 import type { AcceptedEntry, NodeId, SlotValue } from './types.js';
 
 /**
@@ -24,21 +25,29 @@ export class PromiseTally {
   knownChosenUpTo: number;
   /** A promiser that knows every slot up to `knownChosenUpTo` (to fetch from). */
   knownChosenFrom: NodeId | undefined;
+  /** The configuration in force just above `knownChosenUpTo`, as that promiser knows it. */
+  knownChosenConfig: ConfigState | undefined;
 
-  /** Starts a tally for a candidate that knows every slot up to `committed` chosen. */
-  constructor(committed: number) {
+  /**
+   * Starts a tally for a candidate that knows every slot up to `committed` chosen, with
+   * `config` in force above it.
+   */
+  constructor(committed: number, config?: ConfigState) {
     this.knownChosenUpTo = committed;
+    this.knownChosenConfig = config;
   }
 
   /**
    * Records `from`'s promise: the entries it accepted from the candidate's `fromSlot` on, its
-   * committed index and its snapshot index. Returns false for a repeated promise.
+   * committed index and snapshot index, and the configuration in force above its committed
+   * index. Returns false for a repeated promise.
    */
   absorb(
     from: NodeId,
     accepted: readonly AcceptedEntry[],
     committed: number,
     snapshotIndex: number,
+    config?: ConfigState,
   ): boolean {
     if (this.votes.has(from)) {
       return false;
@@ -57,6 +66,7 @@ export class PromiseTally {
     if (known > this.knownChosenUpTo) {
       this.knownChosenUpTo = known;
       this.knownChosenFrom = from;
+      this.knownChosenConfig = config;
     }
     return true;
   }

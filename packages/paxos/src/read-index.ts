@@ -4,6 +4,9 @@
  * heartbeat round that began after it; then it is confirmed and the host answers it once its
  * state machine applied through the index.
  *
+ * During a membership change the acknowledgements must form a phase-2 quorum of every
+ * configuration in force (`configuration.ts`, "Leases across a change").
+ *
  * Why it is linearizable: every phase-1 quorum of a higher ballot meets that phase-2 quorum,
  * whose members acknowledged this ballot after the read began, so no higher ballot had
  * completed phase 1 (nor chosen anything) when the read began; every write completed before
@@ -62,18 +65,20 @@ export class ReadIndex {
   }
 
   /**
-   * Confirms every pending read whose round a phase-2 quorum (the leader included when it
-   * votes) acknowledged, appending them to `out`. Returns whether any was confirmed.
+   * Confirms every pending read whose round a phase-2 quorum of every system in `quorums`
+   * (the leader, `self`, included where it votes) acknowledged, appending them to `out`.
+   * Returns whether any was confirmed.
    */
-  confirm(quorum: QuorumSystem, self: number, selfVotes: boolean, out: CompletedRead[]): boolean {
+  confirm(quorums: readonly QuorumSystem[], self: number, out: CompletedRead[]): boolean {
     if (this.#pending.length === 0) {
       return false;
     }
     const acked = new Map(this.#acks);
-    if (selfVotes) {
-      acked.set(self, this.#started);
+    acked.set(self, this.#started);
+    let confirmed = this.#started;
+    for (const q of quorums) {
+      confirmed = Math.min(confirmed, q.phase2CommittedIndex(acked));
     }
-    const confirmed = Math.min(quorum.phase2CommittedIndex(acked), this.#started);
     if (confirmed <= this.#confirmed) {
       return false;
     }

@@ -21,8 +21,8 @@
  * The same holds for Accepted: a value counted toward a quorum must survive the crash.
  *
  * `mustSync` is the persist policy (etcd raft's `MustSync`), decided here and nowhere else: it
- * is true when `persist` carries log entries, a snapshot to install, a log truncation or a
- * higher promised ballot. A persist that only moves the committed index need not be durable
+ * is true when `persist` carries log entries, a snapshot to install, a log truncation, a base
+ * configuration or a higher promised ballot. A persist that only moves the committed index need not be durable
  * before anything goes on (a restarted node re-learns its committed index from its peers): the
  * host may write it without an fsync of its own, in call order with its other writes, and send
  * `messagesAfterPersist` at once.
@@ -200,17 +200,19 @@ export class ReadyQueue {
       changes.committedDirty || promise.promisedDirty
         ? { promised: promise.promised, committed: log.committed as Slot }
         : undefined;
-    const { entries, snapshot, truncateBelow } = changes;
+    const { entries, snapshot, truncateBelow, baseConfig } = changes;
     const persist: PersistRequest | undefined =
       hardState !== undefined ||
       entries.length > 0 ||
       snapshot !== undefined ||
-      truncateBelow !== undefined
+      truncateBelow !== undefined ||
+      baseConfig !== undefined
         ? {
             hardState,
             entries,
             snapshot,
             truncateBelow: truncateBelow === undefined ? undefined : (truncateBelow as Slot),
+            ...(baseConfig === undefined ? {} : { baseConfig }),
           }
         : undefined;
     const mustSync =
@@ -218,7 +220,8 @@ export class ReadyQueue {
       (promise.promisedDirty ||
         entries.length > 0 ||
         snapshot !== undefined ||
-        truncateBelow !== undefined);
+        truncateBelow !== undefined ||
+        baseConfig !== undefined);
 
     let from = this.#handedOutThrough;
     if (snapshot !== undefined) {

@@ -1,4 +1,7 @@
 /** Public result and status types of `Replica`. */
+import type { ConfigState } from './configuration.js';
+import type { PeerProgress } from './leader.js';
+import type { ChangeOutcome, PendingChange } from './reconfig.js';
 import type { Ballot, NodeId, Slot } from './types.js';
 
 /** A replica's role. */
@@ -14,7 +17,9 @@ export type TransferResult =
   | { readonly kind: 'started' }
   | { readonly kind: 'not-leader'; readonly leaderHint: NodeId | undefined }
   /** The target is this node or not a voter. */
-  | { readonly kind: 'invalid-target' };
+  | { readonly kind: 'invalid-target' }
+  /** The target is too far behind (its last reported committed index); try again later. */
+  | { readonly kind: 'not-caught-up' };
 
 /** Read modes served by the core (`stale` reads are the host's own business). */
 export type ReadMode = 'lease' | 'quorum';
@@ -84,4 +89,22 @@ export interface ReplicaStatus {
   readonly ownBallotCommitted: boolean;
   /** Lease state (all false / undefined / 0 without `ReplicaConfig.lease`). */
   readonly lease: LeaseStatus;
+  /** The cluster configuration as this replica knows it. */
+  readonly config: ConfigStatus;
+  /** Leader only: the progress of every other member (empty elsewhere). */
+  readonly peers: readonly PeerProgress[];
+}
+
+/** `ReplicaStatus.config`. */
+export interface ConfigStatus {
+  /** The configuration in force above the committed index (undefined: not joined yet). */
+  readonly state: ConfigState | undefined;
+  /** Slot of the entry that put `state` in force (0: the bootstrap or snapshot base). */
+  readonly index: Slot;
+  /** The newest configuration in the log (the leader's newest proposed), maybe uncommitted. */
+  readonly latest: ConfigState | undefined;
+  /** Leader only: the membership change in progress. */
+  readonly pending: PendingChange | undefined;
+  /** Leader only: how the last change of this ballot ended. */
+  readonly lastChange: ChangeOutcome | undefined;
 }

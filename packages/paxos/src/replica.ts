@@ -41,7 +41,9 @@ import { ReplicaContext } from './context.js';
 import { Leader } from './leader.js';
 import { Learner } from './learner.js';
 import { ReplicaLog } from './log.js';
+import type { Configuration } from './configuration.js';
 import type { Message, SnapshotMessage } from './messages.js';
+import type { ChangeConfigResult } from './reconfig.js';
 import { Outbox, ReadyQueue, type Ready } from './ready.js';
 import type {
   LeaseStatus,
@@ -100,7 +102,8 @@ export class Replica {
       throw new ReplicaConfigError(problems);
     }
     const promised = recovered?.hardState.promised ?? ZERO_BALLOT;
-    this.#log = new ReplicaLog(recovered, promised);
+    const bootstrap = config.bootstrap === undefined ? undefined : { incoming: config.bootstrap };
+    this.#log = new ReplicaLog(recovered, promised, bootstrap);
     this.#ctx = new ReplicaContext(config, this.#log, this.#out);
     this.#readies = new ReadyQueue(this.#log.applied, config.pipelineReadies === true);
     const lease = config.lease;
@@ -128,6 +131,11 @@ export class Replica {
       if (st.phase2.tick() === 'step-down') {
         this.#becomeFollower(undefined);
       }
+      return;
+    }
+    if (st.role === 'candidate' && !this.#ctx.isVoter) {
+      // It learned (from the chosen log) that it was removed: stop campaigning.
+      this.#becomeFollower(undefined);
       return;
     }
     this.#electionElapsed++;
@@ -170,11 +178,26 @@ export class Replica {
     if (st.role !== 'leader') {
       return { kind: 'not-leader', leaderHint: this.#leaderHint() };
     }
-    if (to === this.#ctx.id || !this.#ctx.quorum.voters.includes(to)) {
-      return { kind: 'invalid-target' };
+    const problem = st.phase2.transferProblem(to);
+    if (problem !== undefined) {
+      return { kind: problem };
     }
     st.phase2.transfer(to);
     return { kind: 'started' };
+  }
+
+  /**
+   * Changes the cluster's configuration to `target` (voters and quorum sizes, learners,
+   * preferred leader), through the log: new voters join as learners first and are promoted once
+   * caught up; a quorum change passes through the joint configuration (`configuration.ts`,
+   * `reconfig.ts`). One change at a time. `reason` is recorded with it (status, logs).
+   */
+  changeConfig(target: Configuration, reason = 'operator'): ChangeConfigResult {
+    const st = this.#state;
+    if (st.role !== 'leader') {
+      return { kind: 'not-leader', leaderHint: this.#leaderHint() };
+    }
+    return st.phase2.changeConfig(target, reason);
   }
 
   /**
@@ -202,11 +225,7 @@ export class Replica {
   /** Feeds one peer message. Messages not addressed to this node or from non-members are ignored. */
   step(message: Message): void {
     const ctx = this.#ctx;
-    if (
-      message.to !== ctx.id ||
-      message.from === ctx.id ||
-      !ctx.config.members.includes(message.from)
-    ) {
+    if (message.to !== ctx.id || message.from === ctx.id) {
       return;
     }
     switch (message.type) {
@@ -214,6 +233,14 @@ export class Replica {
         const outcome = this.#acceptor.onPrepare(message);
         if (outcome === 'promised-higher') {
           this.#becomeFollower(undefined);
+        } else if (outcome === 'not-a-member') {
+          // A removed (or never added) node campaigns: send it the chosen log from its first
+          // unknown slot, so it learns the configuration that excludes it and stops.
+          this.#learner.onFetch({
+            from: message.from,
+            fromSlot: message.fromSlot,
+            toSlot: this.#log.committed as Slot,
+          });
         }
         return;
       }
@@ -421,6 +448,14 @@ export class Replica {
       inflightSlots: leader?.inflightSlots ?? 0,
       ownBallotCommitted: leader?.ownBallotCommitted ?? false,
       lease: this.#leaseStatus(leader),
+      config: {
+        state: this.#ctx.committedConfig,
+        index: log.configSlotFor(log.committed + 1) as Slot,
+        latest: leader?.latestConfig ?? log.configFor(log.lastSlot + 1),
+        pending: leader?.pendingChange,
+        lastChange: leader?.lastChange,
+      },
+      peers: leader?.peers() ?? [],
     };
   }
 
@@ -571,7 +606,7 @@ export class Replica {
 
   #onSnapshot(m: SnapshotMessage): void {
     const index = m.snapshot.meta.index;
-    if (!this.#log.installSnapshot(m.snapshot)) {
+    if (!this.#log.installSnapshot(m.snapshot, m.config)) {
       return;
     }
     const st = this.#state;

@@ -1,13 +1,30 @@
 /** Helpers over `SlotValue`: sizes, equality, and splitting entries into bounded messages. */
+import { configurationsEqual, type ConfigState } from './configuration.js';
 import type { SlotValue } from './types.js';
+
+function configStatesEqual(a: ConfigState, b: ConfigState): boolean {
+  if (!configurationsEqual(a.incoming, b.incoming)) {
+    return false;
+  }
+  if (a.outgoing === undefined || b.outgoing === undefined) {
+    return a.outgoing === b.outgoing;
+  }
+  return configurationsEqual(a.outgoing, b.outgoing);
+}
 
 /** Bytes counted per entry on top of its commands when sizing messages. */
 export const ENTRY_OVERHEAD_BYTES = 32;
 
-/** Total command bytes of a slot value (0 for a no-op). */
+/** Bytes counted for a configuration value when sizing messages. */
+const CONFIG_VALUE_BYTES = 256;
+
+/** Total command bytes of a slot value (0 for a no-op, a fixed estimate for a configuration). */
 export function valueBytes(value: SlotValue): number {
   if (value.kind === 'noop') {
     return 0;
+  }
+  if (value.kind === 'config') {
+    return CONFIG_VALUE_BYTES;
   }
   let n = 0;
   for (const c of value.commands) {
@@ -32,6 +49,9 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function slotValuesEqual(a: SlotValue, b: SlotValue): boolean {
   if (a.kind === 'noop' || b.kind === 'noop') {
     return a.kind === b.kind;
+  }
+  if (a.kind === 'config' || b.kind === 'config') {
+    return a.kind === 'config' && b.kind === 'config' && configStatesEqual(a.config, b.config);
   }
   if (a.commands.length !== b.commands.length) {
     return false;

@@ -6,6 +6,7 @@
  */
 import { assert } from './assert.js';
 import { ZERO_BALLOT } from './ballot.js';
+import type { ConfigState } from './configuration.js';
 import type {
   AcceptedEntry,
   HardState,
@@ -39,6 +40,10 @@ export interface StateStorage {
   saveApplied(slot: Slot): void;
   /** The highest applied slot (0 when nothing applied). */
   applied(): Slot;
+  /** Replaces the base configuration (`PersistRequest.baseConfig`). */
+  saveBaseConfig(config: ConfigState): void;
+  /** The base configuration, if one was saved. */
+  baseConfig(): ConfigState | undefined;
 }
 
 /**
@@ -65,6 +70,9 @@ export function applyPersistRequest(
   if (request.hardState !== undefined) {
     state.saveHardState(request.hardState);
   }
+  if (request.baseConfig !== undefined) {
+    state.saveBaseConfig(request.baseConfig);
+  }
 }
 
 /** Rebuilds what a `Replica` needs at start from its two stores. */
@@ -78,6 +86,7 @@ export function recoverState(log: LogStorage, state: StateStorage): RecoveredSta
     snapshot: snapshot === undefined ? undefined : snapshot.meta,
     entries,
     applied,
+    baseConfig: state.baseConfig(),
   };
 }
 
@@ -109,6 +118,7 @@ export class MemoryStateStorage implements StateStorage {
   #hardState: HardState = { promised: ZERO_BALLOT, committed: 0 as Slot };
   #snapshot: Snapshot | undefined;
   #applied = 0 as Slot;
+  #baseConfig: ConfigState | undefined;
 
   saveHardState(hardState: HardState): void {
     this.#hardState = hardState;
@@ -137,5 +147,13 @@ export class MemoryStateStorage implements StateStorage {
 
   applied(): Slot {
     return this.#applied;
+  }
+
+  saveBaseConfig(config: ConfigState): void {
+    this.#baseConfig = config;
+  }
+
+  baseConfig(): ConfigState | undefined {
+    return this.#baseConfig;
   }
 }

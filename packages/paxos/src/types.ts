@@ -6,6 +6,8 @@
  * example with msgpackr) and a storage adapter can persist entries without knowing the core.
  */
 
+import type { ConfigState } from './configuration.js';
+
 declare const brand: unique symbol;
 /** A nominal brand on a primitive. */
 export type Brand<T, B extends string> = T & { readonly [brand]: B };
@@ -30,7 +32,12 @@ export interface Ballot {
 export type SlotValue =
   | { readonly kind: 'noop' }
   /** A batch of opaque client commands, applied in order. */
-  | { readonly kind: 'commands'; readonly commands: readonly Uint8Array[] };
+  | { readonly kind: 'commands'; readonly commands: readonly Uint8Array[] }
+  /**
+   * A configuration change: the configuration in force for every slot above this one
+   * (`configuration.ts`). Hosts apply it as a no-op of their state machine.
+   */
+  | { readonly kind: 'config'; readonly config: ConfigState };
 
 /** An accepted (slot, ballot, value) triple: what an acceptor stores per slot. */
 export interface AcceptedEntry {
@@ -80,6 +87,13 @@ export interface Snapshot {
  */
 export interface PersistRequest {
   readonly hardState: HardState | undefined;
+  /**
+   * The configuration in force just above the snapshot index (the base the log's own
+   * configuration entries build on), when it changed: at the first start (the bootstrap
+   * configuration), after `compact` and after a snapshot install. Store it with the
+   * truncation; hand it back in `RecoveredState.baseConfig`.
+   */
+  readonly baseConfig?: ConfigState | undefined;
   readonly entries: readonly AcceptedEntry[];
   readonly snapshot: Snapshot | undefined;
   readonly truncateBelow: Slot | undefined;
@@ -94,6 +108,12 @@ export interface RecoveredState {
   readonly entries: readonly AcceptedEntry[];
   /** The highest slot already applied to the state machine (>= snapshot index). */
   readonly applied: Slot;
+  /**
+   * The last `PersistRequest.baseConfig` stored. Absent for a store written before
+   * configurations were persisted, or a node that has not joined a cluster yet: the replica
+   * then starts from `ReplicaConfig.bootstrap`.
+   */
+  readonly baseConfig?: ConfigState | undefined;
 }
 
 /** An injected source of randomness (the core never touches `Math.random`). */

@@ -20,7 +20,7 @@ import {
   type RandomSource,
   type Ready,
 } from '../src/index.js';
-import { countingQuorum, seededRandom, show } from './harness.js';
+import { bootstrapOf, countingQuorum, seededRandom, show } from './harness.js';
 
 interface FuzzNode {
   replica: Replica;
@@ -50,8 +50,9 @@ function runSeed(
   const quorum = makeQuorum(ids, p);
   const config = (id: NodeId) => ({
     id,
-    members: ids,
-    quorum,
+    bootstrap: bootstrapOf(countingQuorum(ids, p)),
+    // The quorum system under test (a deliberately broken one in the sabotage test below).
+    quorumFactory: () => quorum,
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 10,
     heartbeatIntervalTicks: 3,

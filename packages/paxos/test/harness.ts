@@ -3,7 +3,13 @@
  * storage per node and a host loop that follows the `Ready` contract. The big randomized runs
  * live in `packages/sim`.
  */
-import { countingQuorum as realCountingQuorum, type QuorumSystem } from '@flexpaxos/quorum';
+import {
+  countingQuorum as realCountingQuorum,
+  type CountingQuorumSystem,
+  type GridQuorumSystem,
+  type QuorumSpec,
+  type QuorumSystem,
+} from '@flexpaxos/quorum';
 import {
   MemoryLogStorage,
   MemoryStateStorage,
@@ -11,6 +17,7 @@ import {
   applyPersistRequest,
   recoverState,
   type ChosenEntry,
+  type Configuration,
   type Message,
   type NodeId,
   type RandomSource,
@@ -25,6 +32,25 @@ export function countingQuorum(voters: readonly number[], p: number, l?: number)
       ? { members: voters, replication: p }
       : { members: voters, replication: p, election: l },
   );
+}
+
+/** The spec of a counting or grid quorum system (tests build systems, configurations need specs). */
+export function specOf(q: QuorumSystem): QuorumSpec {
+  const kind = (q as { kind?: string }).kind;
+  if (kind === 'grid') {
+    const g = q as GridQuorumSystem;
+    return { kind: 'grid', rows: g.rows, phase1: g.phase1 };
+  }
+  if (kind === 'counting' || kind === 'majority') {
+    const c = q as CountingQuorumSystem;
+    return { kind: 'counting', voters: c.voters, replication: c.replication, election: c.election };
+  }
+  throw new Error(`no spec for quorum system ${q.describe()}`);
+}
+
+/** A bootstrap configuration with the quorum system `q` and no learners. */
+export function bootstrapOf(q: QuorumSystem): Configuration {
+  return { quorum: specOf(q), learners: [] };
 }
 
 /** A seeded xorshift random source. */
@@ -48,6 +74,7 @@ export function cmd(text: string): Uint8Array {
 /** Decodes an applied entry into readable strings (`noop` for no-ops). */
 export function show(entry: ChosenEntry): string[] {
   if (entry.value.kind === 'noop') return ['noop'];
+  if (entry.value.kind === 'config') return ['config'];
   return entry.value.commands.map((c) => new TextDecoder().decode(c));
 }
 
@@ -123,6 +150,8 @@ export class Cluster {
   readonly #quorum: QuorumSystem;
   /** Each node's clock (only used with `lease`); survives restarts like a real machine's. */
   readonly clocks = new Map<number, FakeClock>();
+  /** Nodes started without a bootstrap configuration (`addNode`): they wait to be added. */
+  readonly #joiners = new Set<number>();
 
   constructor(opts: ClusterOptions) {
     this.#opts = opts;
@@ -146,11 +175,31 @@ export class Cluster {
     }
   }
 
+  /**
+   * Starts node `id` outside the configuration (no bootstrap), as `flexpaxos node --join`
+   * does: it votes for nobody until a leader adds it and sends it the log.
+   */
+  addNode(id: number): void {
+    if (this.nodes.has(id)) throw new Error(`node ${id} exists`);
+    this.#joiners.add(id);
+    this.ids.push(id as NodeId);
+    this.clocks.set(id, new FakeClock());
+    this.nodes.set(id, {
+      replica: new Replica(this.config(id as NodeId)),
+      log: new MemoryLogStorage(),
+      state: new MemoryStateStorage(),
+      applied: new Map(),
+      installed: undefined,
+      up: true,
+      reads: [],
+      failedReads: [],
+    });
+  }
+
   config(id: NodeId): ReplicaConfig {
     return {
       id,
-      members: this.ids,
-      quorum: this.#quorum,
+      ...(this.#joiners.has(id) ? {} : { bootstrap: bootstrapOf(this.#quorum) }),
       electionTimeoutTicks: 10,
       electionTimeoutJitterTicks: 10,
       heartbeatIntervalTicks: 2,
@@ -291,7 +340,7 @@ export class Cluster {
     return this.ids.filter((id) => this.node(id).up && this.replica(id).status().role === 'leader');
   }
 
-  /** Applied commands of a node, in slot order, no-ops dropped. */
+  /** Applied commands of a node, in slot order, no-ops and configuration entries dropped. */
   appliedCommands(id: number): string[] {
     const n = this.node(id);
     const base = n.installed?.commands ?? [];
@@ -301,7 +350,7 @@ export class Cluster {
         .filter((s) => s > (n.installed?.index ?? 0))
         .sort((a, b) => a - b)
         .flatMap((s) => show(n.applied.get(s) as ChosenEntry))
-        .filter((c) => c !== 'noop'),
+        .filter((c) => c !== 'noop' && c !== 'config'),
     ];
   }
 

@@ -27,7 +27,7 @@ import {
   type NodeId,
   type ReplicaConfig,
 } from '../src/index.js';
-import { cmd, seededRandom } from './harness.js';
+import { bootstrapOf, cmd, seededRandom } from './harness.js';
 
 const TICK_MS = 10;
 const LEASE = { leaseDurationMs: 60, clockDriftBoundMs: 10, electionTimeoutMs: 100 } as const;
@@ -85,8 +85,7 @@ function simulate(
     new DriftClock(world, rnd.nextInt(100_000), 0.95 + rnd.nextInt(101) / 1000);
   const config = (id: NodeId, clock: DriftClock): ReplicaConfig => ({
     id,
-    members: ids,
-    quorum,
+    bootstrap: bootstrapOf(quorum),
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 10,
     heartbeatIntervalTicks: 2,

@@ -13,7 +13,7 @@ import {
   type Round,
   type Slot,
 } from '../src/index.js';
-import { Cluster, countingQuorum, seededRandom } from './harness.js';
+import { Cluster, bootstrapOf, countingQuorum, seededRandom } from './harness.js';
 
 const ballot = (round: number, nodeId: number) => ({
   round: round as Round,
@@ -24,8 +24,7 @@ function follower(id = 2): Replica {
   const members = [1, 2, 3] as NodeId[];
   return new Replica({
     id: id as NodeId,
-    members,
-    quorum: countingQuorum(members, 2),
+    bootstrap: bootstrapOf(countingQuorum(members, 2)),
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 0,
     heartbeatIntervalTicks: 2,
@@ -131,6 +130,7 @@ describe('Ready.mustSync', () => {
       from: 1 as NodeId,
       to: 2 as NodeId,
       snapshot: { meta: { index: 5 as Slot }, data: new Uint8Array([1]) },
+      config: { incoming: bootstrapOf(countingQuorum([1, 2, 3], 2)) },
     });
     const rd = readyOf(r);
     expect(rd.persist?.snapshot?.meta.index).toBe(5);

@@ -10,7 +10,7 @@ import {
   type Round,
   type Slot,
 } from '../src/index.js';
-import { Cluster, cmd, countingQuorum, seededRandom } from './harness.js';
+import { Cluster, bootstrapOf, cmd, countingQuorum, seededRandom } from './harness.js';
 
 const ballot = (round: number, nodeId: number) => ({
   round: round as Round,
@@ -21,8 +21,7 @@ function baseConfig(id = 1, n = 3) {
   const members = Array.from({ length: n }, (_, i) => (i + 1) as NodeId);
   return {
     id: id as NodeId,
-    members,
-    quorum: countingQuorum(members, Math.floor(n / 2) + 1),
+    bootstrap: bootstrapOf(countingQuorum(members, Math.floor(n / 2) + 1)),
     electionTimeoutTicks: 10,
     electionTimeoutJitterTicks: 5,
     heartbeatIntervalTicks: 2,
@@ -50,7 +49,7 @@ describe('validateReplicaConfig', () => {
       'heartbeatIntervalTicks',
       'batchBytesMax',
     ]);
-    expect(problems[0]?.rule).toContain('must be one of members');
+    expect(problems[0]?.rule).toContain('must be one of the bootstrap voters or learners');
   });
 
   it('rejects a heartbeat interval not below the election timeout', () => {
@@ -291,7 +290,7 @@ describe('Replica scenarios', () => {
     expect(c.replica(1).propose(cmd('z'))).toEqual({ kind: 'not-leader', leaderHint: 2 });
   });
 
-  it('commits a no-op in its own ballot right after election', () => {
+  it('commits an entry of its own ballot right after election: the bootstrap configuration at slot 1, else a no-op', () => {
     const c = new Cluster({ n: 3 });
     const leader = c.replica(1);
     leader.campaign();
@@ -303,7 +302,16 @@ describe('Replica scenarios', () => {
       ownBallotCommitted: true,
     });
     c.tick(2); // the next heartbeat tells followers
-    expect(c.node(2).applied.get(1)?.value).toEqual({ kind: 'noop' });
+    const bootstrap = c.config(1 as NodeId).bootstrap;
+    expect(c.node(2).applied.get(1)?.value).toEqual({
+      kind: 'config',
+      config: { incoming: bootstrap },
+    });
+    // The next leader has nothing to recover above slot 1: a no-op.
+    c.replica(2).campaign();
+    c.deliverAll();
+    expect(c.replica(2).status()).toMatchObject({ role: 'leader', committed: 2 });
+    expect(c.replica(2).chosenValue(2 as Slot)).toEqual({ kind: 'noop' });
   });
 
   it('reports ownBallotCommitted only once an entry of the new ballot is committed', () => {
@@ -544,9 +552,8 @@ describe('Replica scenarios', () => {
   });
 
   it('replicates to a member that is not a voter without counting it', () => {
-    const members = [1, 2, 3] as NodeId[];
-    const quorum = countingQuorum([1, 2], 2);
-    const config = (id: number) => ({ ...baseConfig(id), members, quorum });
+    const bootstrap = { ...bootstrapOf(countingQuorum([1, 2], 2)), learners: [3 as NodeId] };
+    const config = (id: number) => ({ ...baseConfig(id), bootstrap });
     const r3 = new Replica(config(3));
     for (let i = 0; i < 50; i++) r3.tick();
     expect(r3.status().role).toBe('follower'); // a learner never campaigns

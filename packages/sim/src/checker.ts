@@ -131,7 +131,7 @@ export class InvariantChecker {
     } else if (seen.key !== key) {
       this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
     }
-    if (value.kind !== 'noop' && value.kind !== 'commands') {
+    if (value.kind !== 'noop' && value.kind !== 'commands' && value.kind !== 'config') {
       this.report(2, `node ${node} applied a value of unknown kind at slot ${slot}`);
       return;
     }

@@ -277,6 +277,7 @@ export class SimCluster {
       snapshot: d.snapshot === undefined ? undefined : { index: snapIndex },
       entries,
       applied: node.sm.applied,
+      baseConfig: d.baseConfig,
     };
     this.log(`${id} restart promised=${recovered.hardState.promised.round}.${recovered.hardState.promised.nodeId} entries=${entries.length} applied=${recovered.applied}`);
     this.start(node, recovered);

@@ -4,6 +4,7 @@
  * id is `<client>:<seq>`. Retries re-propose the same bytes, so the id identifies a command
  * across retries.
  */
+import { describeConfigState } from '@flexpaxos/paxos';
 import {
   decodeCommand,
   encodeCommand as encodeKv,
@@ -59,6 +60,8 @@ export function valueKey(value: SimSlotValue): string {
       return 'noop';
     case 'commands':
       return 'cmds[' + value.commands.map(bytesToText).join(',') + ']';
+    case 'config':
+      return 'config[' + describeConfigState(value.config) + ']';
   }
 }
 
@@ -69,5 +72,7 @@ export function describeValue(value: SimSlotValue): string {
       return 'noop';
     case 'commands':
       return '[' + value.commands.map((c) => commandId(c) ?? `?${c.length}b`).join(' ') + ']';
+    case 'config':
+      return `config(${describeConfigState(value.config)})`;
   }
 }

@@ -5,6 +5,8 @@
  * The real `Replica` is assignable to `SimReplica`.
  */
 
+import type { ConfigState } from '@flexpaxos/paxos';
+
 /** A ballot `(round, nodeId)`. */
 export interface SimBallot {
   readonly round: number;
@@ -14,7 +16,12 @@ export interface SimBallot {
 /** A slot's value: a no-op or a batch of opaque client commands. */
 export type SimSlotValue =
   | { readonly kind: 'noop' }
-  | { readonly kind: 'commands'; readonly commands: readonly Uint8Array[] };
+  | { readonly kind: 'commands'; readonly commands: readonly Uint8Array[] }
+  /** A configuration entry (`ConfigState` of `@flexpaxos/paxos`); a no-op for the KV machine. */
+  | { readonly kind: 'config'; readonly config: SimConfigState };
+
+/** A cluster configuration in force (the core's `ConfigState`). */
+export type SimConfigState = ConfigState;
 
 /** An accepted (slot, ballot, value) triple. */
 export interface SimAcceptedEntry {
@@ -47,6 +54,8 @@ export interface SimPersistRequest {
   readonly entries: readonly SimAcceptedEntry[];
   readonly snapshot: SimSnapshot | undefined;
   readonly truncateBelow: number | undefined;
+  /** The configuration in force above the snapshot index, when it changed. */
+  readonly baseConfig?: SimConfigState | undefined;
 }
 
 /** A peer message, opaque to the simulator except for its envelope. */
@@ -80,6 +89,8 @@ export interface SimRecoveredState {
   readonly snapshot: { readonly index: number } | undefined;
   readonly entries: readonly SimAcceptedEntry[];
   readonly applied: number;
+  /** The stored base configuration (`PersistRequest.baseConfig`). */
+  readonly baseConfig?: SimConfigState | undefined;
 }
 
 /** The outcome of a proposal. */
@@ -137,6 +148,10 @@ export interface SimReplicaOptions {
   readonly replication: number;
   /** When true, build a deliberately non-intersecting quorum system (L + P <= N). */
   readonly unsafeQuorum: boolean;
+  /** A node outside the bootstrap configuration: it waits to be added (no bootstrap). */
+  readonly joiner?: boolean;
+  /** Fault injection (`--unsafe-reconfig`): configuration changes without the joint step. */
+  readonly unsafeReconfig?: boolean;
   readonly electionTimeoutTicks: number;
   readonly electionTimeoutJitterTicks: number;
   readonly heartbeatIntervalTicks: number;

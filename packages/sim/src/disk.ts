@@ -4,7 +4,13 @@
  * flight. Durable state: hard state, accepted log entries, the latest snapshot. (The state
  * machine is durable on apply and lives in `SimStateMachine`.)
  */
-import type { SimAcceptedEntry, SimHardState, SimPersistRequest, SimSnapshot } from './core-types.js';
+import type {
+  SimAcceptedEntry,
+  SimConfigState,
+  SimHardState,
+  SimPersistRequest,
+  SimSnapshot,
+} from './core-types.js';
 
 /** A write waiting for its fsync. */
 interface PendingWrite {
@@ -18,11 +24,17 @@ export interface DurableState {
   hardState: SimHardState | undefined;
   readonly entries: Map<number, SimAcceptedEntry>;
   snapshot: SimSnapshot | undefined;
+  baseConfig: SimConfigState | undefined;
 }
 
 /** One node's simulated disk. */
 export class SimDisk {
-  readonly durable: DurableState = { hardState: undefined, entries: new Map(), snapshot: undefined };
+  readonly durable: DurableState = {
+    hardState: undefined,
+    entries: new Map(),
+    snapshot: undefined,
+    baseConfig: undefined,
+  };
   private pending: PendingWrite[] = [];
   private lastDoneAt = 0;
   /** When true (trace tests) writes stay in flight until `flush()`. */
@@ -78,5 +90,6 @@ export class SimDisk {
     }
     for (const e of r.entries) d.entries.set(e.slot, e);
     if (r.hardState !== undefined) d.hardState = r.hardState;
+    if (r.baseConfig !== undefined) d.baseConfig = r.baseConfig;
   }
 }

@@ -4,6 +4,7 @@
  * `slot@ballot=value`, values as `noop` or `[client:seq ...]`.
  */
 import type { SimMessage, SimPersistRequest } from './core-types.js';
+import { describeConfigState, type ConfigState } from '@flexpaxos/paxos';
 import { describeValue } from './commands.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -19,8 +20,11 @@ export function formatValue(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(' ') + ']';
   if (isObject(v)) {
     if ('round' in v && 'nodeId' in v) return `${formatValue(v['round'])}.${formatValue(v['nodeId'])}`;
-    if ('kind' in v && (v['kind'] === 'noop' || v['kind'] === 'commands')) {
+    if ('kind' in v && (v['kind'] === 'noop' || v['kind'] === 'commands' || v['kind'] === 'config')) {
       return describeValue(v as Parameters<typeof describeValue>[0]);
+    }
+    if ('incoming' in v && isObject(v['incoming'])) {
+      return `(${describeConfigState(v as unknown as ConfigState)})`;
     }
     if ('slot' in v && 'value' in v) {
       const b = 'ballot' in v ? '@' + formatValue(v['ballot']) : '';
@@ -51,5 +55,6 @@ export function formatPersist(p: SimPersistRequest): string {
   if (p.entries.length > 0) parts.push(`entries=${formatValue(p.entries)}`);
   if (p.snapshot !== undefined) parts.push(formatValue(p.snapshot));
   if (p.truncateBelow !== undefined) parts.push(`truncateBelow=${p.truncateBelow}`);
+  if (p.baseConfig !== undefined) parts.push(`base=${describeValue({ kind: 'config', config: p.baseConfig })}`);
   return parts.length === 0 ? '(empty)' : parts.join(' ');
 }

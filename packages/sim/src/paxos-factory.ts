@@ -4,20 +4,33 @@
  * `--unsafe-quorum`.
  */
 import { Replica, type NodeId, type RecoveredState, type ReplicaConfig } from '@flexpaxos/paxos';
-import { countingQuorum } from '@flexpaxos/quorum';
+import type { QuorumSpec, QuorumSystem } from '@flexpaxos/quorum';
+import { quorumFromSpec, specVoters } from '@flexpaxos/quorum';
 import type { ReplicaFactory, SimReplica } from './core-types.js';
 import { unsafeCountingQuorum } from './unsafe-quorum.js';
 
 /** A `ReplicaFactory` creating `@flexpaxos/paxos` replicas. */
 export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
-  const members = o.members as readonly NodeId[];
-  const quorum = o.unsafeQuorum
-    ? unsafeCountingQuorum(members, o.election, o.replication)
-    : countingQuorum({ members, replication: o.replication, election: o.election });
+  const voters = o.members as readonly NodeId[];
   const config: ReplicaConfig = {
     id: o.id as NodeId,
-    members,
-    quorum,
+    ...(o.joiner === true
+      ? {}
+      : {
+          bootstrap: {
+            quorum: {
+              kind: 'counting',
+              voters,
+              replication: o.replication,
+              election: o.election,
+            },
+            learners: [],
+          },
+        }),
+    ...(o.unsafeQuorum
+      ? { quorumFactory: (spec) => unsafeQuorumOf(spec) }
+      : {}),
+    ...(o.unsafeReconfig === true ? { unsafeReconfig: true } : {}),
     electionTimeoutTicks: o.electionTimeoutTicks,
     electionTimeoutJitterTicks: o.electionTimeoutJitterTicks,
     heartbeatIntervalTicks: o.heartbeatIntervalTicks,
@@ -31,3 +44,9 @@ export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
   const replica: SimReplica = new Replica(config, recovered as RecoveredState | undefined);
   return replica;
 };
+
+/** `--unsafe-quorum`: counting specs become the broken system (no intersection check). */
+function unsafeQuorumOf(spec: QuorumSpec): QuorumSystem {
+  if (spec.kind !== 'counting') return quorumFromSpec(spec);
+  return unsafeCountingQuorum(specVoters(spec), spec.election, spec.replication);
+}

@@ -16,7 +16,6 @@ import {
   kvPut,
 } from '@flexpaxos/kv';
 import { Replica, type NodeId, type Slot } from '@flexpaxos/paxos';
-import { countingQuorum } from '@flexpaxos/quorum';
 import {
   DataDirMismatchError,
   openStorage,
@@ -44,8 +43,11 @@ async function start(): Promise<Node> {
   const replica = new Replica(
     {
       id,
-      members: [id],
-      quorum: countingQuorum({ members: [id], replication: 1 }),
+      // A one-node cluster: N=1, P=1, L=1 (a new cluster's configuration; stored at first start).
+      bootstrap: {
+        quorum: { kind: 'counting', voters: [id], replication: 1, election: 1 },
+        learners: [],
+      },
       electionTimeoutTicks: 10,
       electionTimeoutJitterTicks: 1,
       heartbeatIntervalTicks: 2,
@@ -76,7 +78,8 @@ async function drive(node: Node): Promise<Uint8Array[]> {
     const writes: StateWrite[] = [];
     let applied: Slot | undefined;
     for (const entry of rd.committed) {
-      const r = node.kv.applySlot(entry.slot, entry.value);
+      // A configuration entry (slot 1 holds the bootstrap one) is a no-op for the KV machine.
+      const r = node.kv.applySlot(entry.slot, entry.value.kind === 'config' ? { kind: 'noop' } : entry.value);
       writes.push(...r.writes);
       replies.push(...r.replies);
       applied = entry.slot;

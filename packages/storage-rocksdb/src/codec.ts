@@ -2,10 +2,11 @@
  * Hand-written binary encodings of the values stored under the key layout (see
  * `key-layout.ts`), and of the snapshot stream.
  *
- * Entry value: `round u64 | nodeId u64 | kind u8 (0 noop, 1 commands) | count u32 |
- * (length u32 | bytes) * count`. The slot lives in the key only.
+ * Entry value: `round u64 | nodeId u64 | kind u8 (0 noop, 1 commands, 2 config) | count u32 |
+ * (length u32 | bytes) * count`; a configuration is one item, its JSON (`encodeConfigState`).
+ * The slot lives in the key only.
  */
-import { assert } from '@flexpaxos/paxos';
+import { assert, validateConfiguration, type ConfigState } from '@flexpaxos/paxos';
 import type {
   AcceptedEntry,
   Ballot,
@@ -19,6 +20,39 @@ import { readU64, writeU64 } from './key-layout.js';
 
 const KIND_NOOP = 0;
 const KIND_COMMANDS = 1;
+const KIND_CONFIG = 2;
+
+/** Encodes a configuration state (a log entry's or the base configuration) as UTF-8 JSON. */
+export function encodeConfigState(config: ConfigState): Buffer {
+  return Buffer.from(JSON.stringify(config), 'utf8');
+}
+
+/**
+ * Decodes `encodeConfigState`, checking the shape and every rule of each configuration
+ * (`validateConfiguration`): a store never hands the core a configuration it would refuse.
+ */
+export function decodeConfigState(buf: Uint8Array, what: string): ConfigState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'));
+  } catch {
+    assert(false, `${what}: configuration record is not JSON`);
+  }
+  const state = parsed as ConfigState;
+  assert(
+    typeof state === 'object' && state !== null && typeof state.incoming === 'object',
+    `${what}: configuration record has no incoming configuration`,
+  );
+  const problems = [
+    ...validateConfiguration(state.incoming, 'incoming'),
+    ...(state.outgoing === undefined ? [] : validateConfiguration(state.outgoing, 'outgoing')),
+  ];
+  assert(
+    problems.length === 0,
+    `${what}: invalid configuration record: ${problems.map((p) => `${p.field}: ${p.rule}`).join('; ')}`,
+  );
+  return state;
+}
 
 /** Encodes a hard state as 24 bytes. */
 export function encodeHardState(hs: HardState): Buffer {
@@ -53,13 +87,15 @@ export function decodeU64(buf: Uint8Array): number {
 
 /** Encodes an accepted entry's ballot and value (the slot is in the key). */
 export function encodeEntryValue(entry: AcceptedEntry): Buffer {
-  const commands = entry.value.kind === 'commands' ? entry.value.commands : [];
+  const v = entry.value;
+  const commands =
+    v.kind === 'commands' ? v.commands : v.kind === 'config' ? [encodeConfigState(v.config)] : [];
   let size = 8 + 8 + 1 + 4;
   for (const c of commands) size += 4 + c.length;
   const buf = Buffer.allocUnsafe(size);
   writeU64(buf, 0, entry.ballot.round);
   writeU64(buf, 8, entry.ballot.nodeId);
-  buf[16] = entry.value.kind === 'noop' ? KIND_NOOP : KIND_COMMANDS;
+  buf[16] = v.kind === 'noop' ? KIND_NOOP : v.kind === 'config' ? KIND_CONFIG : KIND_COMMANDS;
   buf.writeUInt32BE(commands.length, 17);
   let off = 21;
   for (const c of commands) {
@@ -81,6 +117,17 @@ export function decodeEntryValue(slot: Slot, buf: Uint8Array): AcceptedEntry {
   if (kind === KIND_NOOP) {
     assert(count === 0 && buf.length === 21, `noop entry at slot ${slot} carries data`);
     value = { kind: 'noop' };
+  } else if (kind === KIND_CONFIG) {
+    assert(count === 1 && buf.length >= 25, `config entry at slot ${slot} is malformed`);
+    const len = view.readUInt32BE(21);
+    assert(
+      25 + len === buf.length,
+      `config entry at slot ${slot} is truncated or has trailing bytes`,
+    );
+    value = {
+      kind: 'config',
+      config: decodeConfigState(view.subarray(25), `entry at slot ${slot}`),
+    };
   } else {
     assert(kind === KIND_COMMANDS, `entry at slot ${slot} has unknown kind ${kind}`);
     const commands: Uint8Array[] = [];

@@ -18,10 +18,11 @@ import {
   DataDirInvalidError,
   DataDirMismatchError,
   DataDirNewerFormatError,
+  DataDirOlderFormatError,
 } from './errors.js';
 
 /** The storage format this build writes and understands. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** Name of the identity file inside the data directory. */
 export const IDENTITY_FILE = 'IDENTITY.json';
@@ -88,6 +89,13 @@ export function checkIdentity(
       `data directory ${dir} has storage format version ${found.formatVersion}, newer than version ${FORMAT_VERSION} ` +
         `that this build understands: run a flexpaxos release that supports format ${found.formatVersion}, ` +
         `or point --data-dir at another directory`,
+    );
+  }
+  if (found.formatVersion < FORMAT_VERSION) {
+    throw new DataDirOlderFormatError(
+      `data directory ${dir} has storage format version ${found.formatVersion}, older than version ${FORMAT_VERSION} ` +
+        `that this build writes (configurations in the log, new KV records): it cannot be upgraded in place; ` +
+        `remove the node from the cluster, start it on an empty directory under a new node id and add it back`,
     );
   }
   if (found.clusterId !== expected.clusterId || found.nodeId !== expected.nodeId) {

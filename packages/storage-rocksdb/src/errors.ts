@@ -19,6 +19,7 @@ export const StorageErrorCode = {
   config: 'STORAGE_CONFIG',
   dataDirMismatch: 'DATA_DIR_MISMATCH',
   dataDirNewerFormat: 'DATA_DIR_NEWER_FORMAT',
+  dataDirOlderFormat: 'DATA_DIR_OLDER_FORMAT',
   dataDirInvalid: 'DATA_DIR_INVALID',
   snapshotInvalid: 'SNAPSHOT_INVALID',
 } as const;
@@ -92,6 +93,12 @@ export class DataDirMismatchError extends StorageError {
 export class DataDirNewerFormatError extends StorageError {
   override readonly name = 'DataDirNewerFormatError';
   readonly code = StorageErrorCode.dataDirNewerFormat;
+}
+
+/** The data directory was written by an older storage format that this build cannot read. */
+export class DataDirOlderFormatError extends StorageError {
+  override readonly name = 'DataDirOlderFormatError';
+  readonly code = StorageErrorCode.dataDirOlderFormat;
 }
 
 /** The data directory exists but its identity record is missing or unreadable. */

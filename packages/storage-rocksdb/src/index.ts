@@ -9,6 +9,7 @@ export {
   DataDirInvalidError,
   DataDirMismatchError,
   DataDirNewerFormatError,
+  DataDirOlderFormatError,
   DiskFullError,
   SnapshotInvalidError,
   StorageClosedError,

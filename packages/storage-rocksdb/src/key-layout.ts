@@ -25,6 +25,7 @@ export const KeyPrefix = {
   hardState: 0x02,
   entry: 0x03,
   snapshotMeta: 0x04,
+  baseConfig: 0x05,
   applied: 0x10,
   data: 0x11,
   sessions: 0x12,

@@ -13,7 +13,8 @@
  */
 import { join } from 'node:path';
 import { assert, ZERO_BALLOT } from '@flexpaxos/paxos';
-import { decodeEntryValue, decodeHardState, decodeU64 } from './codec.js';
+import { decodeConfigState, decodeEntryValue, decodeHardState, decodeU64 } from './codec.js';
+import type { ConfigState } from '@flexpaxos/paxos';
 import type { AcceptedEntry, HardState, RecoveredState, Slot } from './contract-types.js';
 import { checkIdentity, encodeIdentity, parseIdentity, ROCKSDB_DIR } from './data-dir.js';
 import type { DataDirIdentity } from './data-dir.js';
@@ -82,7 +83,8 @@ function checkWatermark(dir: string, sequence: number, watermark: number | undef
     throw new StorageCorruptionError(
       `data directory ${dir} lost acknowledged writes: RocksDB recovered its log up to sequence ${sequence}, ` +
         `but writes up to sequence ${watermark} were acknowledged (a corrupted record in the middle of the WAL); ` +
-        `this node's state cannot be trusted: remove the directory and let the node rejoin from a peer's snapshot`,
+        `this node's state cannot be trusted (it may have forgotten promises and accepted values): remove the node ` +
+        `from the cluster (flexpaxos members remove), then start it on an empty directory under a new node id and add it back`,
     );
   }
 }
@@ -96,6 +98,7 @@ async function readState(
   const it = db.iterator({ gte: singletonKey(KeyPrefix.meta), lt: singletonKey(KeyPrefix.data) });
   let hardState = ZERO_HARD_STATE;
   let snapshotIndex: number | undefined;
+  let baseConfig: ConfigState | undefined;
   let applied = 0;
   let hasMeta = false;
   const entries: AcceptedEntry[] = [];
@@ -129,6 +132,9 @@ async function readState(
           case KeyPrefix.snapshotMeta:
             snapshotIndex = decodeU64(value);
             break;
+          case KeyPrefix.baseConfig:
+            baseConfig = decodeConfigState(value, 'base configuration');
+            break;
           case KeyPrefix.applied:
             applied = decodeU64(value);
             break;
@@ -150,6 +156,7 @@ async function readState(
       snapshot: snapshotIndex === undefined ? undefined : { index: snapshotIndex as Slot },
       entries: entries.filter((e) => e.slot > above),
       applied: applied as Slot,
+      baseConfig,
     },
     logSlots,
     hasMeta,

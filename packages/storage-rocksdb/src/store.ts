@@ -35,7 +35,7 @@
  * restart it.
  */
 import { assert, compareBallots } from '@flexpaxos/paxos';
-import { encodeEntryValue, encodeHardState, encodeU64 } from './codec.js';
+import { encodeConfigState, encodeEntryValue, encodeHardState, encodeU64 } from './codec.js';
 import type {
   PersistRequest,
   RecoveredState,
@@ -357,6 +357,8 @@ export class RocksStore {
     }
     if (request.hardState)
       batch.put(singletonKey(KeyPrefix.hardState), encodeHardState(request.hardState));
+    if (request.baseConfig !== undefined)
+      batch.put(singletonKey(KeyPrefix.baseConfig), encodeConfigState(request.baseConfig));
   }
 }
 

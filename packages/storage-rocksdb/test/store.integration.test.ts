@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AssertionError } from '@flexpaxos/paxos';
+import { AssertionError, type NodeId } from '@flexpaxos/paxos';
 import {
   DataDirInvalidError,
   DataDirMismatchError,
   DataDirNewerFormatError,
+  DataDirOlderFormatError,
+  FORMAT_VERSION,
   IDENTITY_FILE,
   openStorage,
   SnapshotInvalidError,
@@ -16,6 +18,7 @@ import {
 import type { RocksStore, StateWrite, StoredRecord } from '../src/index.js';
 import { openStorageForTesting, readApplied, readRecord } from '../src/testing.js';
 import {
+  ballot,
   cleanupTempDirs,
   entry,
   hardState,
@@ -59,7 +62,7 @@ describe('openStorage', () => {
       entries: [],
       applied: 0,
     });
-    expect(store.identity).toEqual({ formatVersion: 1, clusterId: 'c1', nodeId: 1 });
+    expect(store.identity).toEqual({ formatVersion: FORMAT_VERSION, clusterId: 'c1', nodeId: 1 });
   });
 
   it('rejects invalid options listing every problem', async () => {
@@ -102,14 +105,28 @@ describe('openStorage', () => {
     await (await open(dir, 'a', 2)).close();
     await writeFile(
       join(dir, IDENTITY_FILE),
-      JSON.stringify({ formatVersion: 2, clusterId: 'a', nodeId: 2 }),
+      JSON.stringify({ formatVersion: FORMAT_VERSION + 1, clusterId: 'a', nodeId: 2 }),
     );
     const err = await openStorage({ dir, clusterId: 'a', nodeId: 2 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataDirNewerFormatError);
+    const v = FORMAT_VERSION;
     expect((err as Error).message).toBe(
-      `data directory ${dir} has storage format version 2, newer than version 1 that this build understands: ` +
-        `run a flexpaxos release that supports format 2, or point --data-dir at another directory`,
+      `data directory ${dir} has storage format version ${v + 1}, newer than version ${v} that this build understands: ` +
+        `run a flexpaxos release that supports format ${v + 1}, or point --data-dir at another directory`,
     );
+  });
+
+  it('refuses a directory written by an older format, saying how to recover', async () => {
+    const dir = await tempDir();
+    await (await open(dir, 'a', 2)).close();
+    await writeFile(
+      join(dir, IDENTITY_FILE),
+      JSON.stringify({ formatVersion: FORMAT_VERSION - 1, clusterId: 'a', nodeId: 2 }),
+    );
+    const err = await openStorage({ dir, clusterId: 'a', nodeId: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataDirOlderFormatError);
+    expect((err as DataDirOlderFormatError).code).toBe('DATA_DIR_OLDER_FORMAT');
+    expect((err as Error).message).toMatch(/older than version \d+ .*new node id and add it back/);
   });
 
   it('refuses a database whose identity file was replaced by another node’s', async () => {
@@ -117,7 +134,7 @@ describe('openStorage', () => {
     await (await open(dir, 'a', 2)).close();
     await writeFile(
       join(dir, IDENTITY_FILE),
-      JSON.stringify({ formatVersion: 1, clusterId: 'a', nodeId: 3 }),
+      JSON.stringify({ formatVersion: FORMAT_VERSION, clusterId: 'a', nodeId: 3 }),
     );
     // The file now claims node 3; RocksDB's own meta record still says node 2.
     await expect(openStorage({ dir, clusterId: 'a', nodeId: 3 })).rejects.toThrow(
@@ -138,7 +155,7 @@ describe('openStorage', () => {
     const dir = await tempDir();
     await open(dir, 'prod', 7);
     expect(JSON.parse(await readFile(join(dir, IDENTITY_FILE), 'utf8'))).toEqual({
-      formatVersion: 1,
+      formatVersion: FORMAT_VERSION,
       clusterId: 'prod',
       nodeId: 7,
     });
@@ -154,6 +171,43 @@ describe('openStorage', () => {
 });
 
 describe('RocksStore.persist', () => {
+  it('stores configuration entries and the base configuration, and recovers both', async () => {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const base = {
+      incoming: {
+        quorum: {
+          kind: 'counting' as const,
+          voters: [1, 2, 3] as NodeId[],
+          replication: 2,
+          election: 2,
+        },
+        learners: [] as NodeId[],
+      },
+    };
+    const next = { incoming: { ...base.incoming, learners: [4 as NodeId] } };
+    await store.persist(
+      {
+        request: {
+          ...request({
+            hardState: hardState(1, 1, 0),
+            entries: [
+              { slot: slot(1), ballot: ballot(1, 1), value: { kind: 'config', config: next } },
+            ],
+          }),
+          baseConfig: base,
+        },
+      },
+      0,
+    );
+    await store.close();
+    const again = await open(dir);
+    expect(again.recovered.baseConfig).toEqual(base);
+    expect(again.recovered.entries).toEqual([
+      { slot: 1, ballot: { round: 1, nodeId: 1 }, value: { kind: 'config', config: next } },
+    ]);
+  });
+
   it('round-trips hard state, entries, KV data, sessions and the applied index across a clean close', async () => {
     const dir = await tempDir();
     const store = await open(dir);
