@@ -92,13 +92,11 @@ describe('decodeCommand', () => {
           fc.uint8Array({ maxLength: 40 }).map((b) => Uint8Array.of(2, ...b)),
           fc.uint8Array({ maxLength: 40 }).map((b) => Uint8Array.of(2, 0, ...b)),
           // Valid commands with one byte changed: near misses that often still decode.
-          fc
-            .tuple(commandArb, fc.nat(), fc.nat(255))
-            .map(([c, i, v]) => {
-              const b = encodeCommand(c);
-              b[i % b.length] = v;
-              return b;
-            }),
+          fc.tuple(commandArb, fc.nat(), fc.nat(255)).map(([c, i, v]) => {
+            const b = encodeCommand(c);
+            b[i % b.length] = v;
+            return b;
+          }),
         ),
         (b) => {
           const d = decodeCommand(b);
