@@ -50,13 +50,19 @@ export class SessionTable {
   /**
    * Records `next` at `key` (moving it to the most recently used end); a new session first
    * makes room by evicting the least recently used ones (smallest key on ties) down to
-   * `sessionsMax - 1`.
+   * `sessionsMax - 1`. `recordKey` is `key` as bytes, when the caller has them at hand.
    */
-  put(key: string, next: SessionRecord, sessionsMax: number, writes: StateWrite[]): void {
+  put(
+    key: string,
+    next: SessionRecord,
+    sessionsMax: number,
+    writes: StateWrite[],
+    recordKey: Uint8Array = keyBytes(key),
+  ): void {
     const known = this.sessions.delete(key);
     if (!known) this.evictFor(sessionsMax, writes);
     this.sessions.set(key, next);
-    writes.push({ space: 'sessions', key: keyBytes(key), value: encodeSession(next) });
+    writes.push({ space: 'sessions', key: recordKey, value: encodeSession(next) });
   }
 
   /** Removes the session at `key`, which must be live. */

@@ -302,11 +302,19 @@ export class KvStateMachine {
       if (known !== undefined) this.sessions.remove(key, fx.writes);
       return reply;
     }
+    let recordKey: Uint8Array | undefined;
+    if (command.session !== undefined) {
+      // The record key is the tag byte and the client id: built from the bytes at hand.
+      recordKey = new Uint8Array(1 + command.session.clientId.length);
+      recordKey[0] = META_TAGS.clientSession;
+      recordKey.set(command.session.clientId, 1);
+    }
     this.sessions.put(
       key,
       { lastSeq: seq, lastSlot: slot, reply },
       this.config.sessionsMax,
       fx.writes,
+      recordKey,
     );
     return reply;
   }
