@@ -140,15 +140,18 @@ function eventBytes(e: KvEvent): number {
 /**
  * Watchers and the event history of one node.
  *
- * Invariant: `history` holds, in increasing revision order, every non-empty revision from
- * `historyStart` to `applied`; every live watcher has `next >= historyStart` unless it is
+ * Invariant: `history` from `historyHead` on holds, in increasing revision order, every
+ * non-empty revision from `historyStart` to `applied` (entries before `historyHead` are
+ * dropped); every live watcher has `next >= historyStart` unless it is
  * synced (its queue holds what it needs) or cancelled.
  */
 export class WatchHub {
   private readonly config: WatchHubConfig;
   private appliedRevision: number;
   private historyStart: number;
-  private history: Batch[] = [];
+  /** Batches from `historyHead` on are live; the dropped prefix is cut off now and then. */
+  private history: (Batch | undefined)[] = [];
+  private historyHead = 0;
   private historyEvents = 0;
   private historyBytes = 0;
   private readonly watchers = new Map<number, Watcher>();
@@ -286,20 +289,25 @@ export class WatchHub {
 
   /** Drops whole revisions from the oldest end while over a bound (the newest one stays). */
   private trim(): void {
-    let dropped = 0;
+    const head = this.historyHead;
     while (
-      this.history.length - dropped > 1 &&
+      this.history.length - this.historyHead > 1 &&
       (this.historyEvents > this.config.historyEventsMax ||
         this.historyBytes > this.config.historyBytesMax)
     ) {
-      const b = this.history[dropped++];
+      const b = this.history[this.historyHead];
       assert(b !== undefined, 'history batch');
+      this.history[this.historyHead++] = undefined; // let it be collected
       this.historyEvents -= b.events.length;
       this.historyBytes -= b.bytes;
       this.historyStart = b.revision + 1;
     }
-    if (dropped === 0) return;
-    this.history = this.history.slice(dropped);
+    if (this.historyHead === head) return;
+    // Cut the dropped prefix off once it is most of the array (amortized O(1) per batch).
+    if (this.historyHead > 64 && this.historyHead * 2 > this.history.length) {
+      this.history = this.history.slice(this.historyHead);
+      this.historyHead = 0;
+    }
     for (const w of this.watchers.values()) {
       if (!w.synced && w.cancelled === undefined && w.next < this.historyStart) {
         this.cancelWith(
@@ -334,7 +342,7 @@ export class WatchHub {
 
   /** Index of the first history batch with revision >= `revision`. */
   private historyIndex(revision: number): number {
-    let lo = 0;
+    let lo = this.historyHead;
     let hi = this.history.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -362,7 +370,8 @@ export class WatchHub {
     if (!w.synced) {
       let i = this.historyIndex(w.next);
       for (; i < this.history.length; i++) {
-        const b = this.history[i] as Batch;
+        const b = this.history[i];
+        assert(b !== undefined, 'live history batch');
         const m = this.match(w, b);
         if (m !== undefined) {
           if (count > 0 && count + m.events.length > maxEvents) break;
@@ -418,6 +427,7 @@ export class WatchHub {
         this.cancelWith(w, 'reset', `the state was replaced at revision ${revision}`);
     }
     this.history = [];
+    this.historyHead = 0;
     this.historyEvents = 0;
     this.historyBytes = 0;
     this.appliedRevision = revision;

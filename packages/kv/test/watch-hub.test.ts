@@ -105,6 +105,21 @@ describe('WatchHub', () => {
     expect(show(f.hub.take(w))).toEqual(['@4 put:k', '@5 put:k', '@6 put:k']);
   });
 
+  it('keeps a sliding window of the newest revisions over a long run', () => {
+    const f = new Fixture({ historyEventsMax: 10 });
+    const live = created(f.hub, 'k', false);
+    for (let i = 0; i < 500; i++) {
+      f.slot(kvPut('k', `${i}`));
+      if (i % 7 === 0) f.hub.take(live);
+    }
+    expect(f.hub.oldestRevision).toBe(491);
+    expect(f.hub.historyEventCount).toBe(10);
+    const late = created(f.hub, 'k', false, 491);
+    const got = show(f.hub.take(late));
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `@${491 + i} put:k`));
+    expect(show(f.hub.take(live)).at(-1)).toBe('@500 put:k');
+  });
+
   it('cancels a catching-up watcher whose next revision leaves the history', () => {
     const f = new Fixture({ historyEventsMax: 3 });
     for (let i = 0; i < 3; i++) f.slot(kvPut('k', `${i}`));
