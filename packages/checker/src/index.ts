@@ -8,9 +8,39 @@ export type { PorcupineKvInput, PorcupineKvOutput } from './models/porcupine-kv.
 export { partitionBy, porcupineKvModel } from './models/porcupine-kv.js';
 export type { RegisterInput, RegisterOutput, RegisterValue } from './models/register.js';
 export { registerModel } from './models/register.js';
-export type { FlexKvEntry, FlexKvInput, FlexKvOutput, FlexKvState } from './models/flexpaxos-kv.js';
+export type {
+  FlexKvCompare,
+  FlexKvEntry,
+  FlexKvInput,
+  FlexKvOutput,
+  FlexKvTxnOpInput,
+  FlexKvTxnOpOutput,
+} from './models/flexpaxos-kv-types.js';
+export type { FlexKvState } from './models/flexpaxos-kv.js';
 export { compareCodePoints, flexKvModel } from './models/flexpaxos-kv.js';
 export type { ParseResult } from './parsers.js';
 export { parseFlexKvJson, parseJepsenRegister, parsePorcupineKv } from './parsers.js';
-export type { KvOpLike, KvResultLike } from './models/flexpaxos-kv-adapter.js';
+export type {
+  KvCompareLike,
+  KvOpLike,
+  KvResultLike,
+  KvTxnOpLike,
+} from './models/flexpaxos-kv-adapter.js';
 export { fromKvOp, fromKvResult } from './models/flexpaxos-kv-adapter.js';
+export type {
+  WatchCheckOptions,
+  WatchCheckResult,
+  WatchDelivery,
+  WatchEventRecord,
+  WatchProblem,
+  WatchedRange,
+} from './watch-delivery.js';
+export { checkWatchDelivery } from './watch-delivery.js';
+export type {
+  LeaseExpiryOptions,
+  LeaseExpiryProblem,
+  LeaseExpiryResult,
+  LeaseTimeline,
+  LeasedKeyLoss,
+} from './lease-expiry.js';
+export { checkLeaseExpiry } from './lease-expiry.js';

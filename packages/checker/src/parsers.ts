@@ -3,7 +3,7 @@
  * `{ ok: false, error }` on input they cannot read instead of throwing.
  */
 import type { Operation } from './history.js';
-import type { FlexKvInput, FlexKvOutput } from './models/flexpaxos-kv.js';
+import type { FlexKvInput, FlexKvOutput, FlexKvTxnOpOutput } from './models/flexpaxos-kv-types.js';
 import type { PorcupineKvInput, PorcupineKvOutput } from './models/porcupine-kv.js';
 import type { RegisterInput, RegisterOutput, RegisterValue } from './models/register.js';
 
@@ -154,7 +154,9 @@ export function parseFlexKvJson(text: string): ParseResult<Operation<FlexKvInput
     const clientId = o?.['clientId'];
     if (
       typeof input?.type !== 'string' ||
-      !['get', 'put', 'delete', 'cas', 'range'].includes(input.type) ||
+      !['get', 'put', 'delete', 'cas', 'range', 'txn', 'lease-grant', 'lease-revoke'].includes(
+        input.type,
+      ) ||
       typeof call !== 'number' ||
       (ret !== undefined && typeof ret !== 'number') ||
       (typeof clientId !== 'number' && typeof clientId !== 'string')
@@ -165,9 +167,18 @@ export function parseFlexKvJson(text: string): ParseResult<Operation<FlexKvInput
       };
     }
     let output = (o?.['output'] ?? undefined) as FlexKvOutput | undefined;
-    // JSON has no undefined: an absent key reads as `"kv": null`.
+    // JSON has no undefined: an absent key reads as `"kv": null`, in a transaction too.
     if (output?.type === 'get' && (output.kv as unknown) === null)
       output = { type: 'get', kv: undefined };
+    if (output?.type === 'txn' && Array.isArray(output.results)) {
+      const results: readonly FlexKvTxnOpOutput[] = output.results;
+      output = {
+        ...output,
+        results: results.map((r): FlexKvTxnOpOutput =>
+          r.type === 'get' && (r.kv as unknown) === null ? { type: 'get', kv: undefined } : r,
+        ),
+      };
+    }
     ops.push({ clientId, input: input as FlexKvInput, call, output, return: ret });
   }
   return { ok: true, value: ops };

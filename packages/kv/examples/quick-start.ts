@@ -1,54 +1,62 @@
-// The KV state machine on its own: apply encoded commands slot by slot, as a replica does, and
-// read the applied state. Run from the repository root:
-//   pnpm exec tsx --conditions=source packages/kv/examples/quick-start.ts
 import {
   KvStateMachine,
-  bytesToUtf8,
-  decodeResult,
+  decodeReply,
   encodeCommand,
   kvCas,
   kvCommand,
+  kvCompare,
   kvGet,
+  kvOpenSession,
   kvPut,
   kvRange,
-  type KvResult,
+  kvSessionCommand,
+  kvTxn,
+  sessionId,
 } from '@flexpaxos/kv';
-
-/** One line per result, with keys and values as text. */
-function show(result: KvResult): string {
-  return JSON.stringify(result, (_key, value: unknown) =>
-    value instanceof Uint8Array ? bytesToUtf8(value) : value,
-  );
-}
+import type { KvCommand, KvReply } from '@flexpaxos/kv';
 
 const kv = new KvStateMachine({ sessionsMax: 1000, sessionExpirySlots: 100_000 });
 
-// Slot 1: client "c1" (seq 1) puts a key. A durable host stores `writes` in the same atomic
-// batch as the applied index 1.
-const put = encodeCommand(kvCommand(kvPut('user/1', 'ada'), 'c1', 1));
-const { reply, writes } = kv.apply(1, put);
-const decoded = decodeResult(reply);
-if (!decoded.ok) throw new Error(decoded.error);
-console.log(show(decoded.value)); // {"type":"put","version":1,"revision":1}
-console.log(writes.map((w) => w.space).join(' ')); // data sessions
+// The host applies chosen slots in order; here one command per slot.
+function apply(slot: number, command: KvCommand): KvReply {
+  const { reply, writes } = kv.apply(slot, encodeCommand(command));
+  void writes; // persist these with applied index `slot`, in one atomic batch
+  const d = decodeReply(reply);
+  if (!d.ok) throw new Error(d.error);
+  return d.value;
+}
 
-// The same command again (a client's retry) returns the recorded reply and changes nothing.
-const retry = kv.apply(2, put);
-const sameReply = retry.reply.every((b, i) => b === reply[i]);
-console.log(retry.writes.length, sameReply); // 0 true
+// Slot 1: a client registers its session through the log; the machine assigns the id.
+const opened = apply(1, kvCommand(kvOpenSession()));
+console.log(opened); // { type: 'open-session', sessionId: 1, revision: 1 }
+const session = opened.type === 'open-session' ? opened.sessionId : undefined;
+if (session === undefined) throw new Error('no session');
 
-// Compare-and-set on version: succeeds only while the key is at version 1.
-const cas = (slot: number, seq: number, value: string): string => {
-  const command = encodeCommand(kvCommand(kvCas('user/1', 1, value), 'c1', seq));
-  const r = decodeResult(kv.apply(slot, command).reply);
-  return r.ok ? show(r.value) : r.error;
-};
-console.log(cas(3, 2, 'grace')); // {"type":"cas","succeeded":true,"version":2,"revision":3}
-console.log(cas(4, 3, 'edsger')); // {"type":"cas","succeeded":false,"version":2,"revision":3}
+// Slot 2: its first command (seq 1) puts a key.
+const put = kvSessionCommand(kvPut('user/1', 'ada'), session, 1);
+console.log(apply(2, put)); // { type: 'put', version: 1, revision: 2 }
 
-// Reads of the applied state (lease and stale reads on a node): no log, no session.
-console.log(show(kv.read(kvGet('user/1')))); // {"type":"get","kv":{"key":"user/1","value":"grace","version":2,"revision":3}}
-console.log(show(kv.read(kvRange('user/', 10)))); // {"type":"range","kvs":[{"key":"user/1","value":"grace","version":2,"revision":3}],"more":false}
+// The same command again (a client retry) returns the recorded reply and changes nothing.
+console.log(kv.apply(3, encodeCommand(put)).writes.length); // 0
 
-// The same log gives the same bytes on every replica; a snapshot restores them exactly.
+// An unknown session (evicted, expired, closed or never opened) changes nothing.
+console.log(apply(4, kvSessionCommand(kvPut('user/1', 'eve'), sessionId(99), 1)).type); // error
+
+// Compare-and-set on version: succeeds only if the key is at version 1.
+console.log(apply(5, kvSessionCommand(kvCas('user/1', 1, 'grace'), session, 2))); // { type: 'cas', succeeded: true, version: 2, revision: 5 }
+
+// A transaction: if user/2 is absent, create it and read user/1, atomically at one revision.
+const txn = kvTxn(
+  [kvCompare('version', 'user/2', '=', 0)],
+  [kvPut('user/2', 'linus'), kvGet('user/1')],
+  [kvGet('user/2')],
+);
+const t = apply(6, kvSessionCommand(txn, session, 3));
+console.log(t.type === 'txn' && [t.succeeded, t.revision, t.results.map((r) => r.type)]); // [ true, 6, [ 'put', 'get' ] ]
+
+// Local reads against applied state (lease reads on the leader, stale reads anywhere).
+const range = kv.read(kvRange('user/', 10));
+console.log(range.type === 'range' && range.kvs.map((e) => [e.version, e.createRevision])); // [ [ 2, 2 ], [ 1, 6 ] ]
+
+// Identical state, identical bytes.
 console.log(KvStateMachine.restore(kv.snapshot()).stateDigest() === kv.stateDigest()); // true

@@ -10,3 +10,8 @@ export function assert(cond: unknown, message: string): asserts cond {
 export function assertNever(value: never, what: string): never {
   throw new Error(`assertion failed: unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** Marks code that a broken invariant alone could reach. */
+export function unreachable(message: string): never {
+  throw new Error(`assertion failed: ${message}`);
+}

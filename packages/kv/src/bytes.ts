@@ -54,8 +54,7 @@ export function hasPrefix(bytes: Uint8Array, prefix: Uint8Array): boolean {
  */
 export function bytesToBinaryString(bytes: Uint8Array): string {
   const CHUNK = 8192;
-  if (bytes.length <= CHUNK)
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  if (bytes.length <= CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = '';
   for (let i = 0; i < bytes.length; i += CHUNK) {
     s += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);

@@ -4,54 +4,53 @@
  * Invariant: the state is a function of the applied log alone (slot numbers and command
  * bytes): no clock, no randomness, no iteration over insertion order that could differ
  * between a replica that applied the log and one that restored a snapshot. Two machines fed
- * the same log produce byte-identical `snapshot()`s.
+ * the same log produce byte-identical `snapshot()`s. Lease expiry is no exception: the leader's
+ * lessor decides it on its own clock and proposes a `lease-revoke`, which every replica applies
+ * at the same slot.
  */
-import { assert, assertNever } from './assert.js';
+import { assert } from './assert.js';
 import { binaryStringToBytes, bytesToBinaryString } from './bytes.js';
-import { decodeCommandView, encodeResult, validateCommand } from './codec.js';
+import { decodeCommandView } from './command-codec.js';
+import type { KvEvent, LeaseChange } from './events.js';
+import type { SessionId } from './ids.js';
+import type { KvConfig } from './kv-config.js';
+import { resolveKvConfig } from './kv-config.js';
+import type { Effects, LeaseInfo } from './kv-state.js';
+import { KvState, effects, error } from './kv-state.js';
+import type { Entry, SessionRecord } from './records.js';
+import {
+  META_KEY,
+  META_TAGS,
+  RECORD_VERSION,
+  clientSessionKey,
+  decodeEntry,
+  decodeLease,
+  decodeMeta,
+  decodeSession,
+  encodeLease,
+  encodeMeta,
+  encodeSession,
+  idKey,
+  idOfKey,
+} from './records.js';
+import { encodeResult } from './result-codec.js';
+import type { KvReply, KvResult } from './results.js';
+import { SessionTable } from './session-table.js';
 import type { StateWrite } from './state-write.js';
-import type {
-  CasResult,
-  DeleteResult,
-  KeyValue,
-  KvCommand,
-  KvReadOp,
-  KvResult,
-  KvWriteOp,
-  PutResult,
-} from './types.js';
-import { ByteReader, ByteWriter, varintSize } from './wire.js';
+import type { KvCommand, KvQueryOp, KvReadOp } from './types.js';
+import { validateCommand } from './validate.js';
+import { ByteReader, ByteWriter } from './wire.js';
 
-/** Limits of the exactly-once session table; both count log slots, never wall time. */
-export interface KvConfig {
-  /** Most client sessions kept; the least recently used one is evicted beyond it. */
-  readonly sessionsMax: number;
-  /**
-   * A session unused for this many slots expires (the "log time" of the design brief). A
-   * client that stays silent longer loses its session and gets `session-expired`.
-   */
-  readonly sessionExpirySlots: number;
-}
-
-/** Defaults: 10,000 sessions, expiring after 1,000,000 slots without use. */
-export const DEFAULT_KV_CONFIG: KvConfig = { sessionsMax: 10_000, sessionExpirySlots: 1_000_000 };
-
-/** Every problem with a config, each naming the field and the rule (empty when valid). */
-export function validateKvConfig(config: KvConfig): string[] {
-  const problems: string[] = [];
-  if (!Number.isSafeInteger(config.sessionsMax) || config.sessionsMax < 1)
-    problems.push('sessionsMax: must be a positive safe integer');
-  if (!Number.isSafeInteger(config.sessionExpirySlots) || config.sessionExpirySlots < 1)
-    problems.push('sessionExpirySlots: must be a positive safe integer');
-  return problems;
-}
-
-/** What applying one command (or a no-op) produced. */
+/** What applying one command produced. */
 export interface ApplyResult {
-  /** The encoded result for the client (see `decodeResult`). */
+  /** The encoded result for the client (see `decodeReply`). */
   readonly reply: Uint8Array;
   /** Records to write in the same atomic batch as the applied index. */
   readonly writes: readonly StateWrite[];
+  /** Key changes, in order, for watchers (see `WatchHub.publish`). */
+  readonly events: readonly KvEvent[];
+  /** Lease-table and lessor-epoch changes, in order, for the lessor (`Lessor.observe`). */
+  readonly leaseChanges: readonly LeaseChange[];
 }
 
 /** The shape of the Paxos core's `SlotValue` (structural, so this package stays standalone). */
@@ -65,132 +64,82 @@ export interface SlotApplyResult {
   readonly replies: readonly Uint8Array[];
   /** Every record the slot changed, in order; persist them with the applied index. */
   readonly writes: readonly StateWrite[];
+  /** Every key change of the slot, in order: one watch batch at revision `slot`. */
+  readonly events: readonly KvEvent[];
+  /** Every lease change of the slot, in order. */
+  readonly leaseChanges: readonly LeaseChange[];
 }
 
-interface Entry {
-  /** A view of the end of `record` (never mutated). */
-  readonly value: Uint8Array;
-  readonly version: number;
-  readonly revision: number;
-  /** The encoded data record (version, revision, value), encoded once and kept. */
-  readonly record: Uint8Array;
+/** The current lessor epoch (0 and an empty holder before the first `lessor-epoch`). */
+export interface LessorEpochInfo {
+  readonly epoch: number;
+  readonly holder: Uint8Array;
 }
 
-interface Session {
-  readonly lastSeq: number;
-  readonly lastSlot: number;
-  readonly reply: Uint8Array;
-}
-
-const RECORD_VERSION = 1;
 const SNAPSHOT_MAGIC = [0x46, 0x50, 0x4b, 0x56]; // "FPKV"
-
-/** A new entry and its data record: one allocation, `value` copied into it. */
-function makeEntry(value: Uint8Array, version: number, revision: number): Entry {
-  const head = 1 + varintSize(version) + varintSize(revision);
-  const record = new ByteWriter(head + value.length)
-    .u8(RECORD_VERSION)
-    .varint(version)
-    .varint(revision)
-    .raw(value)
-    .finish();
-  return { value: record.subarray(head), version, revision, record };
-}
-
-function decodeEntry(bytes: Uint8Array): Entry {
-  const r = new ByteReader(bytes);
-  assert(r.u8() === RECORD_VERSION, 'data record version');
-  const version = r.varint();
-  const revision = r.varint();
-  const value = r.view(r.remaining()); // copied once, by makeEntry
-  assert(r.error === undefined && version >= 1, `corrupt data record: ${r.error}`);
-  return makeEntry(value, version, revision);
-}
-
-function encodeSession(s: Session): Uint8Array {
-  return new ByteWriter(1 + varintSize(s.lastSeq) + varintSize(s.lastSlot) + s.reply.length)
-    .u8(RECORD_VERSION)
-    .varint(s.lastSeq)
-    .varint(s.lastSlot)
-    .raw(s.reply)
-    .finish();
-}
-
-function decodeSession(bytes: Uint8Array): Session {
-  const r = new ByteReader(bytes);
-  assert(r.u8() === RECORD_VERSION, 'session record version');
-  const lastSeq = r.varint();
-  const lastSlot = r.varint();
-  const reply = r.rest();
-  assert(r.error === undefined, `corrupt session record: ${r.error}`);
-  return { lastSeq, lastSlot, reply };
-}
-
-/** Index of the first element of sorted `arr` that is >= `x`. */
-function lowerBound(arr: readonly string[], x: string): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((arr[mid] ?? '') < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const EMPTY = new Uint8Array(0);
 
 /**
- * The KV state machine: data, per-key versions and revisions, and the exactly-once session
- * table. Pure and synchronous. The host applies chosen slots in order with {@link apply} (one
- * call per command; a batch calls it once per command with the same slot) or
- * {@link applyNoop}, and persists the returned writes atomically with the applied index.
+ * The KV state machine: data with per-key versions, revisions, create revisions and leases;
+ * the lease table; the exactly-once session table; the id counters and the lessor epoch. Pure
+ * and synchronous. The host applies chosen slots in order with {@link applySlot} (or
+ * {@link apply} once per command, then {@link applyNoop} for empty slots), persists the
+ * returned writes atomically with the applied index, feeds `events` to a watch hub and
+ * `leaseChanges` to the leader's lessor.
  */
 export class KvStateMachine {
   private readonly config: KvConfig;
-  /** Data keyed by the binary-string form of the key. */
-  private readonly data = new Map<string, Entry>();
-  /** The keys of `data`, sorted (byte order). */
-  private sortedKeys: string[] = [];
-  /**
-   * Sessions keyed by the binary-string form of the client id.
-   *
-   * Invariant: iteration order is by non-decreasing `lastSlot` (a used session is moved to
-   * the end), so expiry and eviction look only at the front. Ties within one slot are broken
-   * by client id where it matters (eviction), never by insertion order.
-   */
-  private sessions = new Map<string, Session>();
+  private readonly state: KvState;
+  private readonly sessions = new SessionTable();
   private appliedSlot = 0;
 
   /** An empty machine at applied index 0. Throws listing every config problem. */
-  constructor(config: KvConfig = DEFAULT_KV_CONFIG) {
-    const problems = validateKvConfig(config);
-    if (problems.length > 0) throw new Error(`invalid KvConfig: ${problems.join('; ')}`);
-    this.config = config;
+  constructor(config: Partial<KvConfig> = {}) {
+    this.config = resolveKvConfig(config);
+    this.state = new KvState(this.config);
   }
 
   /**
    * Rebuilds a machine from the records a store kept (the union of all `writes` it applied,
-   * deletes removed), and the applied index stored with them.
+   * deletes removed) and the applied index stored with them. `sessions` are the records of the
+   * `sessions` space: the session table, the lease table and the id counters.
    */
   static fromRecords(
     data: Iterable<readonly [Uint8Array, Uint8Array]>,
     sessions: Iterable<readonly [Uint8Array, Uint8Array]>,
     applied: number,
-    config: KvConfig = DEFAULT_KV_CONFIG,
+    config: Partial<KvConfig> = {},
   ): KvStateMachine {
     assert(Number.isSafeInteger(applied) && applied >= 0, `applied index ${applied}`);
     const m = new KvStateMachine(config);
-    for (const [key, value] of data) m.data.set(bytesToBinaryString(key), decodeEntry(value));
-    m.sortedKeys = [...m.data.keys()].sort();
-    const list: [string, Session][] = [];
-    for (const [id, value] of sessions) list.push([bytesToBinaryString(id), decodeSession(value)]);
-    m.setSessions(list);
+    const entries: [string, Entry][] = [];
+    for (const [key, value] of data) entries.push([bytesToBinaryString(key), decodeEntry(value)]);
+    m.state.keyspace.load(entries);
+    const list: [string, SessionRecord][] = [];
+    let maxSession = 0;
+    for (const [keyB, value] of sessions) {
+      const key = bytesToBinaryString(keyB);
+      const tag = key.charCodeAt(0);
+      // A format-1 session record (untagged client id) fails here with the upgrade message.
+      if (value[0] !== RECORD_VERSION) decodeSession(value);
+      if (tag === META_TAGS.clientSession) list.push([key, decodeSession(value)]);
+      else if (tag === META_TAGS.session) {
+        list.push([key, decodeSession(value)]);
+        maxSession = Math.max(maxSession, idOfKey(key));
+      } else if (tag === META_TAGS.lease)
+        m.state.leaseTable.grant(idOfKey(key), decodeLease(value));
+      else if (tag === META_TAGS.meta && key.length === 1) m.state.meta = decodeMeta(value);
+      else assert(false, `unknown sessions-space record (tag ${tag}, ${key.length} bytes)`);
+    }
+    m.sessions.load(list);
+    for (const [k, e] of entries) if (e.lease !== 0) m.state.leaseTable.attach(e.lease, k);
+    const maxLease = m.state.leaseTable.ids().at(-1) ?? 0;
+    assert(
+      m.state.meta.nextSessionId > maxSession && m.state.meta.nextLeaseId > maxLease,
+      'id counters are above every id handed out',
+    );
     m.appliedSlot = applied;
     return m;
-  }
-
-  private setSessions(list: [string, Session][]): void {
-    list.sort((a, b) => a[1].lastSlot - b[1].lastSlot || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    this.sessions = new Map(list);
   }
 
   /** The highest slot applied so far (0 before any). */
@@ -200,52 +149,57 @@ export class KvStateMachine {
 
   /** Number of keys present. */
   get size(): number {
-    return this.data.size;
+    return this.state.keyspace.size;
   }
 
-  /** Number of live client sessions. */
+  /** Number of live client sessions (both kinds). */
   get sessionCount(): number {
     return this.sessions.size;
   }
 
+  /** Number of live leases. */
+  get leaseCount(): number {
+    return this.state.leaseTable.size;
+  }
+
+  /** The current lessor epoch; a leader's lessor revokes only under the epoch it started. */
+  get lessorEpoch(): LessorEpochInfo {
+    return { epoch: this.state.meta.epoch, holder: this.state.meta.holder };
+  }
+
+  /** Every live lease, by id: what a newly promoted lessor rebuilds its deadlines from. */
+  leases(): LeaseInfo[] {
+    return this.state.leases();
+  }
+
   /**
-   * Moves the applied index to `slot` and expires sessions unused for
-   * `sessionExpirySlots`. `slot` may equal the applied index (the next command of the same
-   * batch) but never go back.
+   * Moves the applied index to `slot` and expires sessions unused for `sessionExpirySlots`.
+   * `slot` may equal the applied index (the next command of the same batch) but never go back.
    */
   private advance(slot: number, writes: StateWrite[]): void {
     assert(Number.isSafeInteger(slot) && slot >= 1, `slot ${slot} must be a positive safe integer`);
     assert(slot >= this.appliedSlot, `slot ${slot} is below the applied index ${this.appliedSlot}`);
     if (slot === this.appliedSlot) return;
     this.appliedSlot = slot;
-    const expired: string[] = [];
-    for (const [id, s] of this.sessions) {
-      if (slot - s.lastSlot < this.config.sessionExpirySlots) break;
-      expired.push(id);
-    }
-    // Sorted so the writes do not depend on the order sessions were restored in.
-    for (const id of expired.sort()) {
-      this.sessions.delete(id);
-      writes.push({ space: 'sessions', key: binaryStringToBytes(id), value: undefined });
-    }
+    this.sessions.expire(slot, this.config.sessionExpirySlots, writes);
   }
 
   /**
    * Applies a whole chosen slot, shaped like the Paxos core's `SlotValue`: a no-op, or a batch
-   * of commands applied in order. Returns one reply per command and all writes of the slot in
-   * order (a later write to the same record wins), for one atomic batch with the applied index.
+   * of commands applied in order. Returns one reply per command and all writes, events and
+   * lease changes of the slot in order (a later write to the same record wins).
    */
   applySlot(slot: number, value: SlotValueLike): SlotApplyResult {
     assert(
       slot > this.appliedSlot,
       `slot ${slot} must be above the applied index ${this.appliedSlot}`,
     );
-    const writes: StateWrite[] = [];
-    this.advance(slot, writes);
-    if (value.kind === 'noop') return { replies: [], writes };
+    const fx = effects();
+    this.advance(slot, fx.writes);
     const replies: Uint8Array[] = [];
-    for (const command of value.commands) replies.push(this.applyInto(slot, command, writes));
-    return { replies, writes };
+    if (value.kind === 'commands')
+      for (const command of value.commands) replies.push(this.applyInto(slot, command, fx));
+    return { replies, ...fx };
   }
 
   /** Applies a no-op slot: advances the applied index and may expire sessions. */
@@ -259,202 +213,165 @@ export class KvStateMachine {
    * Applies one command from `slot`. Never throws on bad input: undecodable or invalid
    * commands yield an error reply and change nothing but the applied index.
    *
-   * Exactly once: for a command with a session, `seq` equal to the session's last one
-   * returns the recorded reply unchanged; a lower `seq` gets `stale-sequence`; an unknown
-   * client with `seq` > 1 gets `session-expired`.
+   * Exactly once: for a command with a session, `seq` equal to the session's last one returns
+   * the recorded reply unchanged; a lower `seq` gets `stale-sequence`; an unknown registered
+   * session (or an unknown client-chosen one with `seq` > 1) gets `session-expired`.
    */
   apply(slot: number, commandBytes: Uint8Array): ApplyResult {
-    const writes: StateWrite[] = [];
-    return { reply: this.applyInto(slot, commandBytes, writes), writes };
+    const fx = effects();
+    return { reply: this.applyInto(slot, commandBytes, fx), ...fx };
   }
 
   /**
-   * {@link apply} appending its writes to `writes`. The command is decoded as views of
-   * `commandBytes` (log bytes are never mutated): what the machine keeps is copied (data
-   * records, binary-string keys); the writes may hold views of `commandBytes`.
+   * {@link apply} appending to `fx`. The command is decoded as views of `commandBytes` (log
+   * bytes are never mutated): what the machine keeps is copied (data records, binary-string
+   * keys); the writes may hold views of `commandBytes`.
    */
-  private applyInto(slot: number, commandBytes: Uint8Array, writes: StateWrite[]): Uint8Array {
-    this.advance(slot, writes);
+  private applyInto(slot: number, commandBytes: Uint8Array, fx: Effects): Uint8Array {
+    this.advance(slot, fx.writes);
     const decoded = decodeCommandView(commandBytes);
-    if (!decoded.ok)
-      return encodeResult({ type: 'error', code: 'bad-command', message: decoded.error });
-    return this.applyCommand(slot, decoded.value, writes);
+    if (!decoded.ok) return encodeResult(error('bad-command', decoded.error));
+    return this.applyCommand(slot, decoded.value, fx);
   }
 
-  private applyCommand(slot: number, command: KvCommand, writes: StateWrite[]): Uint8Array {
+  private applyCommand(slot: number, command: KvCommand, fx: Effects): Uint8Array {
     const problems = validateCommand(command);
-    if (problems.length > 0)
-      return encodeResult({ type: 'error', code: 'invalid', message: problems.join('; ') });
+    if (problems.length > 0) return encodeResult(error('invalid', problems.join('; ')));
     const op = command.op;
-    if (op.type === 'get' || op.type === 'range') return encodeResult(this.read(op));
-    const session = command.session;
-    if (session === undefined) return encodeResult(this.write(slot, op, writes));
-
-    const id = bytesToBinaryString(session.clientId);
-    const known = this.sessions.get(id);
-    if (known !== undefined) {
-      if (session.seq === known.lastSeq) return known.reply;
-      if (session.seq < known.lastSeq) {
-        return encodeResult({
-          type: 'error',
-          code: 'stale-sequence',
-          message: `seq ${session.seq} is older than the last applied seq ${known.lastSeq}`,
-        });
-      }
-    } else if (session.seq > 1) {
-      return encodeResult({
-        type: 'error',
-        code: 'session-expired',
-        message: `no session for this client (expired or evicted); seq ${session.seq} needs one`,
-      });
+    if (
+      op.type === 'get' ||
+      op.type === 'range' ||
+      op.type === 'lease-ttl' ||
+      op.type === 'lease-list'
+    )
+      return encodeResult(this.state.query(op, false));
+    if (op.type === 'lease-keepalive') {
+      return encodeResult(
+        error('invalid', "lease-keepalive is answered by the leader's lessor, not through the log"),
+      );
     }
-    const reply = encodeResult(this.write(slot, op, writes));
-    const next: Session = { lastSeq: session.seq, lastSlot: slot, reply };
-    this.sessions.delete(id);
-    if (known === undefined) this.evictFor(writes);
-    this.sessions.set(id, next);
-    writes.push({ space: 'sessions', key: session.clientId, value: encodeSession(next) });
+    if (op.type === 'open-session') return encodeResult(this.openSession(slot, fx));
+
+    let key: string;
+    let seq: number;
+    let known: SessionRecord | undefined;
+    if (command.sessionRef !== undefined) {
+      key = idKey(META_TAGS.session, command.sessionRef.sessionId);
+      seq = command.sessionRef.seq;
+      known = this.sessions.get(key);
+      if (known === undefined) {
+        return encodeResult(
+          error(
+            'session-expired',
+            `session ${command.sessionRef.sessionId} is unknown (expired, evicted, closed or ` +
+              'never opened): open a new session; the outcome of this command is unknown',
+          ),
+        );
+      }
+    } else if (command.session !== undefined) {
+      if (!this.config.legacySessions) {
+        return encodeResult(
+          error('invalid', 'client-chosen session ids are disabled: open a session (open-session)'),
+        );
+      }
+      key = clientSessionKey(command.session.clientId);
+      seq = command.session.seq;
+      known = this.sessions.get(key);
+      if (known === undefined && seq > 1) {
+        return encodeResult(
+          error(
+            'session-expired',
+            `no session for this client (expired or evicted); seq ${seq} needs one`,
+          ),
+        );
+      }
+    } else {
+      return encodeResult(this.state.execute(slot, op, fx));
+    }
+
+    if (known !== undefined) {
+      if (seq === known.lastSeq) return known.reply;
+      if (seq < known.lastSeq) {
+        return encodeResult(
+          error('stale-sequence', `seq ${seq} is older than the last applied seq ${known.lastSeq}`),
+        );
+      }
+    }
+    const reply = encodeResult(this.state.execute(slot, op, fx));
+    if (op.type === 'close-session') {
+      if (known !== undefined) this.sessions.remove(key, fx.writes);
+      return reply;
+    }
+    let recordKey: Uint8Array | undefined;
+    if (command.session !== undefined) {
+      // The record key is the tag byte and the client id: built from the bytes at hand.
+      recordKey = new Uint8Array(1 + command.session.clientId.length);
+      recordKey[0] = META_TAGS.clientSession;
+      recordKey.set(command.session.clientId, 1);
+    }
+    this.sessions.put(
+      key,
+      { lastSeq: seq, lastSlot: slot, reply },
+      this.config.sessionsMax,
+      fx.writes,
+      recordKey,
+    );
     return reply;
   }
 
-  /** Makes room for one new session: evicts the least recently used (smallest id on ties). */
-  private evictFor(writes: StateWrite[]): void {
-    while (this.sessions.size >= this.config.sessionsMax) {
-      let victim: string | undefined;
-      let victimSlot = 0;
-      for (const [id, s] of this.sessions) {
-        if (victim === undefined) {
-          victim = id;
-          victimSlot = s.lastSlot;
-        } else if (s.lastSlot !== victimSlot) break;
-        else if (id < victim) victim = id;
-      }
-      assert(victim !== undefined, 'a full session table has a victim');
-      this.sessions.delete(victim);
-      writes.push({ space: 'sessions', key: binaryStringToBytes(victim), value: undefined });
-    }
-  }
-
-  private write(
-    slot: number,
-    op: KvWriteOp,
-    writes: StateWrite[],
-  ): PutResult | DeleteResult | CasResult {
-    const k = bytesToBinaryString(op.key);
-    const cur = this.data.get(k);
-    switch (op.type) {
-      case 'put': {
-        const e = this.set(k, op.key, op.value, (cur?.version ?? 0) + 1, slot, writes);
-        return { type: 'put', version: e.version, revision: e.revision };
-      }
-      case 'cas': {
-        const curVersion = cur?.version ?? 0;
-        if (curVersion !== op.expectedVersion) {
-          return {
-            type: 'cas',
-            succeeded: false,
-            version: curVersion,
-            revision: cur?.revision ?? 0,
-          };
-        }
-        const e = this.set(k, op.key, op.value, curVersion + 1, slot, writes);
-        return { type: 'cas', succeeded: true, version: e.version, revision: e.revision };
-      }
-      case 'delete': {
-        if (cur === undefined)
-          return { type: 'delete', deleted: false, prevVersion: 0, revision: 0 };
-        this.data.delete(k);
-        const i = lowerBound(this.sortedKeys, k);
-        assert(this.sortedKeys[i] === k, 'sorted keys track data');
-        this.sortedKeys.splice(i, 1);
-        writes.push({ space: 'data', key: op.key, value: undefined });
-        return { type: 'delete', deleted: true, prevVersion: cur.version, revision: slot };
-      }
-      default:
-        return assertNever(op, 'write op');
-    }
-  }
-
-  private set(
-    k: string,
-    key: Uint8Array,
-    value: Uint8Array,
-    version: number,
-    slot: number,
-    writes: StateWrite[],
-  ): Entry {
-    const e = makeEntry(value, version, slot);
-    if (!this.data.has(k)) this.sortedKeys.splice(lowerBound(this.sortedKeys, k), 0, k);
-    this.data.set(k, e);
-    writes.push({ space: 'data', key, value: e.record });
-    return e;
-  }
-
-  private kvOf(k: string, e: Entry): KeyValue {
-    return {
-      key: binaryStringToBytes(k),
-      value: e.value.slice(),
-      version: e.version,
-      revision: e.revision,
-    };
+  private openSession(slot: number, fx: Effects): KvReply {
+    const id = this.state.nextSessionId(fx);
+    const key = idKey(META_TAGS.session, id);
+    this.sessions.put(
+      key,
+      { lastSeq: 0, lastSlot: slot, reply: EMPTY },
+      this.config.sessionsMax,
+      fx.writes,
+    );
+    return { type: 'open-session', sessionId: id as SessionId, revision: slot };
   }
 
   /**
-   * Answers a get or range from the applied state, with no session effects: what the leader
-   * serves under its lease and any replica serves as a stale read.
+   * Answers a query from the applied state, with no session effects: what the leader serves
+   * under its leader lease and any replica serves as a stale read. A `lease-ttl` answer has no
+   * `remainingMs`: only the leader's lessor knows it (`Lessor.remainingMs`).
    */
-  read(op: KvReadOp): KvResult {
+  read(op: KvReadOp): KvResult;
+  read(op: KvQueryOp): KvReply;
+  read(op: KvQueryOp): KvReply {
     const problems = validateCommand({ session: undefined, op });
-    if (problems.length > 0)
-      return { type: 'error', code: 'invalid', message: problems.join('; ') };
-    switch (op.type) {
-      case 'get': {
-        const k = bytesToBinaryString(op.key);
-        const e = this.data.get(k);
-        return { type: 'get', kv: e === undefined ? undefined : this.kvOf(k, e) };
-      }
-      case 'range': {
-        const p = bytesToBinaryString(op.prefix);
-        const kvs: KeyValue[] = [];
-        let more = false;
-        for (let i = lowerBound(this.sortedKeys, p); i < this.sortedKeys.length; i++) {
-          const k = this.sortedKeys[i] ?? '';
-          if (!k.startsWith(p)) break;
-          if (kvs.length === op.limit) {
-            more = true;
-            break;
-          }
-          const e = this.data.get(k);
-          assert(e !== undefined, 'sorted keys track data');
-          kvs.push(this.kvOf(k, e));
-        }
-        return { type: 'range', kvs, more };
-      }
-      default:
-        return assertNever(op, 'read op');
+    if (problems.length > 0) return error('invalid', problems.join('; '));
+    return this.state.query(op, true);
+  }
+
+  /** Every `sessions`-space record (sessions, leases, counters), by key. */
+  private metaRecords(): [string, Uint8Array][] {
+    const out: [string, Uint8Array][] = this.sessions
+      .inKeyOrder()
+      .map(([k, s]): [string, Uint8Array] => [k, encodeSession(s)]);
+    for (const id of this.state.leaseTable.ids()) {
+      const l = this.state.leaseTable.get(id);
+      assert(l !== undefined, 'listed lease is live');
+      out.push([idKey(META_TAGS.lease, id), encodeLease(l)]);
     }
+    out.push([META_KEY, encodeMeta(this.state.meta)]);
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
   /**
-   * The whole state as bytes: applied index, data sorted by key, sessions sorted by client
-   * id. Equal states give identical bytes, so replicas can be compared byte for byte.
+   * The whole state as bytes: applied index, data records by key, then the `sessions`-space
+   * records (sessions, leases, counters) by key. Equal states give identical bytes, so replicas
+   * can be compared byte for byte.
    */
   snapshot(): Uint8Array {
     const w = new ByteWriter();
     for (const b of SNAPSHOT_MAGIC) w.u8(b);
-    w.u8(RECORD_VERSION).varint(this.appliedSlot).varint(this.data.size);
-    for (const k of this.sortedKeys) {
-      const e = this.data.get(k);
-      assert(e !== undefined, 'sorted keys track data');
+    w.u8(RECORD_VERSION).varint(this.appliedSlot).varint(this.state.keyspace.size);
+    for (const [k, e] of this.state.keyspace.inOrder())
       w.bytes(binaryStringToBytes(k)).bytes(e.record);
-    }
-    const ids = [...this.sessions.keys()].sort();
-    w.varint(ids.length);
-    for (const id of ids) {
-      const s = this.sessions.get(id);
-      assert(s !== undefined, 'session listed');
-      w.bytes(binaryStringToBytes(id)).bytes(encodeSession(s));
-    }
+    const meta = this.metaRecords();
+    w.varint(meta.length);
+    for (const [k, v] of meta) w.bytes(binaryStringToBytes(k)).bytes(v);
     return w.finish();
   }
 
@@ -462,7 +379,7 @@ export class KvStateMachine {
    * A machine rebuilt from {@link snapshot} bytes. Snapshots are produced by replicas, not
    * clients, so corrupt bytes are a broken invariant and throw.
    */
-  static restore(bytes: Uint8Array, config: KvConfig = DEFAULT_KV_CONFIG): KvStateMachine {
+  static restore(bytes: Uint8Array, config: Partial<KvConfig> = {}): KvStateMachine {
     const r = new ByteReader(bytes);
     for (const b of SNAPSHOT_MAGIC) assert(r.u8() === b, 'snapshot magic');
     assert(r.u8() === RECORD_VERSION, 'snapshot version');
@@ -470,13 +387,12 @@ export class KvStateMachine {
     const data: [Uint8Array, Uint8Array][] = [];
     const nData = r.varint();
     for (let i = 0; i < nData && r.error === undefined; i++) data.push([r.bytes(), r.bytes()]);
-    const sessions: [Uint8Array, Uint8Array][] = [];
-    const nSessions = r.varint();
-    for (let i = 0; i < nSessions && r.error === undefined; i++)
-      sessions.push([r.bytes(), r.bytes()]);
+    const meta: [Uint8Array, Uint8Array][] = [];
+    const nMeta = r.varint();
+    for (let i = 0; i < nMeta && r.error === undefined; i++) meta.push([r.bytes(), r.bytes()]);
     r.end();
     assert(r.error === undefined, `corrupt snapshot: ${r.error}`);
-    return KvStateMachine.fromRecords(data, sessions, applied, config);
+    return KvStateMachine.fromRecords(data, meta, applied, config);
   }
 
   /**

@@ -1,27 +1,33 @@
 /**
- * Commands, queries and results of the FlexPaxos key-value state machine.
+ * Operations and commands of the FlexPaxos key-value state machine.
  *
  * Keys and values are byte strings. Every present key carries a `version` (writes since the
- * key was created: 1 after the first put, reset to 0 by a delete, so version 0 means
- * "absent") and a `revision` (the log slot of its last change).
+ * key was created: 1 after the first put, reset by a delete, so version 0 means "absent"), a
+ * `revision` (the log slot of its last change), a `createRevision` (the slot of the put that
+ * created it) and the lease it is attached to (0: none).
  */
-
-/** Longest key, in bytes. Keys must also be non-empty. */
-export const KEY_BYTES_MAX = 4096;
-/** Largest value, in bytes. */
-export const VALUE_BYTES_MAX = 1024 * 1024;
-/** Longest client id, in bytes. Client ids must be non-empty. */
-export const CLIENT_ID_BYTES_MAX = 128;
-/** Most key/value pairs one range may return. */
-export const RANGE_LIMIT_MAX = 10_000;
+import type { LeaseId, SessionId } from './ids.js';
 
 /**
- * Exactly-once identity of a command: the client's id and its sequence number. A client
- * numbers its commands 1, 2, 3, ... (gaps allowed, never decreasing) and has at most one
- * command outstanding; sequence 1 opens a session.
+ * Exactly-once identity of a command under a *client-chosen* id (the earlier session scheme,
+ * kept so existing clients keep working): the client's id and its sequence number; sequence 1
+ * opens the session. It has a known hole (a retry of `seq` 1 after the session was evicted is
+ * applied again) that registered sessions ({@link SessionRef}) close; `KvConfig.legacySessions`
+ * turns it off.
  */
 export interface ClientSession {
   readonly clientId: Uint8Array;
+  /** Positive safe integer. */
+  readonly seq: number;
+}
+
+/**
+ * Exactly-once identity of a command under a *registered* session: the id that `open-session`
+ * returned and the command's sequence number (1, 2, 3, ...; gaps allowed, never decreasing, at
+ * most one command outstanding). Ongaro's thesis §6.3.
+ */
+export interface SessionRef {
+  readonly sessionId: SessionId;
   /** Positive safe integer. */
   readonly seq: number;
 }
@@ -38,11 +44,15 @@ export interface RangeOp {
   /** 1 ..= RANGE_LIMIT_MAX. */
   readonly limit: number;
 }
-/** Write a key unconditionally. */
+/**
+ * Write a key unconditionally. With `lease`, the key is attached to that lease (and deleted
+ * when it is revoked or expires); without, it is detached from any lease it had.
+ */
 export interface PutOp {
   readonly type: 'put';
   readonly key: Uint8Array;
   readonly value: Uint8Array;
+  readonly lease?: LeaseId;
 }
 /** Remove a key (no effect when absent). */
 export interface DeleteOp {
@@ -51,7 +61,7 @@ export interface DeleteOp {
 }
 /**
  * Write a key only if its version is `expectedVersion` (0: only if absent), like etcd's
- * `Compare(Version(key), "=", v)` transaction.
+ * `Compare(Version(key), "=", v)` transaction. The key is detached from any lease it had.
  */
 export interface CasOp {
   readonly type: 'cas';
@@ -60,90 +70,133 @@ export interface CasOp {
   readonly value: Uint8Array;
 }
 
-/** Operations that read only; `KvStateMachine.read` answers them from applied state. */
+/** Operations that read only key-value data; `KvStateMachine.read` answers them. */
 export type KvReadOp = GetOp | RangeOp;
-/** Operations that may change state. */
+/** The basic operations that may change key-value data. */
 export type KvWriteOp = PutOp | DeleteOp | CasOp;
-/** Every operation. */
+/** The basic key-value operations. */
 export type KvOp = KvReadOp | KvWriteOp;
 
-/**
- * A command as it travels through the log. `session` is required for writes that must be
- * exactly once; reads through the log ignore it (re-running a read is harmless).
- */
-export interface KvCommand {
-  readonly session: ClientSession | undefined;
-  readonly op: KvOp;
-}
-
-/** A key with its value and metadata, as results carry it. */
-export interface KeyValue {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  /** Writes since creation; >= 1 for a present key. */
-  readonly version: number;
-  /** Slot of the last change. */
-  readonly revision: number;
-}
-
-/** Result of `get`: the entry, or `undefined` when absent. */
-export interface GetResult {
-  readonly type: 'get';
-  readonly kv: KeyValue | undefined;
-}
-/** Result of `range`: up to `limit` entries in byte order; `more` when some were left out. */
-export interface RangeResult {
-  readonly type: 'range';
-  readonly kvs: readonly KeyValue[];
-  readonly more: boolean;
-}
-/** Result of `put`: the key's new version and revision. */
-export interface PutResult {
-  readonly type: 'put';
-  readonly version: number;
-  readonly revision: number;
-}
-/**
- * Result of `delete`. `deleted` is false when the key was absent (nothing changed);
- * `prevVersion` is the version it had (0 when absent); `revision` is the slot of the delete
- * (0 when nothing changed).
- */
-export interface DeleteResult {
-  readonly type: 'delete';
-  readonly deleted: boolean;
-  readonly prevVersion: number;
-  readonly revision: number;
-}
-/**
- * Result of `cas`. On success the new version and revision; on failure the key's current
- * version and revision (both 0 when absent), so the caller can retry.
- */
-export interface CasResult {
-  readonly type: 'cas';
-  readonly succeeded: boolean;
-  readonly version: number;
-  readonly revision: number;
-}
+/** How a transaction compare relates the key's field to the operand (etcd's `Compare.result`). */
+export type CompareOp = '=' | '!=' | '<' | '>';
 
 /**
- * Why a command was refused. The command had no effect.
- * - `bad-command`: its bytes did not decode;
- * - `invalid`: a field is out of range (key/value size, limit, version);
- * - `stale-sequence`: a command older than the client's last applied one;
- * - `session-expired`: the client's session is gone (expired or evicted) and `seq` > 1; the
- *   client must start over with a new client id.
+ * One condition of a transaction, on one key (etcd's `Compare`). An absent key has version,
+ * create revision, mod revision and lease 0; a `value` compare on an absent key is false
+ * whatever the operator (as in etcd). Values compare in byte order.
  */
-export type KvErrorCode = 'bad-command' | 'invalid' | 'stale-sequence' | 'session-expired';
+export type TxnCompare =
+  | {
+      readonly target: 'version' | 'create-revision' | 'mod-revision' | 'lease';
+      readonly key: Uint8Array;
+      readonly op: CompareOp;
+      /** A non-negative safe integer. */
+      readonly operand: number;
+    }
+  | {
+      readonly target: 'value';
+      readonly key: Uint8Array;
+      readonly op: CompareOp;
+      readonly value: Uint8Array;
+    };
 
-/** A refused command. */
-export interface ErrorResult {
-  readonly type: 'error';
-  readonly code: KvErrorCode;
-  readonly message: string;
+/** What a transaction branch may do. */
+export type TxnOp = GetOp | RangeOp | PutOp | DeleteOp;
+
+/**
+ * An atomic transaction (etcd's `Txn`): if every compare holds, run `success`, else `failure`,
+ * in order, in one command at one revision. Later operations see the effects of earlier ones of
+ * the same branch. If any operation of the chosen branch cannot run (a put to an unknown lease,
+ * a lease over its key limit) the whole transaction fails and changes nothing.
+ */
+export interface TxnRequest {
+  readonly type: 'txn';
+  readonly compare: readonly TxnCompare[];
+  readonly success: readonly TxnOp[];
+  readonly failure: readonly TxnOp[];
 }
 
-/** Every result. */
-export type KvResult = GetResult | RangeResult | PutResult | DeleteResult | CasResult | ErrorResult;
+/** Grant a lease of `ttlMs`; the result names the lease id the machine assigned. */
+export interface LeaseGrantOp {
+  readonly type: 'lease-grant';
+  /** LEASE_TTL_MS_MIN ..= LEASE_TTL_MS_MAX. */
+  readonly ttlMs: number;
+}
+/**
+ * Revoke a lease and delete every key attached to it. `reason: 'client'` is a client's revoke;
+ * `reason: 'expired'` is proposed by the leader's lessor when the lease ran out, and takes
+ * effect only if `epoch` is still the current lessor epoch (so a deposed leader's late
+ * revocation cannot remove a lease the next leader has been keeping alive).
+ */
+export type LeaseRevokeOp =
+  | { readonly type: 'lease-revoke'; readonly lease: LeaseId; readonly reason: 'client' }
+  | {
+      readonly type: 'lease-revoke';
+      readonly lease: LeaseId;
+      readonly reason: 'expired';
+      readonly epoch: number;
+    };
+/**
+ * Keep a lease alive: answered by the leader's lessor (`Lessor.keepalive`), never through the
+ * log; a keep-alive that reaches the log gets `invalid`.
+ */
+export interface LeaseKeepaliveOp {
+  readonly type: 'lease-keepalive';
+  readonly lease: LeaseId;
+}
+/** A lease's TTL, grant revision and (with `keys`) attached keys. */
+export interface LeaseTtlOp {
+  readonly type: 'lease-ttl';
+  readonly lease: LeaseId;
+  readonly keys: boolean;
+}
+/** Every live lease with its TTL. */
+export interface LeaseListOp {
+  readonly type: 'lease-list';
+}
+/** Register a new client session; the result carries its id. Takes no session itself. */
+export interface OpenSessionOp {
+  readonly type: 'open-session';
+}
+/** Close the command's session, freeing its slot in the table. */
+export interface CloseSessionOp {
+  readonly type: 'close-session';
+}
+/** Mark the command's session used, so an idle client keeps it. */
+export interface SessionKeepaliveOp {
+  readonly type: 'session-keepalive';
+}
+/**
+ * Start a new lessor epoch held by `holder` (host-only: a new leader proposes it with an opaque
+ * tag naming itself, such as its node id and ballot, and starts expiring leases once it sees its
+ * own epoch applied).
+ */
+export interface LessorEpochOp {
+  readonly type: 'lessor-epoch';
+  readonly holder: Uint8Array;
+}
+
+/** Lease operations. */
+export type LeaseOp = LeaseGrantOp | LeaseRevokeOp | LeaseKeepaliveOp | LeaseTtlOp | LeaseListOp;
+/** Session operations. */
+export type SessionOp = OpenSessionOp | CloseSessionOp | SessionKeepaliveOp;
+/** Queries `KvStateMachine.read` answers from applied state (they also work through the log). */
+export type KvQueryOp = KvReadOp | LeaseTtlOp | LeaseListOp;
+/** Every operation a command may carry. */
+export type KvCommandOp = KvOp | TxnRequest | LeaseOp | SessionOp | LessorEpochOp;
+
+/**
+ * A command as it travels through the log: an operation, under at most one session. Writes
+ * that must be exactly once carry a registered session (`sessionRef`) or a client-chosen one
+ * (`session`); reads and queries through the log ignore sessions (re-running them is harmless).
+ */
+export type KvCommand =
+  | {
+      readonly session: ClientSession | undefined;
+      readonly sessionRef?: undefined;
+      readonly op: KvCommandOp;
+    }
+  | { readonly session?: undefined; readonly sessionRef: SessionRef; readonly op: KvCommandOp };
 
 /** Decoding outcome: a value or an error message; decoders never throw. */
 export type Decoded<T> =

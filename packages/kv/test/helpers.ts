@@ -1,16 +1,16 @@
-import { decodeResult, encodeCommand, kvCommand } from '../src/index.js';
-import type { KvOp, KvResult, KvStateMachine } from '../src/index.js';
+import { decodeReply, encodeCommand, kvCommand } from '../src/index.js';
+import type { KvCommandOp, KvReply, KvStateMachine } from '../src/index.js';
 
 /** Applies `op` at `slot` (with a session when `client` is given) and decodes the reply. */
 export function run(
   m: KvStateMachine,
   slot: number,
-  op: KvOp,
+  op: KvCommandOp,
   client?: string,
   seq?: number,
-): KvResult {
+): KvReply {
   const { reply } = m.apply(slot, encodeCommand(kvCommand(op, client, seq)));
-  const d = decodeResult(reply);
+  const d = decodeReply(reply);
   if (!d.ok) throw new Error(d.error);
   return d.value;
 }

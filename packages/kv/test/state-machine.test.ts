@@ -14,6 +14,7 @@ import {
   kvPut,
   kvRange,
   validateKvConfig,
+  DEFAULT_KV_CONFIG,
 } from '../src/index.js';
 import type { KvOp, StateWrite } from '../src/index.js';
 import { run, utf8 } from './helpers.js';
@@ -152,7 +153,9 @@ describe('KvStateMachine', () => {
   });
 
   it('rejects an invalid config listing every problem', () => {
-    expect(validateKvConfig({ sessionsMax: 0, sessionExpirySlots: -1 })).toHaveLength(2);
+    expect(
+      validateKvConfig({ ...DEFAULT_KV_CONFIG, sessionsMax: 0, sessionExpirySlots: -1 }),
+    ).toHaveLength(2);
     expect(() => new KvStateMachine({ sessionsMax: 0, sessionExpirySlots: 1 })).toThrow(
       /sessionsMax/,
     );
@@ -213,7 +216,11 @@ describe('KvStateMachine exactly once', () => {
     expect(m.applyNoop(5)).toEqual([]);
     const writes = m.applyNoop(6);
     expect(writes).toEqual([
-      { space: 'sessions', key: new TextEncoder().encode('c1'), value: undefined },
+      {
+        space: 'sessions',
+        key: Uint8Array.of(1, ...new TextEncoder().encode('c1')),
+        value: undefined,
+      },
     ]);
     expect(m.sessionCount).toBe(1);
     expect(run(m, 6, kvPut('b', 'y'), 'c2', 2)).toMatchObject({ type: 'put', version: 2 });
