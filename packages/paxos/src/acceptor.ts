@@ -28,8 +28,8 @@ export type PrepareOutcome =
   | 'refused'
   /**
    * The candidate is no member of the newest configuration this acceptor knows (it was
-   * removed, or never added): dropped, and the replica sends it the chosen log so a removed
-   * node learns it was removed.
+   * removed, or never added) and knows no more chosen slots than this acceptor: dropped, and
+   * the replica sends it the chosen log so a removed node learns it was removed.
    */
   | 'not-a-member'
   /** Promised a ballot above the previous promise (the replica follows nobody now). */
@@ -140,7 +140,9 @@ export class Acceptor {
    */
   onPrepare(m: PrepareMessage): PrepareOutcome {
     this.observeRound(m.ballot);
-    if (!this.#knowsMember(m.from)) {
+    // A candidate that knows more chosen slots than this acceptor may be a member this
+    // acceptor has not learned of yet: only a candidate that is not ahead is refused.
+    if (m.fromSlot <= this.#ctx.log.committed + 1 && !this.#knowsMember(m.from)) {
       return 'not-a-member';
     }
     if (compareBallots(m.ballot, this.#promised) < 0) {

@@ -69,7 +69,8 @@ export class Candidate {
 
   /**
    * The configurations whose quorums this ballot needs, in slot order (the chain rule above).
-   * Empty only for a node that knows no configuration.
+   * Empty while neither this node nor a promiser knows the configuration above the slots known
+   * chosen.
    */
   chain(): ConfigState[] {
     if (this.#ctx.config.unsafeReconfig === true) {
@@ -112,7 +113,9 @@ export class Candidate {
   result(): ElectionResult {
     const chain = this.chain();
     if (chain.length === 0) {
-      return 'lost';
+      // No configuration known below the slots to recover yet (a node that joined and has
+      // not learned its log's start): a promise will tell.
+      return 'pending';
     }
     let all: VoteResult = 'won';
     for (const state of chain) {

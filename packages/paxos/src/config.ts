@@ -3,6 +3,7 @@
  * (field and rule) instead of throwing on the first, in the spirit of raft-rs `validate()`.
  */
 import { validateLeaseConfig } from '@flexpaxos/lease';
+import type { AutoSubsetConfig } from './auto-subset.js';
 import {
   configVoters,
   validateConfiguration,
@@ -85,6 +86,8 @@ export interface ReplicaConfig {
    * exists to prove that the simulator catches an unsafe reconfiguration.
    */
   readonly unsafeReconfig?: boolean;
+  /** Automatic subsetting after a double fault (`auto-subset.ts`); on by default. */
+  readonly autoSubset?: AutoSubsetConfig;
   /** Ticks without word from a leader before a follower campaigns (lower bound T). */
   readonly electionTimeoutTicks: number;
   /** The timeout is drawn uniformly from [T, T + J) for every election; 0 means exactly T. */
@@ -164,6 +167,22 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
   }
   if (config.unsafeReconfig !== undefined && typeof config.unsafeReconfig !== 'boolean') {
     add('unsafeReconfig', 'must be a boolean when set');
+  }
+  const subset = config.autoSubset;
+  if (subset !== undefined) {
+    if (subset.enabled !== undefined && typeof subset.enabled !== 'boolean') {
+      add('autoSubset.enabled', 'must be a boolean when set');
+    }
+    for (const field of ['holdDownTicks', 'votersMin'] as const) {
+      const v = subset[field];
+      if (v !== undefined && !isPositiveInt(v)) {
+        add(`autoSubset.${field}`, 'must be a positive integer when set');
+      }
+    }
+    const f = subset.faultToleranceMin;
+    if (f !== undefined && (typeof f !== 'number' || !Number.isSafeInteger(f) || f < 0)) {
+      add('autoSubset.faultToleranceMin', 'must be a non-negative integer when set');
+    }
   }
   if (
     config.learnerCatchUpSlotsMax !== undefined &&

@@ -60,6 +60,12 @@ export interface Configuration {
   readonly learners: readonly NodeId[];
   /** A voter the cluster moves leadership to when it is healthy and caught up. */
   readonly preferredLeader?: NodeId;
+  /**
+   * Set by automatic subsetting (`auto-subset.ts`): the quorum this configuration was cut down
+   * from. Once all of its voters are reachable and caught up again, the leader changes back to
+   * it. An operator's change clears it (unless the target keeps it).
+   */
+  readonly restore?: QuorumSpec;
 }
 
 /**
@@ -144,6 +150,11 @@ export function validateConfiguration(
       }
     }
   }
+  if (c.restore !== undefined) {
+    for (const p of checkQuorum ? validateQuorumSpec(c.restore) : []) {
+      problems.push({ field: `${field}.restore.${p.field}`, rule: p.message });
+    }
+  }
   const preferred = c.preferredLeader;
   if (preferred !== undefined && !voters.has(preferred)) {
     problems.push({
@@ -158,18 +169,23 @@ export function validateConfiguration(
 export function configurationsEqual(a: Configuration, b: Configuration): boolean {
   const la = [...a.learners].sort((x, y) => x - y);
   const lb = [...b.learners].sort((x, y) => x - y);
+  const restoreEqual =
+    a.restore === undefined || b.restore === undefined
+      ? a.restore === b.restore
+      : quorumSpecsEqual(a.restore, b.restore);
   return (
     quorumSpecsEqual(a.quorum, b.quorum) &&
     la.length === lb.length &&
     la.every((v, i) => v === lb[i]) &&
-    a.preferredLeader === b.preferredLeader
+    a.preferredLeader === b.preferredLeader &&
+    restoreEqual
   );
 }
 
 /** A short description: `N=3 P=2 L=2 [1,2,3] learners [4]`, or `joint(old | new)`. */
 export function describeConfigState(s: ConfigState): string {
   const one = (c: Configuration): string =>
-    `${describeQuorumSpec(c.quorum)}${c.learners.length > 0 ? ` learners [${[...c.learners].sort((x, y) => x - y).join(',')}]` : ''}${c.preferredLeader === undefined ? '' : ` preferred ${c.preferredLeader}`}`;
+    `${describeQuorumSpec(c.quorum)}${c.learners.length > 0 ? ` learners [${[...c.learners].sort((x, y) => x - y).join(',')}]` : ''}${c.preferredLeader === undefined ? '' : ` preferred ${c.preferredLeader}`}${c.restore === undefined ? '' : ` subset of ${describeQuorumSpec(c.restore)}`}`;
   return s.outgoing === undefined
     ? one(s.incoming)
     : `joint(${one(s.outgoing)} | ${one(s.incoming)})`;

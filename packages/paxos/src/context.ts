@@ -52,10 +52,18 @@ export class ReplicaContext {
     return this.log.configFor(this.log.committed + 1);
   }
 
-  /** Whether this node votes in the configuration it knows to be in force. */
+  /**
+   * Whether this node may campaign: it votes in the configuration it knows to be in force, or
+   * in the newest one its log holds (a voter just added whose commit it has not learned yet;
+   * campaigning is always safe, the chain rule decides which quorums the ballot needs).
+   */
   get isVoter(): boolean {
-    const c = this.committedConfig;
-    return c !== undefined && isVoterIn(c, this.id);
+    const committed = this.committedConfig;
+    if (committed !== undefined && isVoterIn(committed, this.id)) {
+      return true;
+    }
+    const newest = this.log.configFor(this.log.lastSlot + 1);
+    return newest !== undefined && newest !== committed && isVoterIn(newest, this.id);
   }
 
   /** Every other node of `state` (voters and learners). */

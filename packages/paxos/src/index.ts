@@ -22,7 +22,9 @@ export type {
   ConfigurationProblem,
   QuorumFactory,
 } from './configuration.js';
-export type { PeerProgress } from './leader.js';
+export type { PeerProgress } from './membership.js';
+export { AUTO_SUBSET_DEFAULTS } from './auto-subset.js';
+export type { AutoSubsetConfig, AutoSubsetStatus } from './auto-subset.js';
 export type { ChangeConfigResult, ChangeOutcome, ChangeStep, PendingChange } from './reconfig.js';
 export type { ConfigProblem, MonotonicClock, ReplicaConfig, ReplicaLeaseConfig } from './config.js';
 export type {

@@ -13,48 +13,29 @@
  *
  * A `Leader` exists only while its replica leads that ballot; stepping down drops it.
  */
-import type { LeaseConfig, LeaseReadRefusal } from '@flexpaxos/lease';
-import { pickPhase2Quorum, type QuorumSystem } from '@flexpaxos/quorum';
+import type { LeaseConfig } from '@flexpaxos/lease';
+import { pickPhase2Quorum } from '@flexpaxos/quorum';
 import type { Acceptor } from './acceptor.js';
-import { assert, assertNever } from './assert.js';
+import { assert } from './assert.js';
 import { ballotEquals } from './ballot.js';
 import type { Candidate } from './candidate.js';
-import {
-  configVoters,
-  isVoterIn,
-  stateVoters,
-  type ConfigState,
-  type Configuration,
-} from './configuration.js';
+import { isVoterIn, stateVoters, type ConfigState, type Configuration } from './configuration.js';
 import type { ReplicaContext } from './context.js';
 import { Inflight } from './inflight.js';
+import { LeaderMembership, type PeerProgress } from './membership.js';
+import { AutoSubset, type AutoSubsetStatus } from './auto-subset.js';
 import { LeaseHolder, type LeaseFields, type LeaseView } from './lease-holder.js';
 import type { Learner } from './learner.js';
 import type { AcceptedMessage, HeartbeatReplyMessage } from './messages.js';
 import { planRecovery } from './phase1.js';
-import { ReadIndex } from './read-index.js';
-import {
-  ConfigChanger,
-  type ChangeConfigResult,
-  type ChangeOutcome,
-  type PendingChange,
-} from './reconfig.js';
-import type { ReadMode, ReadResult, ReadUnavailableReason } from './replica-status.js';
-import { LEARNER_CATCH_UP_SLOTS_DEFAULT } from './config.js';
+import { LeaderReads } from './leader-reads.js';
+import type { ChangeConfigResult, ChangeOutcome, PendingChange } from './reconfig.js';
+import type { ReadMode, ReadResult } from './replica-status.js';
 import { NOOP, chunkEntries, slotValuesEqual } from './slot-value.js';
 import type { AcceptedEntry, Ballot, NodeId, Slot, SlotValue } from './types.js';
 
 /** What a leader tick asks of the replica. */
 export type LeaderTickOutcome = 'lead-on' | 'step-down';
-
-/** Leader-side progress of one peer, for status pages and the operator's `members`. */
-export interface PeerProgress {
-  readonly id: NodeId;
-  /** The committed index it last reported (heartbeat replies), if any. */
-  readonly committed: number | undefined;
-  /** Heard from in the current check-quorum period. */
-  readonly recent: boolean;
-}
 
 /** Phase-2 state of the leader of one ballot. */
 export class Leader {
@@ -77,16 +58,11 @@ export class Leader {
   #readBarrierSlot = Number.POSITIVE_INFINITY;
   /** Leader side of the lease (only with leases). */
   readonly #lease: LeaseHolder | undefined;
-  readonly #reads = new ReadIndex();
+  readonly #reads: LeaderReads;
   #heartbeatElapsed = 0;
   #checkQuorumElapsed = 0;
-  /** Ticks since the preferred leader was last considered. */
-  #preferredElapsed = 0;
-  /** Per peer, the committed index of its last heartbeat reply. */
-  readonly #peerCommitted = new Map<number, number>();
-  readonly #changer: ConfigChanger;
-  /** The configurations in force when the lease quorums were last set (identity). */
-  #forceKey: readonly ConfigState[] = [];
+  readonly #members: LeaderMembership;
+  readonly #autoSubset: AutoSubset;
 
   /**
    * Takes over as leader of `candidate`'s ballot (phase 1 won; the replica has already stored
@@ -107,12 +83,18 @@ export class Leader {
     this.#learner = learner;
     const ballot = candidate.ballot;
     this.ballot = ballot;
-    this.#changer = new ConfigChanger(ctx, {
-      latestState: () => this.latestConfig,
-      configPending: () => this.#configPending(),
-      proposeConfig: (state) => this.#proposeConfig(state),
-      peerCommitted: (id) => this.#peerCommitted.get(id),
+    this.#reads = new LeaderReads(ctx, {
+      lease: () => this.#lease,
+      ownBallotCommitted: () => this.ownBallotCommitted,
+      quorums: () => this.#members.quorums(),
+      heartbeat: (readRound) => this.#broadcastHeartbeat(readRound),
     });
+    this.#members = new LeaderMembership(ctx, this.#inflight, {
+      nextSlot: () => this.#nextSlot,
+      proposeConfig: (state) => this.#proposeConfig(state),
+      onQuorumsChanged: (quorums) => this.#lease?.setQuorums(quorums),
+    });
+    this.#autoSubset = new AutoSubset(ctx, this.#members, this.#inflight);
     const log = ctx.log;
     const tally = candidate.tally;
     const plan = planRecovery(tally, log.committed, log.lastSlot, (slot) => log.chosenValue(slot));
@@ -144,98 +126,66 @@ export class Leader {
     this.#lease =
       leaseConfig === undefined
         ? undefined
-        : new LeaseHolder(ctx, acceptor, ballot, leaseConfig, this.#forceQuorums());
+        : new LeaseHolder(ctx, acceptor, ballot, leaseConfig, this.#members.quorums());
     this.#broadcastAccept(proposals);
     this.#broadcastHeartbeat();
-    this.#changer.finishJoint();
+    this.#members.changer.finishJoint();
   }
 
   // ---------------------------------------------------------------- configurations
 
   /** The configuration governing the next slot (the newest this leader proposed or knows). */
   get latestConfig(): ConfigState {
-    const state = this.#ctx.log.configFor(this.#nextSlot);
-    assert(state !== undefined, 'a leader without a configuration');
-    return state;
+    return this.#members.latest;
   }
 
-  /**
-   * The configurations in force: the committed one and the newest proposed (one when they are
-   * the same). A new ballot must win phase 1 in one of them (`configuration.ts`).
-   */
+  /** The configurations in force (`LeaderMembership.inForce`). */
   inForce(): ConfigState[] {
-    const log = this.#ctx.log;
-    const committed = log.configFor(log.committed + 1);
-    const latest = this.latestConfig;
-    return committed === undefined || committed === latest ? [latest] : [committed, latest];
-  }
-
-  /** The quorum systems of every configuration in force, joint ones split into their halves. */
-  #forceQuorums(): QuorumSystem[] {
-    return this.inForce().flatMap((s) => this.#ctx.componentsOf(s));
-  }
-
-  /** Whether a configuration entry above the committed index is not committed yet. */
-  #configPending(): boolean {
-    const last = this.#ctx.log.lastConfigSlot;
-    return last !== undefined && last > this.#ctx.log.committed;
+    return this.#members.inForce();
   }
 
   /** Proposes `state` at the next slot (called only with no configuration entry pending). */
   #proposeConfig(state: ConfigState): Slot {
     assert(
-      !this.#configPending() || this.#ctx.config.unsafeReconfig === true,
+      !this.#members.configPending() || this.#ctx.config.unsafeReconfig === true,
       'two configuration entries pending',
     );
     const slot = this.#nextSlot;
     const entry = this.#proposeAt(slot, { kind: 'config', config: state });
     this.#nextSlot++;
     this.#broadcastAccept([entry]);
-    this.#refreshForce();
+    this.#members.refresh();
     return slot as Slot;
-  }
-
-  /** Updates what depends on the configurations in force (the lease's quorums). */
-  #refreshForce(): void {
-    const force = this.inForce();
-    if (force.length === this.#forceKey.length && force.every((s, i) => s === this.#forceKey[i])) {
-      return;
-    }
-    this.#forceKey = force;
-    this.#lease?.setQuorums(force.flatMap((s) => this.#ctx.componentsOf(s)));
   }
 
   /** Starts a membership change to `target` (`reconfig.ts`). */
   changeConfig(target: Configuration, reason: string): ChangeConfigResult {
-    return this.#changer.start(target, reason);
+    return this.#members.changer.start(target, reason);
   }
 
   /** The membership change in progress, if any. */
   get pendingChange(): PendingChange | undefined {
-    return this.#changer.pending;
+    return this.#members.changer.pending;
   }
 
   /** How the last membership change of this ballot ended. */
   get lastChange(): ChangeOutcome | undefined {
-    return this.#changer.outcome;
+    return this.#members.changer.outcome;
+  }
+
+  /** What automatic subsetting is doing. */
+  get autoSubset(): AutoSubsetStatus {
+    return this.#autoSubset.status;
   }
 
   /** Progress of every other member of the configurations in force. */
   peers(): PeerProgress[] {
-    return this.#forcePeers().map((id) => ({
-      id,
-      committed: this.#peerCommitted.get(id),
-      recent: this.#inflight.heardFromNow(id),
-    }));
+    return this.#members.peers();
   }
 
-  /** Every other voter and learner of the configurations in force, ascending. */
-  #forcePeers(): NodeId[] {
-    const ids = new Set<number>();
-    for (const state of this.inForce()) {
-      for (const p of this.#ctx.peersOf(state)) ids.add(p);
-    }
-    return [...ids].sort((a, b) => a - b) as NodeId[];
+  /** Why `to` cannot take over now, or undefined (`LeaderMembership.transferProblem`). */
+  transferProblem(to: NodeId): 'invalid-target' | 'not-caught-up' | undefined {
+    return this.#members.transferProblem(to);
   }
 
   // ---------------------------------------------------------------- proposals
@@ -265,7 +215,8 @@ export class Leader {
     const config = this.#ctx.config;
     return (
       this.#nextSlot - 1 - this.#ctx.log.committed < config.inflightSlotsMax &&
-      (!this.#configPending() || config.unsafeReconfig === true)
+      (!this.#members.configPending() || config.unsafeReconfig === true) &&
+      !this.#members.changer.holdsProposals
     );
   }
 
@@ -352,13 +303,12 @@ export class Leader {
   onHeartbeatReply(m: HeartbeatReplyMessage): void {
     const ctx = this.#ctx;
     this.#inflight.noteHeard(m.from, ctx.ticks);
-    this.#peerCommitted.set(m.from, m.committed);
+    this.#members.notePeerCommitted(m.from, m.committed);
     if (m.leaseRound !== undefined) {
       this.#lease?.onAck(m.from, m.leaseRound);
     }
     if (m.readRound !== undefined && this.inForce().some((s) => isVoterIn(s, m.from))) {
       this.#reads.onAck(m.from, m.readRound);
-      this.#confirmReads();
     }
     if (m.committed <= ctx.log.committed) {
       return;
@@ -388,15 +338,15 @@ export class Leader {
     const ctx = this.#ctx;
     const c = ctx.log.committed;
     this.#inflight.deleteRange(before + 1, c);
-    this.#changer.onCommitted();
-    this.#changer.finishJoint();
-    this.#refreshForce();
+    this.#members.changer.onCommitted();
+    this.#members.changer.finishJoint();
+    this.#members.refresh();
     if (!ctx.config.thrifty) {
       return;
     }
     const targets = new Set(this.#acceptTargets());
     const entries = ctx.log.chosenEntries(before + 1, c, ctx.config.batchBytesMax);
-    for (const peer of this.#forcePeers()) {
+    for (const peer of this.#members.peerIds()) {
       if (!targets.has(peer)) {
         for (const chunk of entries) {
           ctx.send({
@@ -453,25 +403,30 @@ export class Leader {
       this.#checkQuorumElapsed = 0;
       const heard = this.#inflight.takeHeardFrom();
       heard.add(ctx.id);
-      if (!this.#forceQuorums().every((q) => q.isPhase2Quorum(heard))) {
+      if (!this.#members.quorums().every((q) => q.isPhase2Quorum(heard))) {
         // Not heard from a phase-2 quorum (of each configuration in force) for an election
         // timeout: step down.
         return 'step-down';
       }
     }
-    if (!this.#configPending() && !isVoterIn(this.latestConfig, ctx.id)) {
-      // This leader's own removal is committed: hand over (or, failing that, step down).
-      return this.#leaveAfterRemoval();
+    if (this.#members.removedSelf) {
+      // This leader's own removal is committed: hand over to the most caught-up voter, then
+      // step down (a transfer it cannot complete as a non-voter).
+      const successor = this.#members.successor();
+      if (successor !== undefined) {
+        this.transfer(successor);
+      }
+      return 'step-down';
     }
-    this.#changer.tick();
-    this.#maybeMoveToPreferred();
+    this.#members.changer.tick();
+    this.#autoSubset.tick();
+    const preferred = this.#members.preferredTarget(this.#lease?.transferring === true);
+    if (preferred !== undefined) {
+      this.transfer(preferred);
+    }
     if (this.#heartbeatElapsed >= ctx.config.heartbeatIntervalTicks) {
       this.#heartbeatElapsed = 0;
-      if (this.#reads.waiting > 0) {
-        // Waiting quorum reads ride on every heartbeat as a new round (a lost round retries).
-        this.#broadcastHeartbeat(this.#reads.startRound());
-        this.#confirmReads();
-      } else {
+      if (!this.#reads.onHeartbeatDue()) {
         this.#broadcastHeartbeat();
       }
       this.#resendAccepts();
@@ -542,7 +497,7 @@ export class Leader {
   #acceptTargets(): NodeId[] {
     const ctx = this.#ctx;
     if (!ctx.config.thrifty) {
-      return this.#forcePeers();
+      return this.#members.peerIds();
     }
     const latest = this.latestConfig;
     const quorum = ctx.quorumOf(latest);
@@ -586,7 +541,7 @@ export class Leader {
   #broadcastHeartbeat(readRound?: number): void {
     const ctx = this.#ctx;
     const lease = this.#leaseFields();
-    for (const peer of this.#forcePeers()) {
+    for (const peer of this.#members.peerIds()) {
       ctx.send({
         type: 'heartbeat',
         from: ctx.id,
@@ -624,126 +579,17 @@ export class Leader {
 
   // ---------------------------------------------------------------- reads
 
-  /** A linearizable read (see `Replica.read`). */
+  /** A linearizable read (see `Replica.read`, `leader-reads.ts`). */
   read(request: { readonly id: number; readonly mode: ReadMode }): ReadResult {
-    const log = this.#ctx.log;
-    const mode = request.mode;
-    switch (mode) {
-      case 'lease': {
-        const lease = this.#lease;
-        if (lease === undefined) {
-          return { kind: 'unavailable', reason: 'no-lease' };
-        }
-        const decision = lease.canServeRead(this.#ctx.nowMs(), this.ownBallotCommitted);
-        if (decision.ok) {
-          return { kind: 'ready', index: log.committed as Slot };
-        }
-        return { kind: 'unavailable', reason: leaseRefusalReason(decision.reason) };
-      }
-      case 'quorum': {
-        if (!this.ownBallotCommitted) {
-          return { kind: 'unavailable', reason: 'own-ballot-not-committed' };
-        }
-        const inFlight = this.#reads.roundInFlight;
-        this.#reads.add(request.id, log.committed as Slot);
-        if (!inFlight) {
-          this.#startReadRound();
-        }
-        return { kind: 'pending' };
-      }
-      default:
-        return assertNever(mode, 'read mode');
-    }
-  }
-
-  /** Starts a read-confirmation round now (a heartbeat carrying it). */
-  #startReadRound(): void {
-    this.#broadcastHeartbeat(this.#reads.startRound());
-    this.#confirmReads();
-  }
-
-  /**
-   * Hands out every pending quorum read whose round a phase-2 quorum (the leader included)
-   * acknowledged; starts the next round at once when reads remain.
-   */
-  #confirmReads(): void {
-    const ctx = this.#ctx;
-    if (!this.#reads.confirm(this.#forceQuorums(), ctx.id, ctx.out.reads)) {
-      return;
-    }
-    if (this.#reads.needsRound) {
-      this.#startReadRound();
-    }
+    return this.#reads.read(request);
   }
 
   /** Leaving the leader role: every pending quorum read fails. */
   failReads(leaderHint: NodeId | undefined): void {
-    const hint = leaderHint === this.#ctx.id ? undefined : leaderHint;
-    this.#reads.failAll(hint, this.#ctx.out.failedReads);
+    this.#reads.failAll(leaderHint);
   }
 
   // ---------------------------------------------------------------- transfer
-
-  /**
-   * Why `to` cannot take over now, or undefined: it must be another voter of the newest
-   * configuration and caught up (its committed index within `learnerCatchUpSlotsMax` of this
-   * leader's, as its last heartbeat reply said).
-   */
-  transferProblem(to: NodeId): 'invalid-target' | 'not-caught-up' | undefined {
-    if (to === this.#ctx.id || !isVoterIn(this.latestConfig, to)) {
-      return 'invalid-target';
-    }
-    const slack = this.#ctx.config.learnerCatchUpSlotsMax ?? LEARNER_CATCH_UP_SLOTS_DEFAULT;
-    const theirs = this.#peerCommitted.get(to);
-    if (theirs === undefined || theirs < this.#ctx.log.committed - slack) {
-      return 'not-caught-up';
-    }
-    return undefined;
-  }
-
-  /**
-   * A configuration with a preferred leader: once per election timeout, when this leader is
-   * not it, no change is under way and the preferred voter is heard from and fully caught up,
-   * leadership moves there (a transfer: one election, no lost write).
-   */
-  #maybeMoveToPreferred(): void {
-    const preferred = this.latestConfig.incoming.preferredLeader;
-    const ctx = this.#ctx;
-    if (preferred === undefined || preferred === ctx.id) {
-      return;
-    }
-    this.#preferredElapsed++;
-    if (this.#preferredElapsed < ctx.config.electionTimeoutTicks) {
-      return;
-    }
-    this.#preferredElapsed = 0;
-    if (
-      this.#changer.pending !== undefined ||
-      this.#lease?.transferring === true ||
-      ctx.ticks - this.#inflight.lastAckTick(preferred) > ctx.config.heartbeatIntervalTicks * 2 ||
-      (this.#peerCommitted.get(preferred) ?? -1) < ctx.log.committed ||
-      this.transferProblem(preferred) !== undefined
-    ) {
-      return;
-    }
-    this.transfer(preferred);
-  }
-
-  /**
-   * This leader is no voter of the configuration in force any more (it removed itself): it
-   * hands leadership to the most caught-up voter it heard from, then steps down.
-   */
-  #leaveAfterRemoval(): LeaderTickOutcome {
-    const voters = configVoters(this.latestConfig.incoming).filter(
-      (v) => v !== this.#ctx.id && this.#inflight.lastAckTick(v) >= 0,
-    );
-    voters.sort((a, b) => (this.#peerCommitted.get(b) ?? -1) - (this.#peerCommitted.get(a) ?? -1));
-    const target = voters[0];
-    if (target !== undefined) {
-      this.transfer(target);
-    }
-    return 'step-down';
-  }
 
   /**
    * Leadership transfer (for example to a preferred leader): asks `to` to campaign now with a
@@ -757,7 +603,7 @@ export class Leader {
   transfer(to: NodeId): void {
     const ctx = this.#ctx;
     if (this.#lease?.beginTransfer() === true) {
-      for (const peer of this.#forcePeers()) {
+      for (const peer of this.#members.peerIds()) {
         if (peer !== to) {
           ctx.send({
             type: 'heartbeat',
@@ -779,21 +625,5 @@ export class Leader {
       campaignNow: true,
       ...(this.#lease?.transferring === true ? { leaseRelease: true } : {}),
     });
-  }
-}
-
-/** Maps the lease package's refusal to the core's `ReadResult` reason. */
-function leaseRefusalReason(reason: LeaseReadRefusal): ReadUnavailableReason {
-  switch (reason) {
-    case 'transferring':
-      return 'transferring';
-    case 'own-ballot-entry-not-committed':
-      return 'own-ballot-not-committed';
-    case 'not-applied':
-      return 'not-applied';
-    case 'no-lease':
-      return 'lease-not-held';
-    default:
-      return assertNever(reason, 'lease read refusal');
   }
 }

@@ -7,8 +7,12 @@
  * 2. `catch-up`: the leader waits until every new voter's committed index is within
  *    `learnerCatchUpSlotsMax` of its own (from heartbeat replies), so promoting it never stalls
  *    writes; a change still waiting after `learnerCatchUpTimeoutTicks` is abandoned;
- * 3. `joint`: the joint configuration (outgoing = current, incoming = target), when the quorum
- *    changes; a change of learners or preferred leader alone skips it;
+ * 3. `drain` then `joint`: the leader stops proposing new slots until every slot it proposed is
+ *    committed, then proposes the joint configuration (outgoing = current, incoming = target),
+ *    when the quorum changes; a change of learners or preferred leader alone skips both. The
+ *    drain leaves no slot below the joint entry that only the outgoing configuration could
+ *    decide, so the incoming one can elect on its own as soon as it knows the joint entry
+ *    committed (which the very next Accept tells it);
  * 4. `final`: the target alone. Done once that entry is committed.
  *
  * The leader proposes nothing above a configuration entry until it is committed (`Leader`), so
@@ -28,7 +32,7 @@ import { quorumSpecsEqual } from '@flexpaxos/quorum';
 import type { NodeId, Slot } from './types.js';
 
 /** The step a membership change is at. */
-export type ChangeStep = 'learners' | 'catch-up' | 'joint' | 'final';
+export type ChangeStep = 'learners' | 'catch-up' | 'drain' | 'joint' | 'final';
 
 /** A membership change in progress at the leader. */
 export interface PendingChange {
@@ -70,6 +74,8 @@ export interface ChangeHost {
   latestState(): ConfigState;
   /** Whether a configuration entry above the committed index is still uncommitted. */
   configPending(): boolean;
+  /** Whether every slot the leader proposed is committed. */
+  drained(): boolean;
   /** Proposes `state` at the next slot; returns the slot. */
   proposeConfig(state: ConfigState): Slot;
   /** The committed index a peer last reported (heartbeat replies), if any. */
@@ -152,8 +158,17 @@ export class ConfigChanger {
     this.#propose('final', { incoming: latest.incoming });
   }
 
+  /** Whether the leader must hold new proposals back (a change waits for the pipeline to drain). */
+  get holdsProposals(): boolean {
+    return this.#change?.step === 'drain';
+  }
+
   /** The committed index moved: a step whose entry is now committed moves on. */
   onCommitted(): void {
+    if (this.#change?.step === 'drain') {
+      this.#proposeJointOrFinal();
+      return;
+    }
     const change = this.#change;
     if (
       change === undefined ||
@@ -181,12 +196,17 @@ export class ConfigChanger {
         this.#change = undefined;
         return;
       case 'catch-up':
+      case 'drain':
         return;
     }
   }
 
   /** A tick: a change waiting for learners checks them, and gives up after its timeout. */
   tick(): void {
+    if (this.#change?.step === 'drain') {
+      this.#proposeJointOrFinal();
+      return;
+    }
     if (this.#change?.step !== 'catch-up') {
       return;
     }
@@ -264,6 +284,8 @@ export class ConfigChanger {
       this.#ctx.config.unsafeReconfig === true
     ) {
       this.#propose('final', { incoming: change.target });
+    } else if (!this.#host.drained()) {
+      this.#set({ step: 'drain', slot: undefined });
     } else {
       this.#propose('joint', { outgoing: current, incoming: change.target });
     }

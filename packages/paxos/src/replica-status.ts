@@ -1,6 +1,7 @@
 /** Public result and status types of `Replica`. */
+import type { AutoSubsetStatus } from './auto-subset.js';
 import type { ConfigState } from './configuration.js';
-import type { PeerProgress } from './leader.js';
+import type { PeerProgress } from './membership.js';
 import type { ChangeOutcome, PendingChange } from './reconfig.js';
 import type { Ballot, NodeId, Slot } from './types.js';
 
@@ -107,4 +108,6 @@ export interface ConfigStatus {
   readonly pending: PendingChange | undefined;
   /** Leader only: how the last change of this ballot ended. */
   readonly lastChange: ChangeOutcome | undefined;
+  /** Leader only: what automatic subsetting is doing (`auto-subset.ts`). */
+  readonly autoSubset: AutoSubsetStatus | undefined;
 }

@@ -41,12 +41,12 @@ import { ReplicaContext } from './context.js';
 import { Leader } from './leader.js';
 import { Learner } from './learner.js';
 import { ReplicaLog } from './log.js';
-import type { Configuration } from './configuration.js';
+import type { ConfigState, Configuration } from './configuration.js';
 import type { Message, SnapshotMessage } from './messages.js';
 import type { ChangeConfigResult } from './reconfig.js';
 import { Outbox, ReadyQueue, type Ready } from './ready.js';
+import { buildStatus } from './status.js';
 import type {
-  LeaseStatus,
   ProposeResult,
   ReadMode,
   ReadResult,
@@ -230,6 +230,10 @@ export class Replica {
     }
     switch (message.type) {
       case 'prepare': {
+        if (message.fromSlot - 1 > this.#log.committed) {
+          // The candidate knows more chosen slots: learn them from it.
+          this.#learner.fetch(message.from, message.fromSlot - 1);
+        }
         const outcome = this.#acceptor.onPrepare(message);
         if (outcome === 'promised-higher') {
           this.#becomeFollower(undefined);
@@ -335,9 +339,23 @@ export class Replica {
    * storing the snapshot itself (it is not repeated in `persist.snapshot`, which is reserved for
    * snapshots the host must install). After a restart, the host passes its stored snapshot
    * here again (same index as `RecoveredState.snapshot`) so the replica can send it to laggards.
+   *
+   * The host stores `configAt(snapshot.meta.index)` with its snapshot, in the same atomic write
+   * (it is the `RecoveredState.baseConfig` of a restart from that snapshot): the configuration
+   * entries at or below the index go with the log. The next ready's `persist.baseConfig`
+   * repeats it with the truncation.
    */
   compact(snapshot: Snapshot): void {
     this.#log.compact(snapshot);
+  }
+
+  /**
+   * The configuration in force just above `index`: what a snapshot at `index` must be stored
+   * with (see `compact`). Undefined below the replica's snapshot index (such a snapshot is
+   * outdated: `compact` ignores it) and for a node that has not joined a cluster.
+   */
+  configAt(index: Slot): ConfigState | undefined {
+    return index < this.#log.snapshotIndex ? undefined : this.#log.configFor(index + 1);
   }
 
   // ---------------------------------------------------------------- ready / advance
@@ -433,52 +451,14 @@ export class Replica {
   /** Observable state, for status pages, tests and the simulator. */
   status(): ReplicaStatus {
     const st = this.#state;
-    const log = this.#log;
-    const leader = st.role === 'leader' ? st.phase2 : undefined;
-    return {
-      id: this.#ctx.id,
+    return buildStatus({
+      ctx: this.#ctx,
+      acceptor: this.#acceptor,
       role: st.role,
-      ballot: this.#acceptor.promised,
-      leader: this.leader,
-      committed: log.committed as Slot,
-      applied: log.applied as Slot,
-      lastSlot: log.lastSlot as Slot,
-      snapshotIndex: log.snapshotIndex as Slot,
-      pendingCommands: leader?.pendingCommands ?? 0,
-      inflightSlots: leader?.inflightSlots ?? 0,
-      ownBallotCommitted: leader?.ownBallotCommitted ?? false,
-      lease: this.#leaseStatus(leader),
-      config: {
-        state: this.#ctx.committedConfig,
-        index: log.configSlotFor(log.committed + 1) as Slot,
-        latest: leader?.latestConfig ?? log.configFor(log.lastSlot + 1),
-        pending: leader?.pendingChange,
-        lastChange: leader?.lastChange,
-      },
-      peers: leader?.peers() ?? [],
-    };
-  }
-
-  #leaseStatus(leader: Leader | undefined): LeaseStatus {
-    const preparesRefused = this.#acceptor.preparesRefused;
-    if (this.#leaseConfig === undefined) {
-      return {
-        held: false,
-        validUntilMs: undefined,
-        servesReads: false,
-        grantedTo: undefined,
-        preparesRefused,
-      };
-    }
-    const now = this.#ctx.nowMs();
-    const own = leader?.leaseState(now);
-    return {
-      held: own?.held ?? false,
-      validUntilMs: own?.validUntilMs,
-      servesReads: own?.servesReads ?? false,
-      grantedTo: this.#acceptor.grantedTo(now),
-      preparesRefused,
-    };
+      leaderId: this.leader,
+      leader: st.role === 'leader' ? st.phase2 : undefined,
+      leases: this.#leaseConfig !== undefined,
+    });
   }
 
   /** The chosen value at `slot`, if this replica knows it (and it is not compacted). */

@@ -91,7 +91,9 @@ export interface PersistRequest {
    * The configuration in force just above the snapshot index (the base the log's own
    * configuration entries build on), when it changed: at the first start (the bootstrap
    * configuration), after `compact` and after a snapshot install. Store it with the
-   * truncation; hand it back in `RecoveredState.baseConfig`.
+   * truncation (and a snapshot to install with it, atomically); hand it back in
+   * `RecoveredState.baseConfig`. A host that stores its own snapshot stores
+   * `Replica.configAt(index)` with it in the same write.
    */
   readonly baseConfig?: ConfigState | undefined;
   readonly entries: readonly AcceptedEntry[];

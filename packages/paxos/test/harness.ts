@@ -16,6 +16,7 @@ import {
   Replica,
   applyPersistRequest,
   recoverState,
+  type AutoSubsetConfig,
   type ChosenEntry,
   type Configuration,
   type Message,
@@ -84,6 +85,8 @@ export interface ClusterOptions {
   readonly l?: number;
   readonly thrifty?: boolean;
   readonly seed?: number;
+  /** Automatic subsetting settings (the core's default when absent: on). */
+  readonly autoSubset?: AutoSubsetConfig;
   readonly inflightSlotsMax?: number;
   readonly batchCommandsMax?: number;
   readonly batchBytesMax?: number;
@@ -207,6 +210,7 @@ export class Cluster {
       batchBytesMax: this.#opts.batchBytesMax ?? 1 << 20,
       inflightSlotsMax: this.#opts.inflightSlotsMax ?? 8,
       thrifty: this.#opts.thrifty ?? false,
+      ...(this.#opts.autoSubset === undefined ? {} : { autoSubset: this.#opts.autoSubset }),
       random: seededRandom((this.#opts.seed ?? 1) * 1000 + id),
       ...(this.#opts.lease === undefined
         ? {}
@@ -376,7 +380,10 @@ export class Cluster {
       meta: { index },
       data: new TextEncoder().encode(JSON.stringify(this.appliedCommands(id))),
     };
+    // The snapshot and the configuration in force above it, in one write.
     n.state.saveSnapshot(snapshot);
+    const config = n.replica.configAt(index);
+    if (config !== undefined) n.state.saveBaseConfig(config);
     n.replica.compact(snapshot);
     this.process(id);
     return snapshot;

@@ -236,3 +236,80 @@ describe('phase 1 across configurations (chain rule)', () => {
     c.checkAgreement();
   });
 });
+
+describe('automatic subsetting', () => {
+  /**
+   * N=5 P=2 L=4, node 1 leads; a partition leaves {1,2,3} and {4,5}: no side can elect (L=4),
+   * the leader still writes (P=2). Then the leader crashes: the double fault.
+   */
+  function doubleFault(autoSubset: boolean): { c: Cluster; recovered: boolean } {
+    const c = new Cluster({ n: 5, p: 2, l: 4, autoSubset: { enabled: autoSubset } });
+    c.campaign(1);
+    c.propose(1, 'before');
+    c.tick(3);
+    const side = new Set([1, 2, 3]);
+    c.dropIf = (m) => side.has(m.from) !== side.has(m.to);
+    c.tick(60); // beyond the hold-down of 3 election timeouts (30 ticks)
+    c.crash(1);
+    for (let i = 0; i < 80 && c.leaders().length === 0; i++) c.tick(1);
+    const leader = c.leaders()[0];
+    if (leader === undefined) return { c, recovered: false };
+    c.propose(leader, 'after');
+    c.tick(5);
+    return { c, recovered: c.appliedCommands(leader).includes('after') };
+  }
+
+  it('subsets to the reachable voters before the second fault, so writes resume after it', () => {
+    const { c, recovered } = doubleFault(true);
+    expect(recovered).toBe(true);
+    const leader = c.leaders()[0]!;
+    expect(committedConfig(c.replica(leader))).toBe(
+      'N=3 P=2 L=2 [1,2,3] subset of N=5 P=2 L=4 [1,2,3,4,5]',
+    );
+    const last = c.replica(leader).status().config;
+    expect(last.state?.incoming.restore).toBeDefined();
+    c.checkAgreement();
+  });
+
+  it('locks up without it (the same schedule)', () => {
+    expect(doubleFault(false).recovered).toBe(false);
+  });
+
+  it('adds the removed voters back once they are reachable and caught up', () => {
+    const { c } = doubleFault(true);
+    c.restart(1);
+    c.dropIf = () => false;
+    let n = 0;
+    tickUntil(
+      c,
+      () => {
+        const leader = c.leaders()[0];
+        if (leader !== undefined) c.propose(leader, `w${n++}`);
+        return (
+          leader !== undefined && committedConfig(c.replica(leader)) === 'N=5 P=2 L=4 [1,2,3,4,5]'
+        );
+      },
+      400,
+    );
+    const leader = c.leaders()[0]!;
+    expect(c.replica(leader).status().config.lastChange?.reason).toMatch(/^auto re-expansion/);
+    c.tick(5);
+    for (const id of [1, 2, 3, 4, 5])
+      expect(committedConfig(c.replica(id))).toBe('N=5 P=2 L=4 [1,2,3,4,5]');
+    c.checkAgreement();
+  });
+
+  it('refuses a subset that could not survive one more failure', () => {
+    // N=4 P=2 L=3: {1,2} reaches P but not L; a 2-voter subset (P=1, L=2) survives no failure.
+    const c = new Cluster({ n: 4, p: 2, l: 3 });
+    c.campaign(1);
+    c.tick(3);
+    const side = new Set([1, 2]);
+    c.dropIf = (m) => side.has(m.from) !== side.has(m.to);
+    c.tick(60);
+    const s = c.replica(1).status().config;
+    expect(s.autoSubset?.state).toBe('refused');
+    expect(s.autoSubset?.detail).toMatch(/fewer than votersMin 3|could not survive/);
+    expect(committedConfig(c.replica(1))).toBe('N=4 P=2 L=3 [1,2,3,4]');
+  });
+});

@@ -28,9 +28,26 @@
  *    the durable promise, every Accepted sent is covered by a durable log entry of that ballot (or a higher one:
  *    accepting b then b' > b and persisting only the latter is a legal acceptor history);
  * 8. liveness: once faults stop, pending requests complete and live replicas converge within
- *    a bound (decided by the simulation, reported here).
+ *    a bound (decided by the simulation, reported here);
+ * 9. configuration intersection: whenever a candidate wins phase 1 in ballot b with promisers V,
+ *    every value chosen in a lower ballot at a slot the candidate recovers (above what it and
+ *    its promisers knew chosen) was accepted by one of V: the promise of that acceptor reported
+ *    it, so the candidate cannot miss it, whatever configurations governed those slots. A value
+ *    (slot t, ballot b0) counts as chosen when the acceptors that ever durably accepted it form
+ *    a phase-2 quorum of the configuration the leader of b0 counted t with: the newest
+ *    configuration among b0's own entries below t, else the one the chosen log has in force at
+ *    b0's first slot (below that, b0's leader knew the log chosen). Checked at the end of a seed,
+ *    when the chosen log and every acceptance are known.
  */
-import type { SimAcceptedEntry, SimBallot, SimHardState, SimMessage, SimSlotValue } from './core-types.js';
+import type { QuorumSystem } from '@flexpaxos/quorum';
+import type {
+  SimAcceptedEntry,
+  SimBallot,
+  SimConfigState,
+  SimHardState,
+  SimMessage,
+  SimSlotValue,
+} from './core-types.js';
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
 import { decodeCommand, decodeResult, type KvResult } from '@flexpaxos/kv';
@@ -47,6 +64,7 @@ export const INVARIANTS = {
   6: 'lease-exclusivity',
   7: 'promises-never-regress',
   8: 'liveness',
+  9: 'config-intersection',
 } as const;
 
 /** An invariant number. */
@@ -61,6 +79,17 @@ export interface Violation {
 }
 
 const ZERO_BALLOT: SimBallot = { round: 0, nodeId: 0 };
+
+/** A candidate that won phase 1, as the cluster saw it (invariant 9). */
+export interface ElectionRecord {
+  readonly tick: number;
+  readonly leader: number;
+  readonly ballot: SimBallot;
+  /** The promisers whose promise of this ballot reached the winner, the winner included. */
+  readonly promisers: ReadonlySet<number>;
+  /** The highest slot the winner or a promiser knew every slot up to chosen. */
+  readonly knownChosen: number;
+}
 
 /** Records events and detects violations. */
 export class InvariantChecker {
@@ -82,6 +111,16 @@ export class InvariantChecker {
   /** Statistics: KV states compared, stale reads checked. */
   kvStatesCompared = 0;
   staleReadsChecked = 0;
+  /** Configurations the applied log holds, by slot (the chosen log's; invariant 9). */
+  readonly configAt = new Map<number, SimConfigState>();
+  /** Elections won, for invariant 9. */
+  readonly elections: ElectionRecord[] = [];
+  /** Per slot and ballot (`round.node`), the acceptors that durably accepted it. */
+  private readonly acceptedBy = new Map<number, Map<string, { ballot: SimBallot; nodes: Set<number> }>>();
+  /** Per ballot: its lowest slot and the configurations among its entries, by slot. */
+  private readonly ballotLogs = new Map<string, { first: number; configs: Map<number, SimConfigState> }>();
+  /** Tick at which each command was first proposed. */
+  readonly proposedAt = new Map<string, number>();
   /** Command ids acknowledged to clients, with the ack tick. */
   readonly acked = new Map<string, number>();
   /** Statistics. */
@@ -107,7 +146,10 @@ export class InvariantChecker {
   onPropose(bytes: Uint8Array): void {
     const id = commandId(bytes);
     if (id === undefined) this.proposedAnonymous.add(bytesToText(bytes));
-    else if (!this.proposed.has(id)) this.proposed.set(id, bytesToText(bytes));
+    else if (!this.proposed.has(id)) {
+      this.proposed.set(id, bytesToText(bytes));
+      this.proposedAt.set(id, this.now);
+    }
   }
 
   /** A client got its acknowledgement. */
@@ -131,6 +173,7 @@ export class InvariantChecker {
     } else if (seen.key !== key) {
       this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
     }
+    if (value.kind === 'config' && !this.configAt.has(slot)) this.configAt.set(slot, value.config);
     if (value.kind !== 'noop' && value.kind !== 'commands' && value.kind !== 'config') {
       this.report(2, `node ${node} applied a value of unknown kind at slot ${slot}`);
       return;
@@ -263,6 +306,88 @@ export class InvariantChecker {
     for (const [cmd] of this.acked) {
       for (const n of live) {
         if (!n.has(cmd)) this.report(3, `acknowledged command ${cmd} is missing on live node ${n.id}`);
+      }
+    }
+  }
+
+  /** Node `node` durably accepted `entries` (invariant 9). */
+  onDurableEntries(node: number, entries: readonly SimAcceptedEntry[]): void {
+    for (const e of entries) {
+      // A value learned as chosen (a `chosen` message) is stored with the zero ballot: no vote.
+      if (e.ballot.round === 0) continue;
+      let bySlot = this.acceptedBy.get(e.slot);
+      if (bySlot === undefined) {
+        bySlot = new Map();
+        this.acceptedBy.set(e.slot, bySlot);
+      }
+      const key = formatBallot(e.ballot);
+      let got = bySlot.get(key);
+      if (got === undefined) {
+        got = { ballot: e.ballot, nodes: new Set() };
+        bySlot.set(key, got);
+      }
+      got.nodes.add(node);
+      let log = this.ballotLogs.get(key);
+      if (log === undefined) {
+        log = { first: e.slot, configs: new Map() };
+        this.ballotLogs.set(key, log);
+      }
+      log.first = Math.min(log.first, e.slot);
+      if (e.value.kind === 'config') log.configs.set(e.slot, e.value.config);
+    }
+  }
+
+  /**
+   * Invariant 9 over every recorded election, against the chosen log: `bootstrap` governs the
+   * slots below the first configuration entry. `quorumOf` builds a configuration's quorum
+   * system (joint during a joint step).
+   */
+  checkConfigIntersection(bootstrap: SimConfigState, quorumOf: (s: SimConfigState) => QuorumSystem): void {
+    const configSlots = [...this.configAt.keys()].sort((a, b) => a - b);
+    const governing = (slot: number): SimConfigState => {
+      let state = bootstrap;
+      for (const s of configSlots) {
+        if (s >= slot) break;
+        state = this.configAt.get(s) ?? state;
+      }
+      return state;
+    };
+    /** The configuration the leader of `ballot` counted `slot` with (see the module comment). */
+    const countedWith = (slot: number, ballot: SimBallot): SimConfigState => {
+      const log = this.ballotLogs.get(formatBallot(ballot));
+      if (log === undefined) return governing(slot);
+      let best: SimConfigState | undefined;
+      let bestSlot = -1;
+      for (const [s, state] of log.configs) {
+        if (s < slot && s > bestSlot) {
+          bestSlot = s;
+          best = state;
+        }
+      }
+      return best ?? governing(Math.min(slot, log.first));
+    };
+    // Every (slot, ballot) whose acceptors form a phase-2 quorum of the configuration it was
+    // counted with.
+    const chosen: { slot: number; ballot: SimBallot; nodes: ReadonlySet<number> }[] = [];
+    for (const [slot, byBallot] of this.acceptedBy) {
+      for (const { ballot, nodes } of byBallot.values()) {
+        if (quorumOf(countedWith(slot, ballot)).isPhase2Quorum(nodes)) chosen.push({ slot, ballot, nodes });
+      }
+    }
+    for (const e of this.elections) {
+      for (const c of chosen) {
+        if (c.slot <= e.knownChosen || compareBallots(c.ballot, e.ballot) >= 0) continue;
+        if ([...c.nodes].some((n) => e.promisers.has(n))) continue;
+        const tick = this.now;
+        this.now = e.tick;
+        this.report(
+          9,
+          `node ${e.leader} won ballot ${formatBallot(e.ballot)} with promises from [${[...e.promisers].sort((a, b) => a - b).join(',')}], ` +
+            `none of which accepted slot ${c.slot} in ballot ${formatBallot(c.ballot)}, chosen there by [${[...c.nodes].sort((a, b) => a - b).join(',')}] ` +
+            `(known chosen up to ${e.knownChosen})`,
+        );
+        this.now = tick;
+        break;
       }
     }
   }

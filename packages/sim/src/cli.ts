@@ -1,6 +1,7 @@
 /**
  * `pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L]
- * [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--check-budget-ms MS] [--verbose]`:
+ * [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--reconfig | --no-reconfig] [--unsafe-reconfig]
+ * [--scenario double-fault] [--no-auto-subset] [--check-budget-ms MS] [--verbose]`:
  * simulates K seeds and exits 0 only when no invariant broke and no linearizability check
  * ended `unknown` (exit 1 on violations, 2 on unknowns only).
  */
@@ -8,7 +9,7 @@ import { paxosReplicaFactory } from './paxos-factory.js';
 import { runSeeds } from './run.js';
 
 const USAGE =
-  'usage: pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L] [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--check-budget-ms MS] [--verbose]';
+  'usage: pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L] [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--reconfig | --no-reconfig] [--unsafe-reconfig] [--scenario double-fault] [--no-auto-subset] [--check-budget-ms MS] [--verbose]';
 
 /** Parsed command line. */
 interface Args {
@@ -20,6 +21,11 @@ interface Args {
   unsafeQuorum: boolean;
   unsafeLease: boolean;
   leases: boolean;
+  /** Reconfiguration faults: forced on, off, or the default mix (undefined). */
+  reconfig: boolean | undefined;
+  unsafeReconfig: boolean;
+  scenario: 'double-fault' | undefined;
+  autoSubset: boolean;
   checkBudgetMs: number | undefined;
   verbose: boolean;
 }
@@ -34,6 +40,10 @@ function parseArgs(argv: readonly string[]): Args | string {
     unsafeQuorum: false,
     unsafeLease: false,
     leases: true,
+    reconfig: undefined,
+    unsafeReconfig: false,
+    scenario: undefined,
+    autoSubset: true,
     checkBudgetMs: undefined,
     verbose: false,
   };
@@ -44,6 +54,15 @@ function parseArgs(argv: readonly string[]): Args | string {
     if (a === '--unsafe-quorum') args.unsafeQuorum = true;
     else if (a === '--unsafe-lease') args.unsafeLease = true;
     else if (a === '--no-leases') args.leases = false;
+    else if (a === '--reconfig') args.reconfig = true;
+    else if (a === '--no-reconfig') args.reconfig = false;
+    else if (a === '--unsafe-reconfig') args.unsafeReconfig = true;
+    else if (a === '--no-auto-subset') args.autoSubset = false;
+    else if (a === '--scenario') {
+      const v = argv[++i];
+      if (v !== 'double-fault') return `--scenario needs a scenario name: double-fault (got ${v ?? 'nothing'})\n${USAGE}`;
+      args.scenario = v;
+    }
     else if (a === '--verbose' || a === '-v') args.verbose = true;
     else if (a === '--help' || a === '-h') return USAGE;
     else if (a in intFlags) {

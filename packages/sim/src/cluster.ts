@@ -88,6 +88,15 @@ export interface ClusterConfig {
   readonly lease: ClusterLeaseConfig | undefined;
   /** Take a snapshot and compact every this many applied slots (0 = never). */
   readonly compactEverySlots: number;
+  /**
+   * Extra nodes started outside the bootstrap configuration (ids N+1 .. N+spares), waiting to
+   * be added by a membership change. 0 without reconfiguration.
+   */
+  readonly spares: number;
+  /** Fault injection (`--unsafe-reconfig`): configuration changes without the joint step. */
+  readonly unsafeReconfig: boolean;
+  /** Automatic subsetting in the core (its default: on). */
+  readonly autoSubset: boolean;
   /** Trace tests: messages wait for the script and disks complete at once unless held. */
   readonly manual: boolean;
   readonly sabotage: Sabotage;
@@ -120,6 +129,12 @@ export class SimNode {
   get up(): boolean {
     return this.replica !== undefined;
   }
+}
+
+/** A ballot as messages carry it. */
+interface SimBallotLike {
+  readonly round: number;
+  readonly nodeId: number;
 }
 
 /** A read waiting at a node: for the core's confirmation (`index` undefined), then for apply. */
@@ -155,7 +170,14 @@ export class SimCluster {
   readonly nodes: SimNode[] = [];
   readonly network: SimNetwork;
   readonly checker = new InvariantChecker();
+  /** Every node id (the bootstrap voters and the spares). */
   readonly members: number[];
+  /** The voters of the bootstrap configuration (1..N). */
+  readonly bootstrapVoters: number[];
+  /** Per node, the promises it received: ballot -> promisers and their highest committed. */
+  private readonly promisesSeen = new Map<number, Map<string, { from: Set<number>; committed: number }>>();
+  /** Per node, the ballot of its last recorded election win (invariant 9). */
+  private readonly lastWin = new Map<number, string>();
   now = 0;
   private readonly factory: ReplicaFactory;
   private readonly diskRandom: Prng;
@@ -182,7 +204,9 @@ export class SimCluster {
     this.diskRandom = seed.child('disk');
     this.clockRandom = seed.child('clock');
     this.members = [];
-    for (let i = 1; i <= config.nodes; i++) this.members.push(i);
+    this.bootstrapVoters = [];
+    for (let i = 1; i <= config.nodes; i++) this.bootstrapVoters.push(i);
+    for (let i = 1; i <= config.nodes + config.spares; i++) this.members.push(i);
     for (const id of this.members) {
       const clock = new SimClock(config.clock, config.tickMs, seed.child(`clock-${id}`));
       const node = new SimNode(id, seed.child(`node-${id}`), clock);
@@ -207,7 +231,10 @@ export class SimCluster {
     const c = this.config;
     return {
       id: node.id,
-      members: this.members,
+      members: this.bootstrapVoters,
+      joiner: node.id > c.nodes,
+      unsafeReconfig: c.unsafeReconfig,
+      autoSubset: c.autoSubset,
       election: c.election,
       replication: c.replication,
       unsafeQuorum: c.unsafeQuorum,
@@ -314,8 +341,57 @@ export class SimCluster {
       node.inbox.push(m);
       return;
     }
+    if (m.type === 'promise') this.notePromise(m);
     node.replica.step(m);
     this.pump(node);
+  }
+
+  /** Remembers a promise reaching its candidate (invariant 9). */
+  private notePromise(m: SimMessage): void {
+    const p = m as SimMessage & { ballot?: SimBallotLike; committed?: number };
+    if (p.ballot === undefined) return;
+    let byBallot = this.promisesSeen.get(m.to);
+    if (byBallot === undefined) {
+      byBallot = new Map();
+      this.promisesSeen.set(m.to, byBallot);
+    }
+    const key = `${p.ballot.round}.${p.ballot.nodeId}`;
+    let seen = byBallot.get(key);
+    if (seen === undefined) {
+      seen = { from: new Set(), committed: 0 };
+      byBallot.set(key, seen);
+    }
+    seen.from.add(m.from);
+    seen.committed = Math.max(seen.committed, p.committed ?? 0);
+  }
+
+  /** Records an election the node just won (invariant 9): its promisers and what they knew. */
+  private checkElection(node: SimNode): void {
+    const replica = node.replica;
+    if (replica === undefined) return;
+    // The cheap role getter where the replica has one; the full status only on a new win.
+    const role = replica.role ?? (replica.status() as { role?: string }).role;
+    if (role !== 'leader') {
+      this.lastWin.delete(node.id);
+      return;
+    }
+    if (this.lastWin.has(node.id)) return;
+    const st = replica.status() as { ballot?: SimBallotLike; committed?: number };
+    if (st.ballot === undefined) return;
+    const key = `${st.ballot.round}.${st.ballot.nodeId}`;
+    this.lastWin.set(node.id, key);
+    const seen = this.promisesSeen.get(node.id)?.get(key);
+    const promisers = new Set(seen?.from ?? []);
+    promisers.add(node.id);
+    const knownChosen = Math.max(seen?.committed ?? 0, st.committed ?? 0);
+    this.promisesSeen.get(node.id)?.clear();
+    this.checker.elections.push({
+      tick: this.now,
+      leader: node.id,
+      ballot: st.ballot,
+      promisers,
+      knownChosen,
+    });
   }
 
   /** Ticks a node's replica once (unless down or paused). */
@@ -373,10 +449,12 @@ export class SimCluster {
       });
       if (this.config.manual) this.completeDisk(node, false);
     }
+    this.checkElection(node);
   }
 
   private onWrite(node: SimNode, p: SimPersistRequest): void {
     if (p.hardState !== undefined) this.checker.onDurableHardState(node.id, p.hardState);
+    if (p.entries.length > 0) this.checker.onDurableEntries(node.id, p.entries);
     if (p.snapshot !== undefined && p.snapshot.meta.index > node.sm.applied) {
       node.sm.restore(p.snapshot.data);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
@@ -419,8 +497,11 @@ export class SimCluster {
     if (every > 0 && node.replica !== undefined && node.sm.applied - node.lastCompactAt >= every) {
       node.lastCompactAt = node.sm.applied;
       const snapshot = { meta: { index: node.sm.applied }, data: node.sm.serialize() };
-      // The host stores its own snapshot (the core only truncates the log through persist).
+      // The host stores its own snapshot (the core only truncates the log through persist),
+      // with the configuration in force above it, atomically.
       node.disk.durable.snapshot = snapshot;
+      const config = node.replica.configAt?.(snapshot.meta.index);
+      if (config !== undefined) node.disk.durable.baseConfig = config;
       node.replica.compact(snapshot);
     }
     // The caller's loop (or the disk completion path) pumps again.
@@ -623,6 +704,9 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     clock: { leaseDurationMs: 60, rateErrorPpm: 0, stepMsMax: 0, jitterMsMax: 0 },
     lease: undefined,
     compactEverySlots: 0,
+    spares: 0,
+    unsafeReconfig: false,
+    autoSubset: true,
     manual: false,
     sabotage: {},
   };

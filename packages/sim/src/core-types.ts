@@ -5,7 +5,7 @@
  * The real `Replica` is assignable to `SimReplica`.
  */
 
-import type { ConfigState } from '@flexpaxos/paxos';
+import type { ConfigState, Configuration } from '@flexpaxos/paxos';
 
 /** A ballot `(round, nodeId)`. */
 export interface SimBallot {
@@ -22,6 +22,8 @@ export type SimSlotValue =
 
 /** A cluster configuration in force (the core's `ConfigState`). */
 export type SimConfigState = ConfigState;
+/** One configuration (the core's `Configuration`). */
+export type SimConfiguration = Configuration;
 
 /** An accepted (slot, ballot, value) triple. */
 export interface SimAcceptedEntry {
@@ -134,6 +136,16 @@ export interface SimReplica {
   advance(ready: SimReady): void;
   compact(snapshot: SimSnapshot): void;
   status(): unknown;
+  /** The role, cheaply (optional: deliberately broken replicas in tests need none). */
+  readonly role?: string;
+  /**
+   * Membership changes and leadership transfer (optional, like `read`): the simulator's
+   * reconfiguration faults drive them on the leader.
+   */
+  changeConfig?(target: SimConfiguration, reason?: string): { readonly kind: string };
+  transferLeadership?(to: number): { readonly kind: string };
+  /** The configuration in force above `index`, stored with a snapshot at `index` (optional). */
+  configAt?(index: number): SimConfigState | undefined;
   /** Lease and quorum reads (optional, so deliberately broken replicas in tests need none). */
   read?(request: { readonly id: number; readonly mode: SimReadMode }): SimReadResult;
 }
@@ -152,6 +164,8 @@ export interface SimReplicaOptions {
   readonly joiner?: boolean;
   /** Fault injection (`--unsafe-reconfig`): configuration changes without the joint step. */
   readonly unsafeReconfig?: boolean;
+  /** Automatic subsetting (the core's `autoSubset.enabled`; default on). */
+  readonly autoSubset?: boolean;
   readonly electionTimeoutTicks: number;
   readonly electionTimeoutJitterTicks: number;
   readonly heartbeatIntervalTicks: number;

@@ -31,6 +31,7 @@ export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
       ? { quorumFactory: (spec) => unsafeQuorumOf(spec) }
       : {}),
     ...(o.unsafeReconfig === true ? { unsafeReconfig: true } : {}),
+    ...(o.autoSubset === false ? { autoSubset: { enabled: false } } : {}),
     electionTimeoutTicks: o.electionTimeoutTicks,
     electionTimeoutJitterTicks: o.electionTimeoutJitterTicks,
     heartbeatIntervalTicks: o.heartbeatIntervalTicks,

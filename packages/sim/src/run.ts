@@ -16,6 +16,10 @@ export interface RunOptions {
   readonly election?: number | undefined;
   readonly unsafeQuorum?: boolean | undefined;
   readonly unsafeLease?: boolean | undefined;
+  readonly reconfig?: boolean | undefined;
+  readonly unsafeReconfig?: boolean | undefined;
+  readonly scenario?: 'double-fault' | undefined;
+  readonly autoSubset?: boolean | undefined;
   readonly leases?: boolean | undefined;
   readonly checkBudgetMs?: number | undefined;
   readonly verbose?: boolean | undefined;
@@ -34,6 +38,8 @@ export interface RunSummary {
   /** Total and slowest linearizability check time, ms. */
   readonly checkMsTotal: number;
   readonly checkMsMax: number;
+  /** Double-fault scenario: seeds that wrote again before the heal, and those that locked up. */
+  readonly doubleFault?: { readonly recovered: number; readonly lockedUp: readonly number[] } | undefined;
 }
 
 /** Runs `opts.seeds` seeds, writing report lines to `out`. */
@@ -46,6 +52,9 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
   let checkMsMax = 0;
   let historyOps = 0;
   const reads = { stale: 0, lease: 0, quorum: 0, leaseFallback: 0 };
+  /** Double-fault scenario: ticks to the first write after the crash, and seeds that locked up. */
+  const recovered: number[] = [];
+  const lockedUp: number[] = [];
   for (let i = 0; i < opts.seeds; i++) {
     const seed = opts.firstSeed + i;
     const r: SeedResult = runSeed({
@@ -56,12 +65,20 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
       election: opts.election,
       unsafeQuorum: opts.unsafeQuorum,
       unsafeLease: opts.unsafeLease,
+      reconfig: opts.reconfig,
+      unsafeReconfig: opts.unsafeReconfig,
+      scenario: opts.scenario,
+      autoSubset: opts.autoSubset,
       leases: opts.leases,
       checkBudgetMs: opts.checkBudgetMs,
       now: clock,
       sabotage: opts.sabotage,
       verbose: opts.verbose,
     });
+    if (r.doubleFault !== undefined) {
+      if (r.doubleFault.recoveredAfterTicks === undefined) lockedUp.push(seed);
+      else recovered.push(r.doubleFault.recoveredAfterTicks);
+    }
     checkMsTotal += r.checkMs;
     checkMsMax = Math.max(checkMsMax, r.checkMs);
     historyOps += r.historyOperations;
@@ -96,6 +113,24 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
       ` linearizability: ${opts.seeds - unknownSeeds.length} seeds decided, ${unknownSeeds.length} unknown;` +
       ` ${historyOps} operations checked in ${(checkMsTotal / 1000).toFixed(1)} s (mean ${(checkMsTotal / Math.max(1, opts.seeds)).toFixed(1)} ms, max ${checkMsMax.toFixed(0)} ms per seed)`,
   );
+  if (opts.scenario === 'double-fault') {
+    recovered.sort((a, b) => a - b);
+    const median = recovered[Math.floor(recovered.length / 2)];
+    out(
+      `double fault (auto-subset ${opts.autoSubset === false ? 'off' : 'on'}): ${recovered.length} of ${opts.seeds} seeds wrote again before the partition healed` +
+        `${median === undefined ? '' : ` (median ${median}, max ${recovered[recovered.length - 1]} ticks after the leader crash)`}` +
+        `, ${lockedUp.length} locked up${lockedUp.length > 0 ? ` (first: ${lockedUp.slice(0, 5).join(', ')})` : ''}`,
+    );
+  }
   out(`simulated ${opts.seeds} seeds: ${violations} violations`);
-  return { seeds: opts.seeds, violations, failedSeeds, seedsPerSecond, unknownSeeds, checkMsTotal, checkMsMax };
+  return {
+    seeds: opts.seeds,
+    violations,
+    failedSeeds,
+    seedsPerSecond,
+    unknownSeeds,
+    checkMsTotal,
+    checkMsMax,
+    doubleFault: opts.scenario === 'double-fault' ? { recovered: recovered.length, lockedUp } : undefined,
+  };
 }

@@ -14,6 +14,10 @@ import { ClientContext, SimClient, type ClientConfig } from './clients.js';
 import { SimCluster, type ClusterConfig, type Sabotage } from './cluster.js';
 import type { ReplicaFactory } from './core-types.js';
 import { FaultInjector, type FaultConfig, type FaultCounts } from './faults.js';
+import { quorumFromSpec, jointQuorum } from '@flexpaxos/quorum';
+import { stateMembers, stateVoters, type ConfigState } from '@flexpaxos/paxos';
+import { ReconfigFaults, type ReconfigCounts } from './reconfig-faults.js';
+import { DoubleFaultScenario, drawDoubleFaultShape, type DoubleFaultReport } from './double-fault.js';
 import { NEVER, Prng, ratio, type Ratio } from './prng.js';
 
 /** What to simulate for one seed. */
@@ -30,6 +34,20 @@ export interface SeedOptions {
   readonly leases?: boolean | undefined;
   /** Fault injection: leaders ignore the drift bound, restarted acceptors promise at once. */
   readonly unsafeLease?: boolean | undefined;
+  /**
+   * Reconfiguration faults (membership, quorum and leader changes during the safety phase, with
+   * spare nodes to add): `true` on, `false` off; absent: on for one seed in three.
+   */
+  readonly reconfig?: boolean | undefined;
+  /** Fault injection: configuration changes without the joint step (implies `reconfig`). */
+  readonly unsafeReconfig?: boolean | undefined;
+  /**
+   * A staged scenario instead of random faults: `double-fault` (`double-fault.ts`): a partition
+   * that leaves no side a phase-1 quorum, then the leader crashes.
+   */
+  readonly scenario?: 'double-fault' | undefined;
+  /** Automatic subsetting in the core (default true, the core's default). */
+  readonly autoSubset?: boolean | undefined;
   /**
    * Time budget of the linearizability check in ms (default 10,000 when `now` is given):
    * beyond it, `unknown`. Needs `now`.
@@ -73,6 +91,10 @@ export interface SeedResult {
   /** Ticks the liveness phase needed, or undefined when it did not converge. */
   readonly convergedAfterTicks: number | undefined;
   readonly faults: FaultCounts;
+  /** What the double-fault scenario did and saw (only with `scenario: 'double-fault'`). */
+  readonly doubleFault?: DoubleFaultReport | undefined;
+  /** What the reconfiguration faults did (all 0 when they were off). */
+  readonly reconfig: ReconfigCounts & { readonly on: boolean };
   readonly proposed: number;
   readonly acked: number;
   readonly appliedSlots: number;
@@ -141,7 +163,11 @@ export function runSeed(opts: SeedOptions): SeedResult {
     throw new Error('assertion failed: checkBudgetMs needs an injected clock (now)');
   }
   const root = new Prng(opts.seed);
-  const shape = resolveShape(opts, root.child('shape'));
+  const scenario = opts.scenario;
+  const shape =
+    scenario === 'double-fault' && opts.nodes === undefined
+      ? drawDoubleFaultShape(root.child('shape'))
+      : resolveShape(opts, root.child('shape'));
   const cfgRandom = root.child('config');
   // One seed in three runs slower elections and leases three times as long (in ticks), so a
   // lease spans many message delays as it does on a real network (own child seed).
@@ -150,6 +176,12 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const tickMs = 10;
   const leaseDraw = drawLease(root.child('lease'), electionTimeoutTicks * tickMs);
   const leases = opts.leases !== false;
+  // Separate child seeds, so these choices do not shift the other draws.
+  const reconfigOn =
+    scenario === undefined &&
+    (opts.unsafeReconfig === true || (opts.reconfig ?? root.child('reconfig-on').nextInt(3) === 0));
+  const reconfigRandom = root.child('reconfig');
+  const spares = reconfigOn ? reconfigRandom.between(1, 3) : 0;
   const config: ClusterConfig = {
     nodes: shape.nodes,
     replication: shape.replication,
@@ -180,10 +212,14 @@ export function runSeed(opts: SeedOptions): SeedResult {
       ? { leaseDurationMs: leaseDraw.leaseDurationMs, clockDriftBoundMs: leaseDraw.clockDriftBoundMs, unsafeLease: opts.unsafeLease === true }
       : undefined,
     compactEverySlots: compactPick(opts.compaction === false, cfgRandom.pick([0, 0, 10, 25])),
+    spares,
+    unsafeReconfig: opts.unsafeReconfig === true,
+    autoSubset: opts.autoSubset !== false,
     manual: false,
     sabotage: opts.sabotage ?? {},
   };
-  const faultConfig: FaultConfig = {
+  const staged = scenario !== undefined;
+  const faultConfig: FaultConfig = staged ? quietFaults() : {
     crash: pickRatio(cfgRandom, [NEVER, ratio(1, 200), ratio(1, 60), ratio(1, 25)]),
     // A separate child seed, so this choice does not shift the other draws.
     bounce: pickRatio(root.child('bounce'), [NEVER, ratio(1, 100), ratio(1, 20)]),
@@ -206,7 +242,12 @@ export function runSeed(opts: SeedOptions): SeedResult {
     readModes: ['lease', 'lease', 'quorum', 'stale'],
   };
   const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
-  const safetyTicks = opts.safetyTicks ?? 600;
+  // The double fault: the partition holds until the leader's subset change is done (at most 10
+  // election timeouts), then the leader crashes, then the survivors get 30 election timeouts.
+  const holdTicks = 10 * electionTimeoutTicks;
+  const safetyTicks =
+    opts.safetyTicks ??
+    (staged ? 100 + holdTicks + 30 * (electionTimeoutTicks + electionTimeoutJitterTicks) : 600);
   const livenessBound = opts.livenessBoundTicks ?? 100 * (electionTimeoutTicks + electionTimeoutJitterTicks);
   const verbose = opts.verbose === true;
 
@@ -220,6 +261,20 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const all = [...clients, barrier];
   const clientRandom = root.child('clients');
   let faults: FaultInjector | undefined;
+  let reconfigFaults: ReconfigFaults | undefined;
+  let doubleFault: DoubleFaultScenario | undefined;
+  let doubleFaultReport: DoubleFaultReport | undefined;
+  const bootstrap: ConfigState = {
+    incoming: {
+      quorum: {
+        kind: 'counting',
+        voters: Array.from({ length: shape.nodes }, (_, i) => (i + 1) as never),
+        replication: shape.replication,
+        election: shape.election,
+      },
+      learners: [],
+    },
+  };
   let convergedAfter: number | undefined;
   try {
     cluster = new SimCluster(config, opts.factory, root);
@@ -244,25 +299,40 @@ export function runSeed(opts: SeedOptions): SeedResult {
       onLeaseReadTarget: (id) => (context.leaseReadTarget = id),
       onWriteTarget: (id) => (context.writeTarget = id),
     });
+    doubleFault =
+      scenario === 'double-fault' ? new DoubleFaultScenario(c, shape, root.child('double-fault'), holdTicks, electionTimeoutTicks) : undefined;
+    reconfigFaults = reconfigOn
+      ? new ReconfigFaults(c, { rate: reconfigRandom.pick([ratio(1, 40), ratio(1, 15)]), votersMax: 9 }, reconfigRandom.child('ops'), verbose)
+      : undefined;
     const maxMessages = opts.maxMessages ?? 1_000_000;
     const storm = (): boolean => c.network.sent > maxMessages;
     // Safety phase.
     while (c.now < safetyTicks && !storm()) {
       c.step();
-      faults.tick(c.now);
+      // A staged scenario injects its own faults (the injector would heal its partition).
+      if (doubleFault === undefined) faults.tick(c.now);
+      reconfigFaults?.tick(c.now);
+      doubleFault?.tick(c.now);
       for (const cl of clients) {
         if (cl.outstanding === undefined && clientRandom.chance(clientConfig.issue)) cl.invoke(c.now, clientConfig, clientRandom);
         cl.act(c.now, c, clientRandom, clientConfig);
       }
     }
-    // Liveness phase.
+    doubleFaultReport = doubleFault?.report(c.now);
+    // Liveness phase: at most N - max(L, P) voters of the configuration in force stay down
+    // (none while a change is under way: a joint step, or a newer configuration in some log).
     const keep = new Set<number>();
-    const spare = shape.nodes - Math.max(shape.election, shape.replication);
+    const inForce = currentConfig(c, bootstrap);
+    const q = inForce.incoming.quorum;
+    const spare =
+      inForce.outgoing !== undefined || q.kind !== 'counting' || changeInFlight(c, inForce)
+        ? 0
+        : q.voters.length - Math.max(q.election, q.replication);
     const forced = config.sabotage.keepDownInLiveness;
     if (spare > 0 || forced !== undefined) {
       const drawn = root.child('liveness').nextInt(Math.max(0, spare) + 1);
       const k = forced ?? drawn;
-      const order = root.child('liveness-order').shuffle([...c.members]);
+      const order = root.child('liveness-order').shuffle([...stateVoters(inForce)]);
       for (const id of order.slice(0, k)) keep.add(id);
     }
     faults.stop(keep);
@@ -272,7 +342,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
       c.step();
       for (const cl of all) cl.act(c.now, c, clientRandom, clientConfig);
       if (all.every((cl) => cl.outstanding === undefined)) {
-        const live = c.liveNodes();
+        const live = inConfig(c, bootstrap);
         const first = live[0];
         const barrierSlot = first?.sm.effects.get(barrierId);
         if (
@@ -290,11 +360,15 @@ export function runSeed(opts: SeedOptions): SeedResult {
       checker.report(8, `message storm: more than ${maxMessages} messages sent by tick ${c.now}`);
     } else if (convergedAfter === undefined) {
       const pending = all.filter((cl) => cl.outstanding !== undefined).map((cl) => cl.outstanding?.id);
-      const applied = c.liveNodes().map((n) => `${n.id}:${n.sm.applied}`);
+      const applied = inConfig(c, bootstrap).map((n) => `${n.id}:${n.sm.applied}`);
       checker.report(8, `no convergence within ${livenessBound} ticks after faults stopped (down: [${[...keep].join(',')}]; pending: [${pending.join(',')}]; applied: ${applied.join(' ')})`);
     }
     // Without convergence the liveness violation says it all; lagging replicas would only add noise.
-    if (convergedAfter !== undefined) checker.checkDurability(c.liveNodes().map((n) => ({ id: n.id, has: (cmd: string) => n.sm.effects.has(cmd) })));
+    if (convergedAfter !== undefined) checker.checkDurability(inConfig(c, bootstrap).map((n) => ({ id: n.id, has: (cmd: string) => n.sm.effects.has(cmd) })));
+    // Invariant 9 (a deliberately broken quorum system cannot be built from its spec).
+    if (opts.unsafeQuorum !== true) {
+      checker.checkConfigIntersection(bootstrap, (state) => quorumOfState(state));
+    }
   } catch (e) {
     const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
     checker.report(0, `exception at tick ${cluster?.now ?? 0}: ${message}`);
@@ -330,6 +404,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
     `${config.compactEverySlots > 0 ? ` compact/${config.compactEverySlots}` : ''}` +
     ` | net delay<=${config.network.maxDelayTicks} slow=${fmtRatio(config.network.slow)} loss=${fmtRatio(config.network.loss)} dup=${fmtRatio(config.network.duplication)}` +
     ` | faults: ${counts.crashes} crashes, ${counts.bounces} bounces, ${counts.pauses} pauses, ${counts.partitions} partitions${counts.nemeses > 0 ? `, ${counts.nemeses} lease nemeses` : ''}` +
+    `${doubleFaultReport === undefined ? '' : ` | double fault (${doubleFaultReport.variant}, side of ${doubleFaultReport.sideSize}, auto-subset ${opts.autoSubset === false ? 'off' : 'on'}): ${doubleFaultReport.recoveredAfterTicks === undefined ? 'LOCKED UP until healed' : `writes resumed ${doubleFaultReport.recoveredAfterTicks} ticks after the leader crash`}`}` +
+    `${reconfigFaults === undefined ? '' : ` | reconfig${config.unsafeReconfig ? ' UNSAFE' : ''}: ${reconfigFaults.counts.started} changes, ${reconfigFaults.counts.transfers} transfers, ${reconfigFaults.counts.refused} refused, ${spares} spares, final ${describeState(currentConfig(cluster as SimCluster, bootstrap))}`}` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
@@ -345,13 +421,15 @@ export function runSeed(opts: SeedOptions): SeedResult {
     ticks: cluster?.now ?? 0,
     convergedAfterTicks: convergedAfter,
     faults: counts,
+    doubleFault: doubleFaultReport,
+    reconfig: { on: reconfigOn, ...(reconfigFaults?.counts ?? { started: 0, refused: 0, transfers: 0 }) },
     proposed: checker.proposedCount,
     acked: checker.acked.size,
     appliedSlots: checker.appliedSlots,
     duplicatesDeduped: checker.duplicatesDeduped,
     messagesSent: cluster?.network.sent ?? 0,
     summary,
-    faultLog: faults?.log ?? [],
+    faultLog: [...(faults?.log ?? []), ...(reconfigFaults?.log ?? [])],
     linearizability: lin.verdict,
     historyOperations: ops.length,
     checkMs,
@@ -361,7 +439,13 @@ export function runSeed(opts: SeedOptions): SeedResult {
 }
 
 /** The command line that replays `seed` with the same flags. */
-export function replayCommand(seed: number, opts: Pick<SeedOptions, 'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases'>): string {
+export function replayCommand(
+  seed: number,
+  opts: Pick<
+    SeedOptions,
+    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset'
+  >,
+): string {
   const parts = ['pnpm sim --seeds 1', `--first-seed ${seed}`];
   if (opts.nodes !== undefined) parts.push(`--nodes ${opts.nodes}`);
   if (opts.replication !== undefined) parts.push(`--replication ${opts.replication}`);
@@ -369,6 +453,76 @@ export function replayCommand(seed: number, opts: Pick<SeedOptions, 'nodes' | 'r
   if (opts.unsafeQuorum === true) parts.push('--unsafe-quorum');
   if (opts.unsafeLease === true) parts.push('--unsafe-lease');
   if (opts.leases === false) parts.push('--no-leases');
+  if (opts.reconfig === true) parts.push('--reconfig');
+  if (opts.reconfig === false) parts.push('--no-reconfig');
+  if (opts.unsafeReconfig === true) parts.push('--unsafe-reconfig');
+  if (opts.scenario !== undefined) parts.push(`--scenario ${opts.scenario}`);
+  if (opts.autoSubset === false) parts.push('--no-auto-subset');
   parts.push('--verbose');
   return parts.join(' ');
+}
+
+/** The configuration in force at the end: the highest configuration entry any node applied. */
+function currentConfig(c: SimCluster, bootstrap: ConfigState): ConfigState {
+  let best: ConfigState = bootstrap;
+  let bestSlot = 0;
+  for (const [slot, state] of c.checker.configAt) {
+    if (slot > bestSlot) {
+      bestSlot = slot;
+      best = state;
+    }
+  }
+  return best;
+}
+
+/**
+ * Whether some node's log holds a configuration newer than `inForce` (a change under way): the
+ * replica's log for a node that is up, its durable log for one that is down.
+ */
+function changeInFlight(c: SimCluster, inForce: ConfigState): boolean {
+  const key = JSON.stringify(inForce);
+  let inForceSlot = 0;
+  for (const [slot, state] of c.checker.configAt) if (state === inForce) inForceSlot = Math.max(inForceSlot, slot);
+  return c.nodes.some((n) => {
+    if (n.replica !== undefined) {
+      const latest = (n.replica.status() as { config?: { latest?: ConfigState } }).config?.latest;
+      return latest !== undefined && JSON.stringify(latest) !== key;
+    }
+    for (const [slot, e] of n.disk.durable.entries) {
+      if (slot > inForceSlot && e.value.kind === 'config') return true;
+    }
+    return false;
+  });
+}
+
+/** Live nodes that are members (voters or learners) of the configuration in force. */
+function inConfig(c: SimCluster, bootstrap: ConfigState): ReturnType<SimCluster['liveNodes']> {
+  const members = new Set<number>(stateMembers(currentConfig(c, bootstrap)));
+  return c.liveNodes().filter((n) => members.has(n.id));
+}
+
+/** The quorum system of a configuration in force (joint during a joint step). */
+function quorumOfState(state: ConfigState): ReturnType<typeof quorumFromSpec> {
+  const incoming = quorumFromSpec(state.incoming.quorum);
+  return state.outgoing === undefined ? incoming : jointQuorum(quorumFromSpec(state.outgoing.quorum), incoming);
+}
+
+function describeState(state: ConfigState): string {
+  const one = (q: ConfigState['incoming']['quorum']): string =>
+    q.kind === 'counting' ? `N=${q.voters.length} P=${q.replication} L=${q.election}` : 'grid';
+  return state.outgoing === undefined ? one(state.incoming.quorum) : `joint(${one(state.outgoing.quorum)}|${one(state.incoming.quorum)})`;
+}
+
+/** No random faults (a staged scenario injects its own). */
+function quietFaults(): FaultConfig {
+  return {
+    crash: NEVER,
+    bounce: NEVER,
+    pause: NEVER,
+    partition: NEVER,
+    maxDownTicks: 150,
+    maxPauseTicks: 60,
+    maxPartitionTicks: 200,
+    leaseNemesis: NEVER,
+  };
 }

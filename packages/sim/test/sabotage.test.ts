@@ -11,7 +11,7 @@ import { runSeed } from '../src/simulation.js';
  */
 function invariantsCaught(
   budget: number,
-  opts: { sabotage?: Sabotage; unsafeQuorum?: boolean; factory?: ReplicaFactory },
+  opts: { sabotage?: Sabotage; unsafeQuorum?: boolean; unsafeReconfig?: boolean; factory?: ReplicaFactory },
 ): Set<InvariantNumber> {
   const caught = new Set<InvariantNumber>();
   for (let seed = 1; seed <= budget; seed++) {
@@ -24,6 +24,12 @@ function invariantsCaught(
 describe('runSeed', () => {
   it('reports agreement violations with an unsafe quorum (L + P = N) within 20 seeds', () => {
     expect(invariantsCaught(20, { unsafeQuorum: true })).toContain(1);
+  });
+
+  it('catches membership changes without the joint step and the chain rule (--unsafe-reconfig: invariant 9)', () => {
+    // The new configuration takes effect at once and a candidate runs phase 1 against the
+    // newest configuration in its own log only: it can miss a value chosen under the old one.
+    expect(invariantsCaught(40, { unsafeReconfig: true })).toContain(9);
   });
 
   it('catches an acceptor that forgets its promise on restart (invariant 7)', () => {
