@@ -201,9 +201,11 @@ export interface NatsServer {
   readonly running: boolean;
   /**
    * Stops the server and waits for it to exit. `kill: true` sends SIGKILL (a crash) instead
-   * of SIGTERM. Idempotent. Removes the server's temporary directory.
+   * of SIGTERM. Idempotent. Removes the server's temporary directory, unless `restartable`:
+   * then {@link restart} can start it again later on the same ports (a server that is down
+   * for a while).
    */
-  stop(options?: { readonly kill?: boolean }): Promise<void>;
+  stop(options?: { readonly kill?: boolean; readonly restartable?: boolean }): Promise<void>;
   /**
    * Stops the server (like {@link stop}, SIGKILL when `kill`), waits `downMs` (default 0) and
    * starts it again on the same ports with the same configuration.
@@ -368,7 +370,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async stop(stopOptions) {
       await stopProcess(stopOptions?.kill ?? false);
-      if (!removed) {
+      if (!removed && stopOptions?.restartable !== true) {
         removed = true;
         rmSync(dir, { recursive: true, force: true });
         tempDirs.delete(dir);
