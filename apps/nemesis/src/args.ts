@@ -58,6 +58,10 @@ export interface NemesisOptions {
   readonly leaseMs: number;
   readonly driftMs: number;
   readonly electionTimeoutMs: number;
+  /** Random extra election timeout, uniform in [0, jitter) (ms, a multiple of 10). */
+  readonly electionJitterMs: number;
+  /** Thrifty phase 2 on every node (Accepts only to a phase-2 quorum of the fastest). */
+  readonly thrifty: boolean;
   /** Nodes run this sabotage (with `--unsafe-test-faults true`). */
   readonly sabotage: Sabotage | undefined;
   /** Time budget of the linearizability checker. */
@@ -80,6 +84,7 @@ export const DEFAULTS = {
   leaseMs: 300,
   driftMs: 50,
   electionTimeoutMs: 500,
+  electionJitterMs: 500,
   checkBudgetMs: 120_000,
 } as const;
 
@@ -103,6 +108,8 @@ export const USAGE = `usage: pnpm nemesis [options]
   --lease-ms MS          node lease duration (default 300)
   --drift-ms MS          node clock-drift bound (default 50)
   --election-timeout-ms MS  node election timeout, a multiple of 10 (default 500)
+  --election-jitter-ms MS   random extra election timeout, uniform below MS (default 500)
+  --thrifty              thrifty phase 2 on every node (Accepts only to the fastest P)
   --sabotage NAME        run deliberately broken nodes: ack-before-fsync | lease-no-drift
   --check-budget-s S     time budget of the linearizability checker (default 120)
   --quiet                only the summary line
@@ -130,6 +137,7 @@ const INT_OPTIONS = [
   'lease-ms',
   'drift-ms',
   'election-timeout-ms',
+  'election-jitter-ms',
   'check-budget-s',
 ] as const;
 
@@ -146,6 +154,7 @@ export function parseNemesisArgs(argv: readonly string[]): ParsedNemesisArgs {
         faults: { type: 'string' },
         out: { type: 'string' },
         sabotage: { type: 'string' },
+        thrifty: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -197,6 +206,12 @@ export function parseNemesisArgs(argv: readonly string[]): ParsedNemesisArgs {
   if (electionTimeoutMs % 10 !== 0) {
     problems.push(
       `--election-timeout-ms: must be a multiple of the 10 ms tick (got ${electionTimeoutMs})`,
+    );
+  }
+  const electionJitterMs = int('election-jitter-ms', 0, DEFAULTS.electionJitterMs);
+  if (electionJitterMs % 10 !== 0) {
+    problems.push(
+      `--election-jitter-ms: must be a multiple of the 10 ms tick (got ${electionJitterMs})`,
     );
   }
   if (2 * driftMs >= leaseMs) {
@@ -261,6 +276,8 @@ export function parseNemesisArgs(argv: readonly string[]): ParsedNemesisArgs {
       leaseMs,
       driftMs,
       electionTimeoutMs,
+      electionJitterMs,
+      thrifty: values['thrifty'] === true,
       sabotage,
       checkBudgetMs: checkBudgetS * 1000,
       verbose: values['quiet'] !== true,
@@ -294,9 +311,11 @@ export function replayCommand(o: NemesisOptions): string {
     ['lease-ms', o.leaseMs, DEFAULTS.leaseMs],
     ['drift-ms', o.driftMs, DEFAULTS.driftMs],
     ['election-timeout-ms', o.electionTimeoutMs, DEFAULTS.electionTimeoutMs],
+    ['election-jitter-ms', o.electionJitterMs, DEFAULTS.electionJitterMs],
     ['check-budget-s', o.checkBudgetMs / 1000, DEFAULTS.checkBudgetMs / 1000],
   ];
   for (const [name, value, def] of extra) if (value !== def) args.push(`--${name} ${value}`);
+  if (o.thrifty) args.push('--thrifty');
   if (o.sabotage !== undefined) args.push(`--sabotage ${o.sabotage}`);
   return `pnpm nemesis ${args.join(' ')}`;
 }

@@ -26,6 +26,8 @@ export interface ClusterSpec {
   readonly leaseMs: number;
   readonly driftMs: number;
   readonly electionTimeoutMs: number;
+  readonly electionJitterMs: number;
+  readonly thrifty: boolean;
   readonly sabotage: Sabotage | undefined;
   /** Node and nats-server logs go here. */
   readonly logDir: string;
@@ -126,6 +128,8 @@ export class NemesisCluster {
             leaseMs: spec.leaseMs,
             driftMs: spec.driftMs,
             electionTimeoutMs: spec.electionTimeoutMs,
+            electionJitterMs: spec.electionJitterMs,
+            thrifty: spec.thrifty,
             sabotage: spec.sabotage,
             cli: SERVER_CLI,
           },

@@ -5,7 +5,7 @@
  * | kind | what |
  * | --- | --- |
  * | `kill` | kill -9 of the leader or a random node, restarted after 0.2-3 s; one time in six every node at once, at the instant a write is acknowledged (one whose loss would show: no other write of its key in flight or of unknown outcome), the leader of the moment restarted last |
- * | `power` | power loss (`power-loss.ts`): kill -9 and the writes not yet durable dropped; half the time of every node at once at such an acknowledgement, else of the leader or a random node |
+ * | `power` | power loss (`power-loss.ts`): kill -9 and the writes not yet durable dropped; three times in four of every node at once at such an acknowledgement (the leader of the moment restarted last), else of the leader or a random node |
  * | `pause` | SIGSTOP of the leader or a random node for longer than the lease (lease + 0.2-3 s), then SIGCONT: it wakes believing it still leads |
  * | `partition` | a shape of `partitions.ts` (isolate one node or the leader, majority/minority, pieces of L, L-1, P, P-1, bridge, flaky links), healed after 1-6 s |
  * | `nats` | kill -9 (or SIGTERM) of one nats-server, restarted after 0.5-4 s: its node and clients are cut off meanwhile |
@@ -205,7 +205,7 @@ export class Nemesis {
       case 'kill':
       case 'power': {
         const power = kind === 'power';
-        if (r.nextInt(power ? 2 : 6) === 0) {
+        if (power ? r.nextInt(4) !== 0 : r.nextInt(6) === 0) {
           await this.#killAll(kind, r, leader);
           return;
         }

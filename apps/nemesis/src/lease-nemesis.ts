@@ -19,12 +19,13 @@
  *    old state: stale reads, which the checks report.
  *
  * Meanwhile clients on X's side read only (lease reads with a short deadline) and the others
- * keep writing, so that a stale read, if the lease breaks, is observed. The attempt ends two
- * election timeouts after the bounce (X has stepped down by then), or after four election
- * timeouts without a campaign. Needs 2 <= P <= N - 1 and L >= 2. With the default timings
+ * keep writing, so that a stale read, if the lease breaks, is observed. The attempt ends a
+ * lease and an election timeout after the bounce (X's old grants have run out by then), or
+ * after four election timeouts without a campaign. Needs 2 <= P <= N - 1 and L >= 2. With the default timings
  * (lease 300 ms) a node restarts more slowly than a lease runs out and the attempt cannot
- * break even an unsafe lease; `--lease-ms 2000 --drift-ms 100 --election-timeout-ms 2200`
- * gives it room (see the README).
+ * break even an unsafe lease; `--lease-ms 2000 --drift-ms 100 --election-timeout-ms 2200
+ * --election-jitter-ms 200` gives it room (a long lease, and a candidate that campaigns again
+ * at a predictable time; see the README).
  */
 import type { Prng } from '@flexpaxos/sim';
 import type { NemesisOptions } from './args.js';
@@ -157,7 +158,8 @@ async function attempt(
         }),
       ),
     );
-    await sleep(2 * electionMs + 2 * o.leaseMs);
+    // X's lease (from the bridge's grants before the crash) runs out within one lease.
+    await sleep(o.leaseMs + electionMs);
   } finally {
     ctx.workload.setReadOnlyServers(new Set());
     c.topology.healAll();

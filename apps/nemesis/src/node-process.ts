@@ -35,6 +35,8 @@ export interface NodeSettings {
   readonly leaseMs: number;
   readonly driftMs: number;
   readonly electionTimeoutMs: number;
+  readonly electionJitterMs: number;
+  readonly thrifty: boolean;
   readonly sabotage: Sabotage | undefined;
   /** `apps/server/dist/cli.js`. */
   readonly cli: string;
@@ -97,7 +99,7 @@ export function nodeFlags(s: NodeSettings, clock: NodeClock | undefined): string
     '--election-timeout-ticks',
     String(s.electionTimeoutMs / TICK_MS),
     '--election-jitter-ticks',
-    String(s.electionTimeoutMs / TICK_MS),
+    String(s.electionJitterMs / TICK_MS),
     '--heartbeat-interval-ticks',
     String(Math.max(1, Math.floor(s.electionTimeoutMs / TICK_MS / 5))),
     '--lease-duration-ms',
@@ -105,6 +107,7 @@ export function nodeFlags(s: NodeSettings, clock: NodeClock | undefined): string
     '--clock-drift-bound-ms',
     String(s.driftMs),
   ];
+  if (s.thrifty) flags.push('--thrifty', 'true');
   if (clock !== undefined) {
     flags.push(
       '--test-clock-rate',

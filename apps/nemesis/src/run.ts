@@ -69,7 +69,7 @@ function summaryLine(
       ? 'PASS'
       : `${verdict === 'fail' ? 'FAIL' : 'UNKNOWN'} (${failed.join(', ')})`;
   return (
-    `nemesis seed ${o.seed} N=${o.nodes} P=${o.replication} L=${o.election} ${o.durationS}s${o.sabotage === undefined ? '' : ` sabotage ${o.sabotage}`}: ` +
+    `nemesis seed ${o.seed} N=${o.nodes} P=${o.replication} L=${o.election} ${o.durationS}s${o.thrifty ? ' thrifty' : ''}${o.sabotage === undefined ? '' : ` sabotage ${o.sabotage}`}: ` +
     `ops ok ${ops.ok} fail ${ops.fail} unknown ${ops.unknown}; faults ${total}${kinds === '' ? '' : ` (${kinds})`}${skewNote}; verdict ${v}`
   );
 }
@@ -113,6 +113,8 @@ export async function runNemesis(
         leaseMs: o.leaseMs,
         driftMs: o.driftMs,
         electionTimeoutMs: o.electionTimeoutMs,
+        electionJitterMs: o.electionJitterMs,
+        thrifty: o.thrifty,
         sabotage: o.sabotage,
         logDir,
         dataDir,
