@@ -87,6 +87,19 @@ export class NatsTopology {
    * every server has a route to every other.
    */
   static async start(options: TopologyOptions): Promise<NatsTopology> {
+    // Ports are picked free and bound a moment later: another process (or a proxy of this one,
+    // listening on an ephemeral port) may take one meanwhile. Start again on fresh ports then.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NatsTopology.#startOnce(options);
+      } catch (err) {
+        const taken = err instanceof Error && /address already in use/i.test(err.message);
+        if (!taken || attempt >= 4) throw err;
+      }
+    }
+  }
+
+  static async #startOnce(options: TopologyOptions): Promise<NatsTopology> {
     const { ids } = options;
     if (await canConnect(Number(NOWHERE.split(':')[1]))) {
       throw new Error(`something listens on ${NOWHERE}, which the topology advertises as nowhere`);
