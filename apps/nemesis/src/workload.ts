@@ -134,15 +134,14 @@ export class Workload {
     });
     const missing: string[] = [];
     const keys = this.keysUsed();
-    const process = this.#nextProcess++;
     try {
       for (let i = 0; i < keys.length; i += 16) {
         const chunk = keys.slice(i, i + 16);
         const results = await Promise.all(
-          chunk.map(async (key, j) => {
+          chunk.map(async (key) => {
             for (;;) {
               const op = this.#history.invoke({
-                process: process * 1000 + j,
+                process: this.#nextProcess++,
                 client: -1,
                 server,
                 input: { type: 'get', key },
