@@ -303,6 +303,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       const deadline = Date.now() + startTimeoutMs;
       while (!exited && Date.now() < deadline) {
         if (await canConnect(port)) {
+          // Another process may hold the port (it was free when picked): then this server
+          // fails to bind and exits at once. Give it the moment to do so.
+          await sleep(100);
           break;
         }
         await sleep(20);
