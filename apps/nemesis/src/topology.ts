@@ -105,11 +105,27 @@ export class NatsTopology {
       throw new Error(`something listens on ${NOWHERE}, which the topology advertises as nowhere`);
     }
     const name = options.clusterName ?? 'nemesis';
+    // Every port picked up front and distinct (a proxy on an ephemeral port could otherwise
+    // land on a port just picked for a server).
+    const picked = new Set<number>();
+    const pick = async (): Promise<number> => {
+      for (;;) {
+        const p = await freePort();
+        if (!picked.has(p)) {
+          picked.add(p);
+          return p;
+        }
+      }
+    };
+    const clientPorts = new Map<number, number>();
     const routePorts = new Map<number, number>();
     const monitorPorts = new Map<number, number>();
+    const proxyPorts = new Map<string, number>();
     for (const id of ids) {
-      routePorts.set(id, await freePort());
-      monitorPorts.set(id, await freePort());
+      clientPorts.set(id, await pick());
+      routePorts.set(id, await pick());
+      monitorPorts.set(id, await pick());
+      for (const to of ids) if (to !== id) proxyPorts.set(`${id}>${to}`, await pick());
     }
     const proxies = new Map<string, TcpProxy>();
     const servers = new Map<number, NatsServer>();
@@ -121,13 +137,18 @@ export class NatsTopology {
       for (const from of ids) {
         for (const to of ids) {
           if (from !== to) {
-            proxies.set(`${from}>${to}`, await TcpProxy.start(routePorts.get(to) as number));
+            const key = `${from}>${to}`;
+            proxies.set(
+              key,
+              await TcpProxy.start(routePorts.get(to) as number, proxyPorts.get(key)),
+            );
           }
         }
       }
-      const started = await Promise.all(
+      const started = await Promise.allSettled(
         ids.map((id) =>
           startNatsServer({
+            port: clientPorts.get(id) as number,
             serverName: `${name}-${id}`,
             monitorPort: monitorPorts.get(id) as number,
             logFile: join(options.logDir, `nats-${id}.log`),
@@ -144,8 +165,22 @@ export class NatsTopology {
           }),
         ),
       );
-      ids.forEach((id, i) => servers.set(id, started[i] as NatsServer));
+      ids.forEach((id, i) => {
+        const r = started[i];
+        if (r?.status === 'fulfilled') servers.set(id, r.value);
+      });
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
       const topology = new NatsTopology(ids, servers, monitorPorts, proxies);
+      // Each monitor port must be our own server's (not another process's).
+      for (const id of ids) {
+        const named = await topology.serverName(id);
+        if (named !== `${name}-${id}`) {
+          throw new Error(
+            `nats-server ${id} is not the one answering on its ports (address already in use?): ${named ?? 'no answer'}`,
+          );
+        }
+      }
       await topology.waitForRoutes(options.startTimeoutMs ?? 20_000);
       return topology;
     } catch (err) {
@@ -256,6 +291,19 @@ export class NatsTopology {
         throw new Error(`NATS routes not established within ${timeoutMs} ms:${missing}`);
       }
       await sleep(100);
+    }
+  }
+
+  /** The `server_name` on server `id`'s monitoring port, or undefined when it does not answer. */
+  async serverName(id: number): Promise<string | undefined> {
+    const port = this.#monitorPorts.get(id);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/varz`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      return ((await res.json()) as { server_name?: string }).server_name;
+    } catch {
+      return undefined;
     }
   }
 
