@@ -40,6 +40,8 @@ export interface LeaseNemesisContext {
   readonly options: NemesisOptions;
   readonly random: Prng;
   readonly say: (event: 'start' | 'end' | 'info', detail: string) => void;
+  /** Called when an attempt starts (it is not skipped). */
+  readonly onStart: () => void;
   readonly withNode: <T>(id: number, fn: () => Promise<T>) => Promise<T>;
 }
 
@@ -112,6 +114,7 @@ async function attempt(
   const xSide = [x.id, ...others.slice(b, p - 1)].sort((u, v) => u - v);
   const cSide = others.slice(p - 1).sort((u, v) => u - v);
   const electionMs = o.electionTimeoutMs;
+  ctx.onStart();
   c.topology.setCuts(cutsBetween([xSide, cSide]));
   ctx.workload.setReadOnlyServers(new Set(xSide));
   ctx.say(
