@@ -107,10 +107,10 @@ export class Nemesis {
   async run(untilMs: number): Promise<void> {
     const { options, history } = this.#ctx;
     const kinds = options.faults;
-    while (!this.#stopping && history.now() < untilMs) {
+    for (let draw = 0; !this.#stopping && history.now() < untilMs; draw++) {
       const gap = Math.round(options.faultGapMs * (0.5 + this.#random.nextInt(1001) / 1000));
       const kind = kinds.length > 0 ? this.#random.pick(kinds) : undefined;
-      const child = this.#random.child(`fault-${this.total}-${this.#random.nextU32()}`);
+      const child = this.#random.child(`fault-${draw}`);
       await this.#sleep(Math.min(gap, Math.max(0, untilMs - history.now())));
       if (this.#stopping || history.now() >= untilMs || kind === undefined) continue;
       if (this.#active.size >= options.concurrentFaults) continue;

@@ -8,9 +8,9 @@
  *    candidates stop hearing X, and once their own grants to X run out they campaign. The
  *    bridge acceptors still grant X, so they refuse the candidates' Prepares.
  * 2. Watch the candidates' ballots (over HTTP) for a campaign. A refused candidate campaigns
- *    again one randomized election timeout later, so just before then (one typical node start
- *    ahead of it) the bridge acceptors are killed -9, X's side is cut from everyone, and the
- *    bridge is restarted at once. X still counts the grants the bridge gave before the crash,
+ *    again one randomized election timeout later; the bridge acceptors are killed -9 so that
+ *    X's old grants outlast that campaign and the bridge is back up for it (a node start ahead),
+ *    X's side is cut from everyone, and the bridge is restarted at once. X still counts the grants the bridge gave before the crash,
  *    for up to one lease.
  * 3. A correct acceptor that restarts waits one lease duration before it promises anything
  *    (it forgot what it granted), so the candidates win only after X's lease has run out. An
@@ -23,9 +23,9 @@
  * lease and an election timeout after the bounce (X's old grants have run out by then), or
  * after four election timeouts without a campaign. Needs 2 <= P <= N - 1 and L >= 2. With the default timings
  * (lease 300 ms) a node restarts more slowly than a lease runs out and the attempt cannot
- * break even an unsafe lease; `--lease-ms 2000 --drift-ms 100 --election-timeout-ms 2200
- * --election-jitter-ms 200` gives it room (a long lease, and a candidate that campaigns again
- * at a predictable time; see the README).
+ * break even an unsafe lease; `--lease-ms 3000 --drift-ms 100 --election-timeout-ms 3200
+ * --election-jitter-ms 200` gives it room (a lease longer than a restart, and a candidate that
+ * campaigns again at a predictable time; see the README).
  */
 import type { Prng } from '@flexpaxos/sim';
 import type { NemesisOptions } from './args.js';
@@ -141,10 +141,13 @@ async function attempt(
       return;
     }
     ctx.say('info', 'a candidate campaigned (refused by the bridge while it grants X)');
-    // The next campaign comes one randomized election timeout later (at least electionMs):
-    // bounce so that the bridge is back up just before it.
+    // The next campaign comes one randomized election timeout later (electionMs plus up to the
+    // jitter). Bounce late enough that X's old grants outlast that campaign by some margin
+    // (they run one lease from the bounce), and early enough that the bridge is back up for it.
     const startMs = Math.max(...bridge.map((id) => c.node(id).typicalStartMs ?? 500));
-    const bounceAt = campaignAt + Math.max(0, electionMs - startMs - 100);
+    const early = electionMs - o.leaseMs + o.electionJitterMs + 400;
+    const late = electionMs - startMs - 100;
+    const bounceAt = campaignAt + Math.max(0, Math.min(early, late));
     await sleep(Math.max(0, bounceAt - performance.now()));
     if (aborted()) return;
     for (const id of bridge) c.node(id).killNow();
