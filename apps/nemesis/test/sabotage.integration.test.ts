@@ -49,10 +49,10 @@ describe('nemesis against sabotaged nodes', () => {
         '--sabotage',
         'ack-before-fsync',
       ],
-      [71, 72, 73],
+      [71, 72, 73, 74, 75],
       ['linearizability', 'durability', 'exactly-once', 'stale-reads'],
     );
-  }, 400_000);
+  }, 600_000);
 
   it('catches a lease without the drift margin and restart wait with the lease nemesis', async () => {
     await expectCaught(
