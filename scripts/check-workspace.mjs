@@ -30,6 +30,8 @@ const LAYERS = [
   ['@flexpaxos/client'],
   ['@flexpaxos/sim'],
   ['@flexpaxos/server', '@flexpaxos/bench'],
+  // Runs the built server's processes under faults.
+  ['@flexpaxos/nemesis'],
 ];
 const RANK = new Map(LAYERS.flatMap((names, rank) => names.map((name) => [name, rank])));
 

@@ -56,6 +56,16 @@ export interface NodeConfig {
   readonly linkDelayTo: ReadonlyMap<number, number>;
   /** Thrifty phase 2: Accepts go only to a phase-2 quorum of the fastest responders. */
   readonly thrifty: boolean;
+  /** TEST ONLY (fault injection, `test-faults.ts`): rate of the node's clock against real time. */
+  readonly testClockRate: number;
+  /** TEST ONLY (fault injection, `test-faults.ts`): where the node's clock starts (ms). */
+  readonly testClockOffsetMs: number;
+  /** TEST ONLY: allows the `unsafe*` sabotage switches below; refused otherwise. */
+  readonly unsafeTestFaults: boolean;
+  /** SABOTAGE, TEST ONLY: replies and acknowledges before the synced write completes. */
+  readonly unsafeAckBeforeFsync: boolean;
+  /** SABOTAGE, TEST ONLY: the core's `unsafeLease` (no drift margin, no restart wait). */
+  readonly unsafeLeaseNoDrift: boolean;
 }
 
 /**
@@ -81,6 +91,8 @@ export const CONFIG_DEFAULTS = {
   logLevel: 'info',
   linkDelayMs: 0,
   thrifty: false,
+  testClockRate: 1,
+  testClockOffsetMs: 0,
 } as const;
 
 /** Every field, in the kebab-case used by flags; env is `FLEXPAXOS_` + upper snake case. */
@@ -108,6 +120,12 @@ export const CONFIG_FIELDS = [
   'link-delay-ms',
   'link-delay-to',
   'thrifty',
+  // Test-only fault injection (see test-faults.ts); never set them in a deployment.
+  'test-clock-rate',
+  'test-clock-offset-ms',
+  'unsafe-test-faults',
+  'unsafe-ack-before-fsync',
+  'unsafe-lease-no-drift',
 ] as const;
 
 /** A field name as flags spell it. */
@@ -363,6 +381,39 @@ export function validateConfig(raw: RawConfig): {
     else add('thrifty', `must be true or false (got ${JSON.stringify(rawThrifty)})`);
   }
 
+  // Test-only fault injection (test-faults.ts).
+  const bool = (field: ConfigField): boolean => {
+    const v = raw[field];
+    if (v === undefined) return false;
+    const t = typeof v === 'boolean' ? String(v) : str(v).trim();
+    if (t === 'true') return true;
+    if (t !== 'false') add(field, `must be true or false (got ${JSON.stringify(v)})`);
+    return false;
+  };
+  const rawRate = raw['test-clock-rate'];
+  let testClockRate: number = CONFIG_DEFAULTS.testClockRate;
+  if (rawRate !== undefined) {
+    const r = typeof rawRate === 'number' ? rawRate : Number(str(rawRate).trim());
+    if (!Number.isFinite(r) || r < 0.1 || r > 10 || str(rawRate).trim() === '') {
+      add('test-clock-rate', `must be a number from 0.1 to 10 (got ${JSON.stringify(rawRate)})`);
+    } else testClockRate = r;
+  }
+  const testClockOffsetMs = int('test-clock-offset-ms', 0, CONFIG_DEFAULTS.testClockOffsetMs);
+  const unsafeTestFaults = bool('unsafe-test-faults');
+  const unsafeAckBeforeFsync = bool('unsafe-ack-before-fsync');
+  const unsafeLeaseNoDrift = bool('unsafe-lease-no-drift');
+  for (const [field, on] of [
+    ['unsafe-ack-before-fsync', unsafeAckBeforeFsync],
+    ['unsafe-lease-no-drift', unsafeLeaseNoDrift],
+  ] as const) {
+    if (on && !unsafeTestFaults) {
+      add(
+        field,
+        'is a test-only sabotage that breaks safety on purpose: refused unless unsafe-test-faults is true',
+      );
+    }
+  }
+
   if (problems.length > 0 || cluster === undefined || nats === undefined || dataDir === undefined) {
     return { config: undefined, problems };
   }
@@ -391,6 +442,11 @@ export function validateConfig(raw: RawConfig): {
       linkDelayMs,
       linkDelayTo,
       thrifty,
+      testClockRate,
+      testClockOffsetMs,
+      unsafeTestFaults,
+      unsafeAckBeforeFsync,
+      unsafeLeaseNoDrift,
     },
     problems,
   };

@@ -13,7 +13,7 @@
  *
  * Real I/O: RocksDB storage (`@flexpaxos/storage-rocksdb`), NATS peer messaging
  * (`@flexpaxos/transport-nats`), NATS request-reply for clients, `performance.now()` as the
- * monotonic clock (ticks and leases).
+ * monotonic clock (ticks and leases; fault-injection runs may skew it, `test-faults.ts`).
  */
 import { randomInt } from 'node:crypto';
 import type { Msg, Subscription } from '@nats-io/transport-node';
@@ -42,6 +42,7 @@ import { renderNodeMetrics } from './metrics.js';
 import type { RoleCounts } from './metrics.js';
 import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
+import { ackBeforeFsync, nodeClock } from './test-faults.js';
 import { TickTimer } from './tick-timer.js';
 
 /** How long a stopping node waits for the running ready to finish (so its replies leave). */
@@ -75,6 +76,8 @@ export class FlexPaxosNode {
   #role: Role = 'follower';
   readonly #roles: RoleCounts = { electionsWon: 0, campaigns: 0 };
   readonly #onStop: ((reason: StopReason, error?: Error) => void) | undefined;
+  /** The monotonic clock of the ticks and the lease (`performance.now()` unless test-skewed). */
+  readonly #now: () => number;
 
   private constructor(args: {
     config: NodeConfig;
@@ -84,8 +87,10 @@ export class FlexPaxosNode {
     kv: KvStateMachine;
     transport: NatsPeerTransport<Message>;
     onStop: ((reason: StopReason, error?: Error) => void) | undefined;
+    now: () => number;
   }) {
     const { config, log, store, replica, transport } = args;
+    this.#now = args.now;
     this.config = config;
     this.#log = log;
     this.#store = store;
@@ -119,7 +124,7 @@ export class FlexPaxosNode {
     });
     this.#loop = new HostLoop({
       replica,
-      store,
+      store: config.unsafeAckBeforeFsync ? ackBeforeFsync(store, fail) : store,
       kv: args.kv,
       peers: transport,
       reads: this.#reads,
@@ -129,7 +134,7 @@ export class FlexPaxosNode {
       fail,
       log,
     });
-    this.#ticks = new TickTimer(config.tickMs, (n) => this.#onTicks(n));
+    this.#ticks = new TickTimer(config.tickMs, (n) => this.#onTicks(n), this.#now);
   }
 
   /**
@@ -153,6 +158,7 @@ export class FlexPaxosNode {
       const recovered = store.recovered;
       const kv = await loadStateMachine(store, recovered.applied);
       const members = config.members as NodeId[];
+      const now = nodeClock(config);
       const replica = new Replica(
         {
           id: config.id as NodeId,
@@ -174,10 +180,11 @@ export class FlexPaxosNode {
           inflightSlotsMax: config.maxInflightSlots,
           thrifty: config.thrifty,
           lease: {
-            clock: { nowMs: () => performance.now() },
+            clock: { nowMs: now },
             leaseDurationMs: config.leaseDurationMs,
             clockDriftBoundMs: config.clockDriftBoundMs,
             electionTimeoutMs: config.electionTimeoutTicks * config.tickMs,
+            ...(config.unsafeLeaseNoDrift ? { unsafeLease: true } : {}),
           },
           random: { nextInt: (max: number) => (max <= 1 ? 0 : randomInt(max)) },
         },
@@ -201,7 +208,7 @@ export class FlexPaxosNode {
           ? { linkDelayMs: (to: number) => config.linkDelayTo.get(to) ?? config.linkDelayMs }
           : {}),
       });
-      const node = new FlexPaxosNode({ config, log, store, replica, kv, transport, onStop });
+      const node = new FlexPaxosNode({ config, log, store, replica, kv, transport, onStop, now });
       await node.#serve();
       // A compacted log: hand the replica a snapshot again so it can serve laggards.
       node.#compaction.afterRestart();
@@ -221,7 +228,7 @@ export class FlexPaxosNode {
   /** The node's status report (what `status` requests and `/status` return). */
   status(): ServerStatusReport {
     const s = this.#replica.status();
-    const lease = leaseReport(s.lease, performance.now(), formatBallot);
+    const lease = leaseReport(s.lease, this.#now(), formatBallot);
     return {
       id: this.config.id,
       cluster: this.config.cluster,

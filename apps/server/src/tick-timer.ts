@@ -1,6 +1,6 @@
 /**
- * Time for the core: it counts ticks. A timer fires every `tickMs`; each firing reads
- * `performance.now()` and hands over as many ticks as real time has passed since the start, at
+ * Time for the core: it counts ticks. A timer fires every `tickMs`; each firing reads the
+ * node's monotonic clock (`performance.now()`, or a test-skewed one: `test-faults.ts`) and hands over as many ticks as real time has passed since the start, at
  * most {@link TICKS_PER_FIRING_MAX}, so a stalled event loop never makes the core's clock run
  * faster than real time in a burst larger than that (the excess is dropped).
  */
@@ -12,19 +12,28 @@ export const TICKS_PER_FIRING_MAX = 5;
 export class TickTimer {
   readonly #tickMs: number;
   readonly #onFire: (ticks: number) => void;
+  readonly #now: () => number;
   #originMs = 0;
   #fed = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  /** `onFire(n)` runs at every firing with the ticks due now (`0 <= n <= TICKS_PER_FIRING_MAX`). */
-  constructor(tickMs: number, onFire: (ticks: number) => void) {
+  /**
+   * `onFire(n)` runs at every firing with the ticks due now (`0 <= n <= TICKS_PER_FIRING_MAX`);
+   * `now` is the clock ticks are counted on.
+   */
+  constructor(
+    tickMs: number,
+    onFire: (ticks: number) => void,
+    now = (): number => performance.now(),
+  ) {
     this.#tickMs = tickMs;
     this.#onFire = onFire;
+    this.#now = now;
   }
 
   /** Starts counting from now. */
   start(): void {
-    this.#originMs = performance.now();
+    this.#originMs = this.#now();
     this.#timer = setInterval(() => this.#fire(), this.#tickMs);
   }
 
@@ -34,7 +43,7 @@ export class TickTimer {
   }
 
   #fire(): void {
-    const due = Math.floor((performance.now() - this.#originMs) / this.#tickMs);
+    const due = Math.floor((this.#now() - this.#originMs) / this.#tickMs);
     let n = due - this.#fed;
     if (n > TICKS_PER_FIRING_MAX) {
       // The event loop stalled: drop the excess so the core's clock never bursts ahead.

@@ -102,6 +102,45 @@ describe('validateConfig', () => {
       { field: 'thrifty', rule: 'must be true or false (got "yes")' },
     ]);
   });
+
+  it('reads the test-only clock flags: rate 0.1..10, offset an integer >= 0 (defaults 1 and 0)', () => {
+    expect(validateConfig(base).config).toMatchObject({ testClockRate: 1, testClockOffsetMs: 0 });
+    expect(
+      validateConfig({ ...base, 'test-clock-rate': '1.05', 'test-clock-offset-ms': '1000000' })
+        .config,
+    ).toMatchObject({ testClockRate: 1.05, testClockOffsetMs: 1_000_000 });
+    for (const bad of ['0', '11', 'fast', '']) {
+      expect(
+        validateConfig({ ...base, 'test-clock-rate': bad }).problems.map((p) => p.field),
+      ).toEqual(['test-clock-rate']);
+    }
+    expect(
+      validateConfig({ ...base, 'test-clock-offset-ms': '-5' }).problems.map((p) => p.field),
+    ).toEqual(['test-clock-offset-ms']);
+  });
+
+  it('refuses a sabotage switch unless unsafe-test-faults is true', () => {
+    for (const field of ['unsafe-ack-before-fsync', 'unsafe-lease-no-drift'] as const) {
+      const refused = validateConfig({ ...base, [field]: 'true' });
+      expect(refused.config).toBeUndefined();
+      expect(refused.problems).toEqual([
+        {
+          field,
+          rule: 'is a test-only sabotage that breaks safety on purpose: refused unless unsafe-test-faults is true',
+        },
+      ]);
+      const allowed = validateConfig({ ...base, [field]: 'true', 'unsafe-test-faults': 'true' });
+      expect(allowed.problems).toEqual([]);
+    }
+    expect(validateConfig(base).config).toMatchObject({
+      unsafeTestFaults: false,
+      unsafeAckBeforeFsync: false,
+      unsafeLeaseNoDrift: false,
+    });
+    expect(
+      validateConfig({ ...base, 'unsafe-lease-no-drift': 'maybe' }).problems.map((p) => p.field),
+    ).toEqual(['unsafe-lease-no-drift']);
+  });
 });
 
 describe('gatherConfig', () => {

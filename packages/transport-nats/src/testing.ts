@@ -11,6 +11,8 @@ export {
   startNatsCluster,
   startNatsServer,
 } from './testing/nats-server.js';
+export { killProcessGroup, spawnWithWatchdog } from './testing/watchdog.js';
+export type { WatchdogOptions } from './testing/watchdog.js';
 export type {
   FindNatsServerOptions,
   NatsCluster,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,25 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Pids of the live (not zombie) processes of process group `pgid`. */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('findNatsServer', () => {
   it('says how to install nats-server when it is missing', () => {
@@ -58,5 +77,32 @@ describe('startNatsServer', () => {
       expect(pid).toBeGreaterThan(0);
       expect(alive(pid)).toBe(false);
     }
+  });
+
+  it('kills a server started under the watchdog when its starter is killed -9', async () => {
+    const script = fileURLToPath(new URL('./fixtures/leaky-process.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, 'kill9'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.signal).toBe('SIGKILL');
+    // The watchdog shell leads the server's process group.
+    const pgid = Number(run.stdout.trim());
+    expect(pgid).toBeGreaterThan(0);
+    for (let i = 0; i < 100 && groupMembers(pgid).length > 0; i++) await sleep(50);
+    expect(groupMembers(pgid)).toEqual([]);
+  });
+
+  it('stops gracefully under the watchdog and restarts on the same port', async () => {
+    const nats = await startNatsServer({ watchdog: true });
+    const pgid = nats.pid!;
+    expect(groupMembers(pgid).length).toBeGreaterThanOrEqual(2); // the shell and the server
+    await nats.restart(); // SIGTERM, forwarded: the shell exits after the server
+    expect(groupMembers(pgid)).toEqual([]);
+    const nc = await connect({ servers: nats.url });
+    await nc.close();
+    const again = nats.pid!;
+    await nats.stop({ kill: true });
+    expect(groupMembers(again)).toEqual([]);
   });
 });

@@ -4,10 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { killProcessGroup, spawnWithWatchdog } from './watchdog.js';
 
 /** `nats-server` is not installed (or not executable). The message says how to install it. */
 export class NatsServerNotFoundError extends Error {
@@ -88,6 +89,8 @@ export async function freePort(): Promise<number> {
 // uncaught exception). A process killed by a signal runs no exit hook; Ctrl-C reaches the
 // servers anyway (same process group), and a SIGTERM handler should call process.exit().
 const live = new Set<ChildProcess>();
+/** The children started under a watchdog (killed as a process group). */
+const grouped = new WeakSet<ChildProcess>();
 const tempDirs = new Set<string>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -95,7 +98,8 @@ function installExitHook(): void {
     exitHookInstalled = true;
     process.on('exit', () => {
       for (const c of live) {
-        c.kill('SIGKILL');
+        if (grouped.has(c)) killProcessGroup(c);
+        else c.kill('SIGKILL');
       }
       for (const d of tempDirs) {
         rmSync(d, { recursive: true, force: true });
@@ -107,6 +111,15 @@ function track(child: ChildProcess): void {
   installExitHook();
   live.add(child);
   child.once('exit', () => live.delete(child));
+}
+
+/** The last 4 000 characters of a file, or '' when it cannot be read. */
+function readTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
 }
 
 const sleep = (ms: number): Promise<void> =>
@@ -144,7 +157,28 @@ export interface NatsServerOptions {
     readonly port?: number;
     /** Route URLs of the other servers, e.g. `nats-route://127.0.0.1:6222`. */
     readonly routes?: readonly string[];
+    /**
+     * `cluster.advertise`: the `host:port` this server tells the others to reach its route
+     * listener at. Servers learn each other's routes by gossip (implicit routes: when a
+     * server accepts a route it forwards the new server's address to its other routes, which
+     * then connect to it once, in nats-server 2.9 without retries); without `advertise` the
+     * address is the route's TCP peer address and the real route port. Default: none.
+     */
+    readonly advertise?: string;
+    /**
+     * `cluster.no_advertise`: do not tell clients the client URLs of the other servers, so a
+     * client reconnects only to the URLs it was given. Default false (nats-server's default).
+     */
+    readonly noAdvertise?: boolean;
   };
+  /** Write the server's log to this file (`log_file`); otherwise it goes to stderr. */
+  readonly logFile?: string;
+  /**
+   * Run under a watchdog in a process group of its own ({@link spawnWithWatchdog}): the server
+   * is SIGKILLed even when this process is killed -9, which exit hooks cannot cover. `pid` is
+   * then the watchdog shell's (the group id). Default false.
+   */
+  readonly watchdog?: boolean;
   /** HTTP monitoring port (`/varz`, `/routez`, ...). Default: none. */
   readonly monitorPort?: number;
   /** How long to wait for the server to accept connections. Default 10 000 ms. */
@@ -167,9 +201,11 @@ export interface NatsServer {
   readonly running: boolean;
   /**
    * Stops the server and waits for it to exit. `kill: true` sends SIGKILL (a crash) instead
-   * of SIGTERM. Idempotent. Removes the server's temporary directory.
+   * of SIGTERM. Idempotent. Removes the server's temporary directory, unless `restartable`:
+   * then {@link restart} can start it again later on the same ports (a server that is down
+   * for a while).
    */
-  stop(options?: { readonly kill?: boolean }): Promise<void>;
+  stop(options?: { readonly kill?: boolean; readonly restartable?: boolean }): Promise<void>;
   /**
    * Stops the server (like {@link stop}, SIGKILL when `kill`), waits `downMs` (default 0) and
    * starts it again on the same ports with the same configuration.
@@ -192,6 +228,9 @@ function configText(
   if (options.monitorPort !== undefined) {
     lines.push(`http: "127.0.0.1:${options.monitorPort}"`);
   }
+  if (options.logFile !== undefined) {
+    lines.push(`log_file: ${JSON.stringify(options.logFile)}`);
+  }
   if (options.cluster !== undefined && clusterPort !== undefined) {
     const routes = (options.cluster.routes ?? []).map((r) => JSON.stringify(r)).join(', ');
     lines.push(
@@ -199,8 +238,14 @@ function configText(
       `  name: ${JSON.stringify(options.cluster.name)}`,
       `  listen: "127.0.0.1:${clusterPort}"`,
       `  routes: [${routes}]`,
-      '}',
     );
+    if (options.cluster.advertise !== undefined) {
+      lines.push(`  advertise: ${JSON.stringify(options.cluster.advertise)}`);
+    }
+    if (options.cluster.noAdvertise === true) {
+      lines.push('  no_advertise: true');
+    }
+    lines.push('}');
   }
   return `${lines.join('\n')}\n`;
 }
@@ -238,7 +283,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const launch = async (): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       writeFileSync(configPath, configText(port, options, clusterPort));
-      const proc = spawn(bin, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc =
+        options.watchdog === true
+          ? spawnWithWatchdog(bin, ['-c', configPath])
+          : spawn(bin, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (options.watchdog === true) grouped.add(proc);
       track(proc);
       let stderr = '';
       proc.stderr?.setEncoding('utf8');
@@ -254,6 +303,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       const deadline = Date.now() + startTimeoutMs;
       while (!exited && Date.now() < deadline) {
         if (await canConnect(port)) {
+          // Another process may hold the port (it was free when picked): then this server
+          // fails to bind and exits at once. Give it the moment to do so.
+          await sleep(100);
           break;
         }
         await sleep(20);
@@ -262,7 +314,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         child = proc;
         return;
       }
-      proc.kill('SIGKILL');
+      if (options.watchdog === true) killProcessGroup(proc);
+      else proc.kill('SIGKILL');
+      // With a log file the server reports why it stopped there, not on stderr.
+      if (options.logFile !== undefined) stderr += readTail(options.logFile);
       const portTaken = /address already in use/i.test(stderr);
       if (portTaken && fixedPort === undefined && attempt < 3) {
         port = await freePort();
@@ -281,8 +336,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       return;
     }
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(kill ? 'SIGKILL' : 'SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    const hardKill = (): void => {
+      if (options.watchdog === true) killProcessGroup(proc);
+      else proc.kill('SIGKILL');
+    };
+    if (kill) hardKill();
+    else proc.kill('SIGTERM'); // the watchdog forwards it and exits after the server
+    const timer = setTimeout(hardKill, 5_000);
     await exited;
     clearTimeout(timer);
   };
@@ -313,7 +373,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async stop(stopOptions) {
       await stopProcess(stopOptions?.kill ?? false);
-      if (!removed) {
+      if (!removed && stopOptions?.restartable !== true) {
         removed = true;
         rmSync(dir, { recursive: true, force: true });
         tempDirs.delete(dir);
