@@ -170,5 +170,7 @@ export function toCheckerOps(
 
 /** The key an operation touches. */
 export function keyOf(input: FlexKvInput): string {
-  return input.type === 'range' ? input.prefix : input.key;
+  if (input.type === 'range') return input.prefix;
+  if ('key' in input) return input.key;
+  return `(${input.type})`; // the workload issues no transactions or lease operations
 }

@@ -262,6 +262,9 @@ export class Workload {
         this.#lastVersion.set(key, 0);
         return;
       case 'range':
+      case 'txn':
+      case 'lease-grant':
+      case 'lease-revoke':
         return;
     }
   }
@@ -309,7 +312,10 @@ async function run(
       };
     }
     case 'range':
-      throw new Error('the workload issues no range');
+    case 'txn':
+    case 'lease-grant':
+    case 'lease-revoke':
+      throw new Error(`the workload issues no ${input.type}`);
   }
 }
 

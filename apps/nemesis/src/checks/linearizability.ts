@@ -11,7 +11,7 @@
 import { checkLinearizability, flexKvModel } from '@flexpaxos/checker';
 import type { CheckResult, FlexKvInput, FlexKvOutput, Operation } from '@flexpaxos/checker';
 import type { HistoryOp } from '../history.js';
-import { toCheckerOps } from '../history.js';
+import { keyOf, toCheckerOps } from '../history.js';
 import type { CheckReport } from './report.js';
 
 /** A period in which lease reads have no guarantee (history ms). */
@@ -32,8 +32,7 @@ function counterexampleLines(r: CheckResult<FlexKvInput, FlexKvOutput>): string[
   const linearized = new Set(cx.longestLinearizable);
   const left = cx.operations.filter((o) => !linearized.has(o));
   const first = cx.operations[0];
-  const key =
-    first === undefined ? '?' : first.input.type === 'range' ? first.input.prefix : first.input.key;
+  const key = first === undefined ? '?' : keyOf(first.input);
   return [
     `key ${key}: ${cx.operations.length} operations, the longest linearizable prefix has ${cx.longestLinearizable.length}; the next to fit are among:`,
     ...left

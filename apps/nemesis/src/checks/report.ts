@@ -4,6 +4,7 @@
  */
 import type { FlexKvInput, FlexKvOutput } from '@flexpaxos/checker';
 import type { HistoryOp } from '../history.js';
+import { keyOf } from '../history.js';
 
 /** A check's verdict: `unknown` when it could not decide (the checker's time budget ran out). */
 export type CheckStatus = 'pass' | 'fail' | 'unknown';
@@ -89,6 +90,10 @@ function inputText(i: FlexKvInput): string {
       return `del ${i.key}`;
     case 'range':
       return `range ${i.prefix}*`;
+    case 'txn':
+    case 'lease-grant':
+    case 'lease-revoke':
+      return i.type; // the workload issues no transactions or lease operations
   }
 }
 
@@ -105,6 +110,10 @@ function outputText(o: FlexKvOutput | undefined): string {
       return `${o.deleted ? 'deleted' : 'absent'} prev v${o.prevVersion} r${o.revision}`;
     case 'range':
       return `${o.kvs.length} keys`;
+    case 'txn':
+    case 'lease-grant':
+    case 'lease-revoke':
+      return o.type;
   }
 }
 
@@ -121,7 +130,7 @@ export function formatOp(op: HistoryOp): string {
 export function byKey(ops: readonly HistoryOp[]): Map<string, HistoryOp[]> {
   const out = new Map<string, HistoryOp[]>();
   for (const op of ops) {
-    const key = op.input.type === 'range' ? op.input.prefix : op.input.key;
+    const key = keyOf(op.input);
     let list = out.get(key);
     if (list === undefined) out.set(key, (list = []));
     list.push(op);
