@@ -79,7 +79,7 @@ export {
 } from './command-codec.js';
 export { decodeReply, decodeResult, encodeResult } from './result-codec.js';
 export { validateCommand } from './validate.js';
-export type { KvConfig } from './kv-config.js';
+export type { KvConfig, KvConfigProblem } from './kv-config.js';
 export { DEFAULT_KV_CONFIG, validateKvConfig } from './kv-config.js';
 export type { LeaseInfo } from './kv-state.js';
 export type {

@@ -36,28 +36,59 @@ export const DEFAULT_KV_CONFIG: KvConfig = {
   legacySessions: true,
 };
 
+/**
+ * One problem with a config of this package (`KvConfig`, `LessorConfig`, `WatchHubConfig`),
+ * in the shape every FlexPaxos package uses.
+ */
+export interface KvConfigProblem {
+  /** The offending field. */
+  readonly field: string;
+  /** A short stable name of the rule that failed: `positive-integer` or `boolean`. */
+  readonly rule: 'positive-integer' | 'boolean';
+  /** A human sentence naming the field, the rule and the value. */
+  readonly message: string;
+}
+
+/** The problem of `field` unless `value` is a positive safe integer. */
+export function positiveIntegerProblem(field: string, value: unknown): KvConfigProblem | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return undefined;
+  return {
+    field,
+    rule: 'positive-integer',
+    message: `${field} must be a positive safe integer (got ${String(value)})`,
+  };
+}
+
+/** Throws one error listing every problem, or returns when there is none. */
+export function throwIfKvConfigProblems(what: string, problems: readonly KvConfigProblem[]): void {
+  if (problems.length > 0)
+    throw new Error(`invalid ${what}: ${problems.map((p) => p.message).join('; ')}`);
+}
+
 /** Every problem with a config, each naming the field and the rule (empty when valid). */
-export function validateKvConfig(config: KvConfig): string[] {
-  const problems: string[] = [];
+export function validateKvConfig(config: KvConfig): KvConfigProblem[] {
+  const problems: KvConfigProblem[] = [];
   for (const field of [
     'sessionsMax',
     'sessionExpirySlots',
     'leasesMax',
     'keysPerLeaseMax',
   ] as const) {
-    const v = config[field];
-    if (!Number.isSafeInteger(v) || v < 1)
-      problems.push(`${field}: must be a positive safe integer`);
+    const problem = positiveIntegerProblem(field, config[field]);
+    if (problem !== undefined) problems.push(problem);
   }
   if (typeof config.legacySessions !== 'boolean')
-    problems.push('legacySessions: must be a boolean');
+    problems.push({
+      field: 'legacySessions',
+      rule: 'boolean',
+      message: `legacySessions must be a boolean (got ${String(config.legacySessions)})`,
+    });
   return problems;
 }
 
 /** `config` over the defaults; throws listing every problem. */
 export function resolveKvConfig(config: Partial<KvConfig>): KvConfig {
   const full: KvConfig = { ...DEFAULT_KV_CONFIG, ...config };
-  const problems = validateKvConfig(full);
-  if (problems.length > 0) throw new Error(`invalid KvConfig: ${problems.join('; ')}`);
+  throwIfKvConfigProblems('KvConfig', validateKvConfig(full));
   return full;
 }

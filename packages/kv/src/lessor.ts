@@ -27,6 +27,8 @@ import { assert, assertNever } from './assert.js';
 import { bytesEqual } from './bytes.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import type { LeaseChange } from './events.js';
+import type { KvConfigProblem } from './kv-config.js';
+import { positiveIntegerProblem, throwIfKvConfigProblems } from './kv-config.js';
 import type { LeaseId } from './ids.js';
 import { kvLeaseExpire, kvLessorEpoch } from './ops.js';
 import type { LeaseRevokeOp, LessorEpochOp } from './types.js';
@@ -46,13 +48,10 @@ export interface LessorConfig {
 export const DEFAULT_LESSOR_CONFIG: LessorConfig = { revokeRetryMs: 1000, revokesPerCallMax: 500 };
 
 /** Every problem with a lessor config, each naming the field and the rule. */
-export function validateLessorConfig(config: LessorConfig): string[] {
-  const problems: string[] = [];
-  if (!Number.isSafeInteger(config.revokeRetryMs) || config.revokeRetryMs < 1)
-    problems.push('revokeRetryMs: must be a positive safe integer');
-  if (!Number.isSafeInteger(config.revokesPerCallMax) || config.revokesPerCallMax < 1)
-    problems.push('revokesPerCallMax: must be a positive safe integer');
-  return problems;
+export function validateLessorConfig(config: LessorConfig): KvConfigProblem[] {
+  return (['revokeRetryMs', 'revokesPerCallMax'] as const)
+    .map((field) => positiveIntegerProblem(field, config[field]))
+    .filter((p): p is KvConfigProblem => p !== undefined);
 }
 
 /**
@@ -103,8 +102,7 @@ export class Lessor {
   /** A follower lessor. Throws listing every config problem. */
   constructor(config: Partial<LessorConfig> = {}) {
     const full = { ...DEFAULT_LESSOR_CONFIG, ...config };
-    const problems = validateLessorConfig(full);
-    if (problems.length > 0) throw new Error(`invalid LessorConfig: ${problems.join('; ')}`);
+    throwIfKvConfigProblems('LessorConfig', validateLessorConfig(full));
     this.config = full;
   }
 

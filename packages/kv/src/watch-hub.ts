@@ -24,6 +24,8 @@
 import { assert } from './assert.js';
 import { bytesToBinaryString } from './bytes.js';
 import type { KvEvent } from './events.js';
+import type { KvConfigProblem } from './kv-config.js';
+import { positiveIntegerProblem, throwIfKvConfigProblems } from './kv-config.js';
 import { KEY_BYTES_MAX } from './limits.js';
 
 /** A watcher's id, assigned by the hub (local to one node, not replicated). */
@@ -53,13 +55,10 @@ export const DEFAULT_WATCH_HUB_CONFIG: WatchHubConfig = {
 };
 
 /** Every problem with a hub config, each naming the field and the rule. */
-export function validateWatchHubConfig(config: WatchHubConfig): string[] {
-  const problems: string[] = [];
-  for (const [field, v] of Object.entries(config)) {
-    if (!Number.isSafeInteger(v) || (v as number) < 1)
-      problems.push(`${field}: must be a positive safe integer`);
-  }
-  return problems;
+export function validateWatchHubConfig(config: WatchHubConfig): KvConfigProblem[] {
+  return Object.entries(config)
+    .map(([field, v]) => positiveIntegerProblem(field, v))
+    .filter((p): p is KvConfigProblem => p !== undefined);
 }
 
 /** What to watch. */
@@ -161,8 +160,7 @@ export class WatchHub {
   constructor(appliedRevision: number, config: Partial<WatchHubConfig> = {}) {
     assert(Number.isSafeInteger(appliedRevision) && appliedRevision >= 0, 'applied revision');
     const full = { ...DEFAULT_WATCH_HUB_CONFIG, ...config };
-    const problems = validateWatchHubConfig(full);
-    if (problems.length > 0) throw new Error(`invalid WatchHubConfig: ${problems.join('; ')}`);
+    throwIfKvConfigProblems('WatchHubConfig', validateWatchHubConfig(full));
     this.config = full;
     this.appliedRevision = appliedRevision;
     this.historyStart = appliedRevision + 1;

@@ -154,8 +154,13 @@ describe('KvStateMachine', () => {
 
   it('rejects an invalid config listing every problem', () => {
     expect(
-      validateKvConfig({ ...DEFAULT_KV_CONFIG, sessionsMax: 0, sessionExpirySlots: -1 }),
-    ).toHaveLength(2);
+      validateKvConfig({ ...DEFAULT_KV_CONFIG, sessionsMax: 0, sessionExpirySlots: -1 }).map(
+        (p) => [p.field, p.rule],
+      ),
+    ).toEqual([
+      ['sessionsMax', 'positive-integer'],
+      ['sessionExpirySlots', 'positive-integer'],
+    ]);
     expect(() => new KvStateMachine({ sessionsMax: 0, sessionExpirySlots: 1 })).toThrow(
       /sessionsMax/,
     );
