@@ -10,7 +10,7 @@ const config = (
   election: number,
   learners: number[] = [],
 ): Configuration => ({
-  quorum: { kind: 'counting', voters: voters as NodeId[], replication, election },
+  quorum: { kind: 'counting', voters, replication, election },
   learners: learners as NodeId[],
 });
 
@@ -66,12 +66,13 @@ describe('targetFor', () => {
     expect(r).toEqual({
       problem: 'election: P=2 and L=3 do not intersect for N=5: need L + P > N',
     });
-    expect(targetFor({ op: 'remove-member', id: 1 }, config([1], 1, 1))).toMatchObject({
-      problem: expect.stringContaining('last voter'),
-    });
-    expect(targetFor({ op: 'prefer-leader', id: 7 }, config([1, 2, 3], 2, 2))).toMatchObject({
-      problem: expect.stringContaining('must be a voter'),
-    });
+    const problem = (r: ReturnType<typeof targetFor>): string => ('problem' in r ? r.problem : '');
+    expect(problem(targetFor({ op: 'remove-member', id: 1 }, config([1], 1, 1)))).toContain(
+      'last voter',
+    );
+    expect(problem(targetFor({ op: 'prefer-leader', id: 7 }, config([1, 2, 3], 2, 2)))).toContain(
+      'must be a voter',
+    );
   });
 
   it('set-quorum without L takes the smallest L; an unknown member removal changes nothing', () => {
