@@ -41,6 +41,12 @@ export interface BenchOptions {
    */
   readonly reconfig: boolean;
   /**
+   * Run a fault scenario instead of the sweep: `double-fault` (`double-fault.ts`): N=5 P=2 L=4,
+   * a partition that leaves no side an election quorum, then kill -9 of the leader, with and
+   * without automatic subsetting.
+   */
+  readonly scenario: 'double-fault' | undefined;
+  /**
    * Client processes per point (never more than clients). Default 1: one process, as an
    * application that uses the client; more load the servers harder than one user does.
    */
@@ -94,6 +100,9 @@ export const USAGE = `usage: pnpm bench [options]
                            node:ID=MS,... | zones:NAME=ID,ID;NAME=ID | zones:K
   --zone-delay SPEC        delay between zones: MS (every pair) or A-B=MS,A-C=MS,...
   --failover               kill -9 the leader under load; time to the next acknowledged write
+  --scenario double-fault  instead of the sweep: N=5 P=2 L=4 under load, a partition that
+                           leaves no side an election quorum, kill -9 of the leader; with and
+                           without automatic subsetting (--json, --chart, --table)
   --reconfig               instead of the sweep: one N=3 P=2 cluster under load through add 4,
                            add 5, P=3, P=2, remove 5 and a leader transfer; writes/s around each
                            change, the lowest 250 ms sample, a timeline (--json, --chart, --table)
@@ -132,6 +141,7 @@ const OPTIONS = {
   'zone-delay': { type: 'string' },
   failover: { type: 'boolean' },
   reconfig: { type: 'boolean' },
+  scenario: { type: 'string' },
   'client-procs': { type: 'string' },
   compare: { type: 'string' },
   keys: { type: 'string' },
@@ -356,6 +366,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     zoneDelay,
     failover: values['failover'] === true || preset.failover,
     reconfig: values['reconfig'] === true,
+    scenario: str('scenario') === 'double-fault' ? 'double-fault' : undefined,
     clientProcs,
     compare,
     keysPerClient,
@@ -375,20 +386,23 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   problems.push(...plan.problems);
-  if (options.reconfig) {
-    for (const name of [
-      'nodes',
-      'replication',
-      'election',
-      'delay',
-      'compare',
-      'failover',
-    ] as const) {
+  const scenarioText = str('scenario');
+  if (scenarioText !== undefined && scenarioText !== 'double-fault') {
+    problems.push(`--scenario: must be double-fault (got ${JSON.stringify(scenarioText)})`);
+  }
+  if (options.reconfig && scenarioText !== undefined) {
+    problems.push('--scenario: give --reconfig or --scenario, not both');
+  }
+  if (options.reconfig || options.scenario !== undefined) {
+    const what = options.reconfig ? '--reconfig' : `--scenario ${scenarioText ?? ''}`;
+    const own = options.reconfig ? 'N=3 P=2' : 'N=5 P=2 L=4';
+    const sweepOnly = ['nodes', 'replication', 'election', 'delay', 'compare', 'failover'] as const;
+    for (const name of sweepOnly) {
       if (values[name] !== undefined) {
-        problems.push(`--${name}: does not apply to --reconfig (it runs its own N=3 P=2 cluster)`);
+        problems.push(`--${name}: does not apply to ${what} (it runs its own ${own} cluster)`);
       }
     }
-    if (options.clients.length !== 1) problems.push('--clients: --reconfig takes one client count');
+    if (options.clients.length !== 1) problems.push(`--clients: ${what} takes one client count`);
   }
   if (problems.length > 0) return { kind: 'invalid', problems: [...new Set(problems)] };
   return { kind: 'ok', options };

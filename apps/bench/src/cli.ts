@@ -18,6 +18,11 @@ import { clockTicksPerSecond, procCpuAvailable } from './proc-cpu.js';
 import { installCleanupHandlers, killAllNow } from './processes.js';
 import { createProgress } from './progress.js';
 import type { BenchRecord } from './record.js';
+import {
+  formatDoubleFaultTable,
+  renderDoubleFaultChart,
+  runDoubleFaultBench,
+} from './double-fault.js';
 import { formatReconfigTable, renderReconfigChart, runReconfigBench } from './reconfig.js';
 import { runPoint } from './run-point.js';
 import { formatTable } from './table.js';
@@ -96,6 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (options.reconfig) return await runReconfig(options, argv);
+  if (options.scenario === 'double-fault') return await runDoubleFault(options, argv);
   const skipped: string[] = [];
   let etcdMissing: string | undefined;
   if (options.compare.includes('etcd')) {
@@ -184,6 +190,53 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function runDoubleFault(options: BenchOptions, argv: readonly string[]): Promise<number> {
+  process.stderr.write(
+    `bench --scenario double-fault: two clusters (auto-subset on, off); about ${Math.round(2 * (options.warmupS + 40))} s\n`,
+  );
+  const startedAt = new Date().toISOString();
+  const result = await runDoubleFaultBench(options, (line) => process.stderr.write(`${line}\n`));
+  const table = formatDoubleFaultTable(result);
+  process.stdout.write(`${table}\n`);
+  const meta = {
+    command: `pnpm bench ${argv.join(' ')}`.trim(),
+    host: hostname(),
+    cores: cpus().length,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    loadAvgAtEnd: loadavg(),
+  };
+  writeScenarioOutputs(options, { meta, doubleFault: result }, table, () =>
+    renderDoubleFaultChart(result),
+  );
+  const on = result.runs.find((r) => r.autoSubset);
+  return on?.recoveredAfterKillMs !== null &&
+    on?.recoveredAfterKillMs !== undefined &&
+    on.recoveredAfterKillMs <= result.recoveryBoundMs
+    ? 0
+    : 1;
+}
+
+function writeScenarioOutputs(
+  options: BenchOptions,
+  json: unknown,
+  table: string,
+  chart: () => string,
+): void {
+  if (options.jsonFile !== undefined) {
+    writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+    process.stderr.write(`wrote ${options.jsonFile}\n`);
+  }
+  if (options.tableFile !== undefined) {
+    writeFile(options.tableFile, `${table}\n`);
+    process.stderr.write(`wrote ${options.tableFile}\n`);
+  }
+  if (options.chartFile !== undefined) {
+    writeFile(options.chartFile, chart());
+    process.stderr.write(`wrote ${options.chartFile}\n`);
+  }
+}
+
 async function runReconfig(options: BenchOptions, argv: readonly string[]): Promise<number> {
   process.stderr.write(
     `bench --reconfig: one cluster, six changes; about ${Math.round(options.warmupS + Math.max(5, options.durationS) + 6 * 7 + 15)} s; load average ${loadavg()
@@ -202,18 +255,9 @@ async function runReconfig(options: BenchOptions, argv: readonly string[]): Prom
     finishedAt: new Date().toISOString(),
     loadAvgAtEnd: loadavg(),
   };
-  if (options.jsonFile !== undefined) {
-    writeFile(options.jsonFile, `${JSON.stringify({ meta, reconfig: result }, null, 2)}\n`);
-    process.stderr.write(`wrote ${options.jsonFile}\n`);
-  }
-  if (options.tableFile !== undefined) {
-    writeFile(options.tableFile, `${table}\n`);
-    process.stderr.write(`wrote ${options.tableFile}\n`);
-  }
-  if (options.chartFile !== undefined) {
-    writeFile(options.chartFile, renderReconfigChart(result));
-    process.stderr.write(`wrote ${options.chartFile}\n`);
-  }
+  writeScenarioOutputs(options, { meta, reconfig: result }, table, () =>
+    renderReconfigChart(result),
+  );
   return 0;
 }
 

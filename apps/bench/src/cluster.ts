@@ -75,6 +75,8 @@ export interface Cluster {
    * resolves once it printed its started line. Stopped with the cluster.
    */
   startJoiner(id: number): Promise<Child>;
+  /** Starts node `id` again (after it was killed) with its first command line; resolves once started. */
+  restart(id: number): Promise<Child>;
   /** Kills every process and removes the data directory (idempotent). */
   stop(): Promise<void>;
 }
@@ -181,10 +183,11 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       nodes.set(id, child);
     }
     await Promise.all([...nodes.values()].map((c) => started(c, 60_000)));
-    const startJoiner = async (id: number): Promise<Child> => {
-      const args = nodeArgs(spec, id, nats.url, clusterName, dataDir);
-      const at = args.indexOf('--members');
-      args.splice(at, 6, '--join'); // --members M --replication P --election L
+    const argsOf = new Map<number, string[]>();
+    for (let id = 1; id <= spec.nodes; id++) {
+      argsOf.set(id, nodeArgs(spec, id, nats.url, clusterName, dataDir));
+    }
+    const launch = async (id: number, args: string[]): Promise<Child> => {
       const child = spawnGuarded(
         `node ${id}`,
         process.execPath,
@@ -194,8 +197,20 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       );
       children.push(child);
       nodes.set(id, child);
+      argsOf.set(id, args);
       await started(child, 60_000);
       return child;
+    };
+    const startJoiner = (id: number): Promise<Child> => {
+      const args = nodeArgs(spec, id, nats.url, clusterName, dataDir);
+      const at = args.indexOf('--members');
+      args.splice(at, 6, '--join'); // --members M --replication P --election L
+      return launch(id, args);
+    };
+    const restart = (id: number): Promise<Child> => {
+      const args = argsOf.get(id);
+      if (args === undefined) throw new Error(`node ${id} never ran`);
+      return launch(id, args);
     };
     return {
       natsUrl: nats.url,
@@ -205,6 +220,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       nodes,
       stop,
       startJoiner,
+      restart,
     };
   } catch (err) {
     await stop();

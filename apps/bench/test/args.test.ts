@@ -45,6 +45,20 @@ describe('parseBenchArgs', () => {
     ]);
   });
 
+  it('takes --scenario double-fault alone, and nothing else as a scenario', () => {
+    expect(ok(['--scenario', 'double-fault']).scenario).toBe('double-fault');
+    expect(ok([]).scenario).toBeUndefined();
+    expect(problems(['--scenario', 'split-brain'])).toEqual([
+      '--scenario: must be double-fault (got "split-brain")',
+    ]);
+    expect(problems(['--scenario', 'double-fault', '--reconfig'])).toContain(
+      '--scenario: give --reconfig or --scenario, not both',
+    );
+    expect(problems(['--scenario', 'double-fault', '--replication', '3'])).toEqual([
+      '--replication: does not apply to --scenario double-fault (it runs its own N=5 P=2 L=4 cluster)',
+    ]);
+  });
+
   it('takes --compare and --client-procs', () => {
     const o = ok(['--compare', 'natskv,etcd', '--nodes', '3', '--client-procs', '2']);
     expect(o.compare).toEqual(['natskv', 'etcd']);

@@ -77,6 +77,8 @@ export interface NodeConfig {
   readonly testClockRate: number;
   /** TEST ONLY (fault injection, `test-faults.ts`): where the node's clock starts (ms). */
   readonly testClockOffsetMs: number;
+  /** TEST ONLY (benchmarks, `test-faults.ts`): take partition requests over NATS. */
+  readonly testPartitionControl: boolean;
   /** TEST ONLY: allows the `unsafe*` sabotage switches below; refused otherwise. */
   readonly unsafeTestFaults: boolean;
   /** SABOTAGE, TEST ONLY: replies and acknowledges before the synced write completes. */
@@ -149,6 +151,7 @@ export const CONFIG_FIELDS = [
   // Test-only fault injection (see test-faults.ts); never set them in a deployment.
   'test-clock-rate',
   'test-clock-offset-ms',
+  'test-partition-control',
   'unsafe-test-faults',
   'unsafe-ack-before-fsync',
   'unsafe-lease-no-drift',
@@ -468,6 +471,7 @@ export function validateConfig(raw: RawConfig): {
     } else testClockRate = r;
   }
   const testClockOffsetMs = int('test-clock-offset-ms', 0, CONFIG_DEFAULTS.testClockOffsetMs);
+  const testPartitionControl = bool('test-partition-control');
   const unsafeTestFaults = bool('unsafe-test-faults');
   const unsafeAckBeforeFsync = bool('unsafe-ack-before-fsync');
   const unsafeLeaseNoDrift = bool('unsafe-lease-no-drift');
@@ -518,6 +522,7 @@ export function validateConfig(raw: RawConfig): {
       autoSubsetFaultToleranceMin,
       testClockRate,
       testClockOffsetMs,
+      testPartitionControl,
       unsafeTestFaults,
       unsafeAckBeforeFsync,
       unsafeLeaseNoDrift,

@@ -44,7 +44,7 @@ import { renderNodeMetrics } from './metrics.js';
 import type { RoleCounts } from './metrics.js';
 import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
-import { ackBeforeFsync, nodeClock } from './test-faults.js';
+import { TestPartition, ackBeforeFsync, nodeClock, testPartitionSubject } from './test-faults.js';
 import { TickTimer } from './tick-timer.js';
 
 /** How long a stopping node waits for the running ready to finish (so its replies leave). */
@@ -77,6 +77,8 @@ export class FlexPaxosNode {
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
   readonly #subs: Subscription[] = [];
+  /** Test-only partition emulation (`--test-partition-control`), else undefined. */
+  readonly #partition: TestPartition | undefined;
   #http: HttpEndpoint | undefined;
   #stopping = false;
   #stopped: Promise<void> | undefined;
@@ -106,6 +108,7 @@ export class FlexPaxosNode {
     this.#replica = replica;
     this.#transport = transport;
     this.#onStop = args.onStop;
+    this.#partition = config.testPartitionControl ? new TestPartition() : undefined;
     const kick = (): void => this.#loop.kick();
     const fail = (err: unknown): void => this.#fail(err);
     this.#reads = new ReadServer({
@@ -137,7 +140,7 @@ export class FlexPaxosNode {
       replica,
       store: config.unsafeAckBeforeFsync ? ackBeforeFsync(store, fail) : store,
       kv: args.kv,
-      peers: transport,
+      peers: this.#partition?.wrap(transport) ?? transport,
       reads: this.#reads,
       clients: this.#clients,
       compaction: this.#compaction,
@@ -305,9 +308,12 @@ export class FlexPaxosNode {
   }
 
   async #serve(): Promise<void> {
+    const partition = this.#partition;
     this.#transport.onMessages((messages) => {
       if (this.#stopping) return;
-      for (const m of messages) this.#replica.step(m);
+      for (const m of messages) {
+        if (partition === undefined || partition.passes(m.from)) this.#replica.step(m);
+      }
       this.#loop.kick();
     });
     const nc = this.#transport.natsConnection;
@@ -324,6 +330,17 @@ export class FlexPaxosNode {
       nc.subscribe(clusterClientSubject(cluster), { queue: CLIENT_QUEUE_GROUP, callback }),
     );
     this.#subs.push(nc.subscribe(clusterStatusSubject(cluster), { callback }));
+    if (partition !== undefined) {
+      this.#subs.push(
+        nc.subscribe(testPartitionSubject(cluster, id), {
+          callback: (_err, msg) => {
+            const r = partition.onRequest(new TextDecoder().decode(msg.data));
+            this.#log.log('warn', 'test partition', { blocked: r.blocked, ok: r.ok });
+            msg.respond(new TextEncoder().encode(JSON.stringify(r)));
+          },
+        }),
+      );
+    }
     await nc.flush();
 
     if (this.config.httpPort >= 0) {

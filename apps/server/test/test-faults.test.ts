@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PersistBundle, PersistOptions } from '@flexpaxos/storage-rocksdb';
 import type { HostStore } from '../src/host-loop.js';
-import { ackBeforeFsync, nodeClock } from '../src/test-faults.js';
+import type { Message } from '@flexpaxos/paxos';
+import { TestPartition, ackBeforeFsync, nodeClock } from '../src/test-faults.js';
 
 const busyWait = (ms: number): void => {
   const end = performance.now() + ms;
@@ -86,5 +87,25 @@ describe('ackBeforeFsync', () => {
     for (const c of calls) c.settle(true);
     await new Promise((r) => setTimeout(r, 0));
     expect([lazyDone, installDone]).toEqual([true, true]);
+  });
+});
+
+describe('TestPartition', () => {
+  it('drops messages to and from blocked peers, counts them, and heals with []', () => {
+    const p = new TestPartition();
+    const sent: number[] = [];
+    const peers = p.wrap({ send: (ms) => sent.push(...ms.map((m) => m.to)) });
+    const msg = (to: number) => ({ to }) as unknown as Message;
+    expect(p.onRequest('{"blocked":[3,2]}')).toEqual({ ok: true, blocked: [2, 3] });
+    peers.send([msg(1), msg(2), msg(3), msg(4)]);
+    expect(sent).toEqual([1, 4]);
+    expect(p.passes(3)).toBe(false);
+    expect(p.passes(4)).toBe(true);
+    expect(p.dropped).toBe(3);
+    expect(p.onRequest('{"blocked":"all"}')).toMatchObject({ ok: false, blocked: [2, 3] });
+    expect(p.onRequest('nope').ok).toBe(false);
+    p.onRequest('{"blocked":[]}');
+    peers.send([msg(2)]);
+    expect(sent).toEqual([1, 4, 2]);
   });
 });
