@@ -20,7 +20,10 @@ export interface HttpSource {
   /** A leader is known and applied = committed, and the node has not failed. */
   ready(): boolean;
   status(): ServerStatusReport;
-  metrics(): string;
+  /** The Prometheus text of `/metrics`. */
+  metrics(): Promise<string>;
+  /** Its `Content-Type`. */
+  readonly metricsContentType: string;
 }
 
 /** A listening endpoint. */
@@ -78,7 +81,10 @@ function onRequest(source: HttpSource, req: IncomingMessage, res: ServerResponse
       send(200, 'application/json', `${JSON.stringify(source.status())}\n`);
       return;
     case '/metrics':
-      send(200, 'text/plain; version=0.0.4', source.metrics());
+      source.metrics().then(
+        (text) => send(200, source.metricsContentType, text),
+        (err: unknown) => send(500, 'text/plain', `metrics failed: ${String(err)}\n`),
+      );
       return;
     default:
       send(404, 'text/plain', 'not found: try /health, /ready, /status, /metrics\n');

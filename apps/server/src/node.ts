@@ -38,7 +38,7 @@ import { HostLoop, loadStateMachine } from './host-loop.js';
 import { startHttp } from './http.js';
 import type { HttpEndpoint } from './http.js';
 import type { Logger } from './logger.js';
-import { renderNodeMetrics } from './metrics.js';
+import { NodeMetrics } from './metrics.js';
 import type { RoleCounts } from './metrics.js';
 import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
@@ -68,6 +68,7 @@ export class FlexPaxosNode {
   readonly #reads: ReadServer;
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
+  readonly #metrics: NodeMetrics;
   readonly #subs: Subscription[] = [];
   #http: HttpEndpoint | undefined;
   #stopping = false;
@@ -135,6 +136,27 @@ export class FlexPaxosNode {
       log,
     });
     this.#ticks = new TickTimer(config.tickMs, (n) => this.#onTicks(n), this.#now);
+    this.#metrics = new NodeMetrics(
+      { cluster: config.cluster, nodeId: config.id },
+      {
+        persist: this.#loop.persistSeconds,
+        request: this.#clients.requestSeconds,
+        readLease: this.#reads.seconds.lease,
+        readQuorum: this.#reads.seconds.quorum,
+      },
+      () => ({
+        loop: this.#loop.counts,
+        clients: this.#clients.counts,
+        roles: this.#roles,
+        compaction: this.#compaction.counts,
+        replica: this.#replica.status(),
+        transport: this.#transport.metrics(),
+        storage: this.#store.stats(),
+        reads: this.#reads.counts,
+        readsWaiting: this.#reads.waiting,
+        pendingClientRequests: this.#clients.pending,
+      }),
+    );
   }
 
   /**
@@ -288,7 +310,8 @@ export class FlexPaxosNode {
           return s.leader !== undefined && s.applied === s.committed && this.#fatal === undefined;
         },
         status: () => this.status(),
-        metrics: () => this.#metricsText(),
+        metrics: () => this.#metrics.render(),
+        metricsContentType: this.#metrics.contentType,
       });
     }
 
@@ -328,27 +351,6 @@ export class FlexPaxosNode {
       leader: s.leader,
     });
     if (was === 'leader') this.#clients.onLostLeadership(s.leader);
-  }
-
-  #metricsText(): string {
-    return renderNodeMetrics({
-      loop: this.#loop.counts,
-      clients: this.#clients.counts,
-      roles: this.#roles,
-      compaction: this.#compaction.counts,
-      replica: this.#replica.status(),
-      transport: this.#transport.metrics(),
-      storage: this.#store.stats(),
-      reads: this.#reads.counts,
-      readsWaiting: this.#reads.waiting,
-      pendingClientRequests: this.#clients.pending,
-      histograms: {
-        persist: this.#loop.persistSeconds,
-        request: this.#clients.requestSeconds,
-        readLease: this.#reads.seconds.lease,
-        readQuorum: this.#reads.seconds.quorum,
-      },
-    });
   }
 
   #fail(err: unknown): void {
