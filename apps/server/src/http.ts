@@ -11,6 +11,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.js';
 import type { ServerStatusReport } from './reads.js';
 
 /** What the endpoint reads from the node, at request time. */
@@ -38,9 +39,14 @@ export interface HttpEndpoint {
 export async function startHttp(
   port: number,
   host: string,
+  log: Logger,
   source: HttpSource,
 ): Promise<HttpEndpoint> {
-  const server: Server = createServer((req, res) => onRequest(source, req, res));
+  const server: Server = createServer((req, res) => onRequest(source, log, req, res));
+  server.on('clientError', (error, socket) => {
+    log.log('debug', 'bad http request', { error });
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -55,7 +61,12 @@ export async function startHttp(
   };
 }
 
-function onRequest(source: HttpSource, req: IncomingMessage, res: ServerResponse): void {
+function onRequest(
+  source: HttpSource,
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const send = (code: number, type: string, body: string): void => {
     res.writeHead(code, { 'content-type': type });
@@ -83,7 +94,10 @@ function onRequest(source: HttpSource, req: IncomingMessage, res: ServerResponse
     case '/metrics':
       source.metrics().then(
         (text) => send(200, source.metricsContentType, text),
-        (err: unknown) => send(500, 'text/plain', `metrics failed: ${String(err)}\n`),
+        (err: unknown) => {
+          log.log('warn', 'metrics failed', { error: err });
+          send(500, 'text/plain', `metrics failed: ${String(err)}\n`);
+        },
       );
       return;
     default:

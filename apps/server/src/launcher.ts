@@ -9,6 +9,9 @@
  * 3. Starts `nats-server` on a free 127.0.0.1 port (config and log in `DIR/nats.*`), then the
  *    N nodes (`flexpaxos node`, data in `DIR/n<id>`, logs appended to `DIR/n<id>.log`, HTTP on
  *    free ports), waits for a leader, writes `DIR/cluster.json` and prints how to use the CLI.
+ *    While it runs it shows the nodes' new log lines on stdout (`--log-format`: `pretty`
+ *    one-line text, the default on a terminal; `json` as written, the default otherwise;
+ *    `none`), read from the log files, which stay JSON (`log-view.ts`).
  * 4. On Ctrl-C or SIGTERM: SIGTERM to every node (each drains and exits), then `nats-server`;
  *    `cluster.json` is marked stopped. A second Ctrl-C kills everything at once.
  *
@@ -46,6 +49,8 @@ import {
   writeClusterFile,
 } from './cluster-file.js';
 import type { ClusterFile, ClusterFileNode } from './cluster-file.js';
+import { LOG_FORMATS, LogFollower, logLineFormatter } from './log-view.js';
+import type { LogFormat } from './log-view.js';
 
 /** Env var a node reads: drain and exit when stdin closes (the launcher died). */
 export const STOP_WITH_STDIN_ENV = 'FLEXPAXOS_STOP_WITH_STDIN';
@@ -57,7 +62,7 @@ export const NATS_INSTALL_HINT =
 
 /** The start command's usage line. */
 export const START_USAGE =
-  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--leader-timeout-ms MS] [-- NODE FLAGS...]';
+  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--log-format pretty|json|none] [--leader-timeout-ms MS] [-- NODE FLAGS...]';
 
 /**
  * `sh -c` script that runs `"$@"` (nats-server) in the background, prints its pid on stdout,
@@ -199,6 +204,7 @@ export async function runStart(
         dir: { type: 'string' },
         'nats-server': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         'leader-timeout-ms': { type: 'string' },
       },
     }) as { values: Partial<Record<string, string>> });
@@ -223,6 +229,15 @@ export async function runStart(
     return 2;
   }
   const logLevel = values['log-level'] ?? 'info';
+  const logFormatFlag = values['log-format'];
+  if (logFormatFlag !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormatFlag)) {
+    err(
+      `--log-format: must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(logFormatFlag)})\nusage: ${START_USAGE}`,
+    );
+    return 2;
+  }
+  const isTty = process.stdout.isTTY;
+  const logFormat = (logFormatFlag ?? (isTty ? 'pretty' : 'json')) as LogFormat;
   const dir = resolve(values.dir ?? DEFAULT_CLUSTER_DIR);
   const dirShown = values.dir ?? DEFAULT_CLUSTER_DIR;
 
@@ -361,6 +376,11 @@ export async function runStart(
     }),
   });
 
+  const follower =
+    logFormat === 'none'
+      ? undefined
+      : new LogFollower(logLineFormatter(logFormat, isTty), (text) => out(text.slice(0, -1)));
+
   const stopAll = async (): Promise<void> => {
     for (const n of nodes) if (!n.exited) n.proc.kill('SIGTERM');
     const all = Promise.all(nodes.map((n) => n.exit));
@@ -381,6 +401,7 @@ export async function runStart(
       clearTimeout(t);
     }
     writeClusterFile(dir, fileNow(false, null));
+    follower?.close();
     process.off('exit', killAll);
   };
 
@@ -441,6 +462,7 @@ export async function runStart(
       const dataDir = join(dir, `n${id}`);
       const log = join(dir, `n${id}.log`);
       const logFd = openSync(log, 'a');
+      follower?.add(log);
       const proc = spawn(
         process.execPath,
         [

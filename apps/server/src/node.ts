@@ -37,7 +37,8 @@ import type { NodeConfig } from './config.js';
 import { HostLoop, loadStateMachine } from './host-loop.js';
 import { startHttp } from './http.js';
 import type { HttpEndpoint } from './http.js';
-import type { Logger } from './logger.js';
+import { componentLogger } from './logger.js';
+import type { LogComponent, Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import type { RoleCounts } from './metrics.js';
 import { ReadServer, leaseReport, leaseSummary } from './reads.js';
@@ -59,7 +60,10 @@ export type StopReason = 'shutdown' | 'storage-failure' | 'fatal';
 export class FlexPaxosNode {
   /** The validated config the node runs with. */
   readonly config: NodeConfig;
+  /** Lifecycle lines (`component: 'node'`). */
   readonly #log: Logger;
+  /** One child logger per component. */
+  readonly #logs: Readonly<Record<Exclude<LogComponent, 'node'>, Logger>>;
   readonly #store: RocksStore;
   readonly #replica: Replica;
   readonly #transport: NatsPeerTransport<Message>;
@@ -93,7 +97,14 @@ export class FlexPaxosNode {
     const { config, log, store, replica, transport } = args;
     this.#now = args.now;
     this.config = config;
-    this.#log = log;
+    this.#log = componentLogger(log, 'node');
+    this.#logs = {
+      paxos: componentLogger(log, 'paxos'),
+      transport: componentLogger(log, 'transport'),
+      storage: componentLogger(log, 'storage'),
+      client: componentLogger(log, 'client'),
+      http: componentLogger(log, 'http'),
+    };
     this.#store = store;
     this.#replica = replica;
     this.#transport = transport;
@@ -116,7 +127,7 @@ export class FlexPaxosNode {
     this.#compaction = new Compaction({
       replica,
       store,
-      log,
+      log: this.#logs.storage,
       intervalSlots: config.snapshotIntervalSlots,
       lastSnapshotIndex: store.recovered.snapshot?.index ?? 0,
       applied: () => this.#loop.kv.applied,
@@ -133,7 +144,7 @@ export class FlexPaxosNode {
       compaction: this.#compaction,
       afterRun: () => this.#observeRole(),
       fail,
-      log,
+      log: this.#logs.paxos,
     });
     this.#ticks = new TickTimer(config.tickMs, (n) => this.#onTicks(n), this.#now);
     this.#metrics = new NodeMetrics(
@@ -180,6 +191,7 @@ export class FlexPaxosNode {
       const recovered = store.recovered;
       const kv = await loadStateMachine(store, recovered.applied);
       const members = config.members as NodeId[];
+      const transportLog = componentLogger(log, 'transport');
       const now = nodeClock(config);
       const replica = new Replica(
         {
@@ -212,7 +224,7 @@ export class FlexPaxosNode {
         },
         recovered,
       );
-      log.log('info', 'recovered', {
+      componentLogger(log, 'storage').log('info', 'recovered', {
         promised: formatBallot(recovered.hardState.promised),
         committed: recovered.hardState.committed,
         applied: recovered.applied,
@@ -224,7 +236,7 @@ export class FlexPaxosNode {
         clusterName: config.cluster,
         nodeId: config.id,
         waitForFirstConnect: true,
-        onDrop: (reason) => log.log('debug', 'peer frame dropped', { reason }),
+        onDrop: (reason) => transportLog.log('debug', 'peer frame dropped', { reason }),
         // Emulated link delay (benchmarks): no option at all when every delay is 0.
         ...(config.linkDelayMs > 0 || config.linkDelayTo.size > 0
           ? { linkDelayMs: (to: number) => config.linkDelayTo.get(to) ?? config.linkDelayMs }
@@ -290,7 +302,7 @@ export class FlexPaxosNode {
     const { cluster, id } = this.config;
     const callback = (err: Error | null, msg: Msg): void => {
       if (err !== null) {
-        this.#log.log('warn', 'client subscription error', { error: err });
+        this.#logs.client.log('warn', 'client subscription error', { error: err });
         return;
       }
       this.#clients.onRequest(msg);
@@ -301,9 +313,10 @@ export class FlexPaxosNode {
     );
     this.#subs.push(nc.subscribe(clusterStatusSubject(cluster), { callback }));
     await nc.flush();
+    void this.#logNatsStatus();
 
     if (this.config.httpPort >= 0) {
-      this.#http = await startHttp(this.config.httpPort, this.config.httpHost, {
+      this.#http = await startHttp(this.config.httpPort, this.config.httpHost, this.#logs.http, {
         unhealthy: () => this.#fatal?.message ?? (this.#stopping ? 'stopping' : undefined),
         ready: () => {
           const s = this.#replica.status();
@@ -327,6 +340,24 @@ export class FlexPaxosNode {
     this.#loop.kick();
   }
 
+  /** Logs NATS connection changes (the transport counts them for `/metrics`). */
+  async #logNatsStatus(): Promise<void> {
+    const log = this.#logs.transport;
+    try {
+      for await (const st of this.#transport.natsConnection.status()) {
+        // The other statuses (pings, reconnect attempts, cluster updates) are noise here.
+        if (st.type === 'disconnect') log.log('warn', 'nats disconnected', { server: st.server });
+        else if (st.type === 'reconnect')
+          log.log('info', 'nats reconnected', { server: st.server });
+        else if (st.type === 'slowConsumer')
+          log.log('warn', 'nats slow consumer', { subject: st.sub.getSubject() });
+        else if (st.type === 'error') log.log('warn', 'nats error', { error: st.error });
+      }
+    } catch {
+      // The status stream ends with the connection.
+    }
+  }
+
   #onTicks(n: number): void {
     if (this.#stopping) return;
     for (let i = 0; i < n; i++) this.#replica.tick();
@@ -344,7 +375,7 @@ export class FlexPaxosNode {
     this.#role = s.role;
     if (s.role === 'candidate') this.#roles.campaigns++;
     if (s.role === 'leader') this.#roles.electionsWon++;
-    this.#log.log('info', 'role changed', {
+    this.#logs.paxos.log('info', 'role changed', {
       from: was,
       to: s.role,
       ballot: formatBallot(s.ballot),
@@ -360,7 +391,7 @@ export class FlexPaxosNode {
     this.#loop.halt();
     // A typed I/O failure of the store; anything else (a broken invariant) is fatal.
     const storageFailed = this.#store.failure instanceof StorageError;
-    this.#log.log(
+    (storageFailed ? this.#logs.storage : this.#log).log(
       'error',
       storageFailed ? 'storage failed: stopping (fail-stop)' : 'fatal error: stopping',
       { error, stack: error.stack },
