@@ -7,12 +7,20 @@
  * | `/ready` | 200 once a leader is known and everything committed is applied; else 503 |
  * | `/status` | the status report as JSON (what `status` requests return) |
  * | `/metrics` | Prometheus text format (`metrics.ts`) |
+ * | `/` | the status page (`status-page.ts`): HTML with inline script and style |
+ * | `/overview` | what the status page shows of this node, JSON (`overview.ts`) |
+ * | `/cluster` | every member with its HTTP address, from a status request over NATS, JSON |
+ *
+ * The JSON answers carry `Access-Control-Allow-Origin: *`: the status page served by one node
+ * polls every other node's `/overview` directly. They are read-only, like `/metrics`.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
+import type { ClusterView, NodeOverview } from './overview.js';
 import type { ServerStatusReport } from './reads.js';
+import { STATUS_PAGE_HTML } from './status-page.js';
 
 /** What the endpoint reads from the node, at request time. */
 export interface HttpSource {
@@ -21,6 +29,8 @@ export interface HttpSource {
   /** A leader is known and applied = committed, and the node has not failed. */
   ready(): boolean;
   status(): ServerStatusReport;
+  overview(): Promise<NodeOverview>;
+  cluster(): Promise<ClusterView>;
   /** The Prometheus text of `/metrics`. */
   metrics(): Promise<string>;
   /** Its `Content-Type`. */
@@ -72,6 +82,20 @@ function onRequest(
     res.writeHead(code, { 'content-type': type });
     res.end(body);
   };
+  const sendJson = (value: unknown): void => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-store',
+    });
+    res.end(`${JSON.stringify(value)}\n`);
+  };
+  const sendAsync = (what: string, p: Promise<unknown>): void => {
+    p.then(sendJson, (err: unknown) => {
+      log.log('warn', `${what} failed`, { error: err });
+      send(500, 'text/plain', `${what} failed: ${String(err)}\n`);
+    });
+  };
   switch (path) {
     case '/health': {
       const reason = source.unhealthy();
@@ -89,7 +113,17 @@ function onRequest(
       return;
     }
     case '/status':
-      send(200, 'application/json', `${JSON.stringify(source.status())}\n`);
+      sendJson(source.status());
+      return;
+    case '/overview':
+      sendAsync('overview', source.overview());
+      return;
+    case '/cluster':
+      sendAsync('cluster', source.cluster());
+      return;
+    case '/':
+    case '/index.html':
+      send(200, 'text/html; charset=utf-8', STATUS_PAGE_HTML);
       return;
     case '/metrics':
       source.metrics().then(
@@ -101,6 +135,10 @@ function onRequest(
       );
       return;
     default:
-      send(404, 'text/plain', 'not found: try /health, /ready, /status, /metrics\n');
+      send(
+        404,
+        'text/plain',
+        'not found: try /, /health, /ready, /status, /overview, /cluster, /metrics\n',
+      );
   }
 }

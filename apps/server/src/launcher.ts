@@ -552,6 +552,9 @@ export async function runStart(
           `  pnpm flexpaxos range ""${dirFlag}`,
           `  pnpm flexpaxos status${dirFlag}                         # --json for machines`,
           `Or with any client: --nats ${natsUrl} --cluster ${clusterName}`,
+          ...(nodes[0]?.http === null || nodes[0] === undefined
+            ? []
+            : [`Status page: ${nodes[0].http}/ (every node serves one; metrics at /metrics)`]),
           'Ctrl-C stops the cluster (the data stays).',
         ].join('\n'),
       );

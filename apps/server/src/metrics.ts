@@ -46,6 +46,14 @@ export const LATENCY_BUCKETS_S = [
   0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ] as const;
 
+/** What {@link Histogram.snapshot} returns. */
+export interface HistogramSnapshot {
+  readonly count: number;
+  readonly sum: number;
+  /** Cumulative: observations at or below `le` seconds, ascending, `+Inf` (Infinity) last. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
+}
+
 /**
  * A latency histogram owned by the part that observes it (`client-service.ts`, `reads.ts`,
  * `host-loop.ts`). It keeps its count and sum itself (cheap, read by tests and tools) and,
@@ -67,6 +75,21 @@ export class Histogram {
     this.count++;
     this.sum += value;
     this.#target?.observe(value);
+  }
+  /**
+   * Count, sum and cumulative bucket counts (`le` in seconds, the last one `+Inf`) for the
+   * status page; bucket counts are empty until the histogram is registered.
+   */
+  async snapshot(): Promise<HistogramSnapshot> {
+    const buckets: { le: number; count: number }[] = [];
+    if (this.#target !== undefined) {
+      for (const v of (await this.#target.get()).values) {
+        if (!v.metricName?.endsWith('_bucket')) continue;
+        const le = v.labels.le;
+        buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: v.value });
+      }
+    }
+    return { count: this.count, sum: this.sum, buckets };
   }
   /**
    * Exports this histogram as `name` in `registry`; every observation from now on lands in

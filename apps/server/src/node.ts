@@ -41,6 +41,8 @@ import { componentLogger } from './logger.js';
 import type { LogComponent, Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import type { RoleCounts } from './metrics.js';
+import { ROLE_CHANGES_KEPT, configView, gatherCluster } from './overview.js';
+import type { ClusterView, NodeOverview, RoleChange } from './overview.js';
 import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
 import { ackBeforeFsync, nodeClock } from './test-faults.js';
@@ -48,6 +50,11 @@ import { TickTimer } from './tick-timer.js';
 
 /** How long a stopping node waits for the running ready to finish (so its replies leave). */
 const DRAIN_READY_MS = 2000;
+
+/** How long `/cluster` waits for the nodes' status answers over NATS. */
+const CLUSTER_GATHER_WAIT_MS = 300;
+/** `/cluster` answers from one gather for this long (several pages polling share it). */
+const CLUSTER_CACHE_MS = 1000;
 
 /** Why the node stopped. */
 export type StopReason = 'shutdown' | 'storage-failure' | 'fatal';
@@ -80,6 +87,10 @@ export class FlexPaxosNode {
   #fatal: Error | undefined;
   #role: Role = 'follower';
   readonly #roles: RoleCounts = { electionsWon: 0, campaigns: 0 };
+  /** The last role changes, oldest first (at most `ROLE_CHANGES_KEPT`). */
+  readonly #roleChanges: RoleChange[] = [];
+  readonly #startedAtMs = performance.now();
+  #clusterView: { atMs: number; view: Promise<ClusterView> } | undefined;
   readonly #onStop: ((reason: StopReason, error?: Error) => void) | undefined;
   /** The monotonic clock of the ticks and the lease (`performance.now()` unless test-skewed). */
   readonly #now: () => number;
@@ -282,6 +293,53 @@ export class FlexPaxosNode {
     };
   }
 
+  /** `/overview`: what the status page shows of this node. */
+  async overview(): Promise<NodeOverview> {
+    const s = this.#replica.status();
+    const [write, readLease, readQuorum] = await Promise.all([
+      this.#clients.requestSeconds.snapshot(),
+      this.#reads.seconds.lease.snapshot(),
+      this.#reads.seconds.quorum.snapshot(),
+    ]);
+    return {
+      nowMs: Date.now(),
+      uptimeS: Math.round((performance.now() - this.#startedAtMs) / 1000),
+      status: this.status(),
+      config: configView(s.config.state, s.config.index),
+      counters: {
+        commandsApplied: this.#loop.counts.commandsApplied,
+        proposals: this.#clients.counts.proposals,
+        readsStale: this.#reads.counts.stale,
+      },
+      latency: { write, readLease, readQuorum },
+      roleChanges: [...this.#roleChanges],
+    };
+  }
+
+  /** `/cluster`: every member with the HTTP address it reported over NATS (cached 1 s). */
+  cluster(): Promise<ClusterView> {
+    const now = performance.now();
+    if (this.#clusterView === undefined || now - this.#clusterView.atMs > CLUSTER_CACHE_MS) {
+      const s = this.#replica.status();
+      const members = new Set<number>(this.config.members);
+      const cv = configView(s.config.state, s.config.index);
+      for (const c of [cv?.incoming, cv?.outgoing]) {
+        for (const id of [...(c?.voters ?? []), ...(c?.learners ?? [])]) members.add(id);
+      }
+      this.#clusterView = {
+        atMs: now,
+        view: gatherCluster(
+          this.#transport.natsConnection,
+          this.config.cluster,
+          this.config.id,
+          [...members],
+          CLUSTER_GATHER_WAIT_MS,
+        ),
+      };
+    }
+    return this.#clusterView.view;
+  }
+
   /**
    * Drains and stops: stops taking client requests (pending ones are told `unavailable`),
    * lets the running ready finish, waits for queued writes, closes NATS, storage and HTTP.
@@ -323,6 +381,8 @@ export class FlexPaxosNode {
           return s.leader !== undefined && s.applied === s.committed && this.#fatal === undefined;
         },
         status: () => this.status(),
+        overview: () => this.overview(),
+        cluster: () => this.cluster(),
         metrics: () => this.#metrics.render(),
         metricsContentType: this.#metrics.contentType,
       });
@@ -375,6 +435,14 @@ export class FlexPaxosNode {
     this.#role = s.role;
     if (s.role === 'candidate') this.#roles.campaigns++;
     if (s.role === 'leader') this.#roles.electionsWon++;
+    this.#roleChanges.push({
+      atMs: Date.now(),
+      from: was,
+      to: s.role,
+      ballot: formatBallot(s.ballot),
+      leader: s.leader ?? null,
+    });
+    if (this.#roleChanges.length > ROLE_CHANGES_KEPT) this.#roleChanges.shift();
     this.#logs.paxos.log('info', 'role changed', {
       from: was,
       to: s.role,

@@ -96,6 +96,9 @@ describe('flexpaxos start', () => {
     expect(file.nats[0]).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     expect(file.nodes.every((n) => n.pid !== null && n.http !== null)).toBe(true);
     expect(launcher.stdout()).toContain('pnpm flexpaxos put');
+    const page = /Status page: (http:\/\/127\.0\.0\.1:\d+)\//.exec(launcher.stdout())?.[1];
+    expect(page).toBe(file.nodes[0]?.http);
+    expect(await (await fetch(`${page}/`)).text()).toContain('<title>FlexPaxos status</title>');
 
     const put = await cli(['put', 'city', 'Lisbon', '--dir', dir, '--json']);
     expect(put.code, put.err).toBe(0);
