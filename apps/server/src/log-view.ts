@@ -6,8 +6,8 @@
  *
  * The nodes never see any of this: they write JSON to their log file (their stderr is the
  * file), so a node's logging cost does not depend on a terminal, and a node keeps logging
- * when the launcher is gone (killed -9). The launcher reads the files by polling their size
- * (a few `fstat`s every {@link LOG_POLL_MS}).
+ * when the launcher is gone (killed -9). The launcher reads each file on from where it
+ * stopped, every {@link LOG_POLL_MS}.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -47,6 +47,8 @@ export function logLineFormatter(
   };
 }
 
+const TS = /"ts":"([^"]+)"/;
+
 /** Follows files from their end at the time each is added; see the module comment. */
 export class LogFollower {
   readonly #files: { fd: number; offset: number; partial: string; decoder: StringDecoder }[] = [];
@@ -72,19 +74,31 @@ export class LogFollower {
     });
   }
 
-  /** Shows every complete line appended since the last poll. */
+  /**
+   * Shows every complete line appended since the last poll, the lines of all files merged in
+   * the order of their `ts` (a line without one keeps the time of the line before it).
+   */
   poll(): void {
     const buf = Buffer.allocUnsafe(64 * 1024);
+    const found: { ts: string; line: string }[] = [];
     for (const f of this.#files) {
+      let ts = '';
       for (;;) {
         const n = readSync(f.fd, buf, 0, buf.length, f.offset);
         if (n <= 0) break;
         f.offset += n;
         const lines = (f.partial + f.decoder.write(buf.subarray(0, n))).split('\n');
         f.partial = lines.pop() ?? '';
-        for (const line of lines) if (line.length > 0) this.#write(this.#format(line));
+        for (const line of lines) {
+          if (line.length === 0) continue;
+          ts = TS.exec(line)?.[1] ?? ts;
+          found.push({ ts, line });
+        }
       }
     }
+    // ISO times of one clock sort as strings; the sort is stable.
+    if (this.#files.length > 1) found.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    for (const { line } of found) this.#write(this.#format(line));
   }
 
   /** Shows what is left and stops following. */

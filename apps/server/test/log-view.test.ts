@@ -63,4 +63,29 @@ describe('LogFollower', () => {
     f.close();
     expect(shown.at(-1)).toBe('<tail without newline>');
   });
+
+  it('merges the new lines of several files in time order', () => {
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log');
+    writeFileSync(a, '');
+    writeFileSync(b, '');
+    const shown: string[] = [];
+    const f = new LogFollower(
+      (l) => (JSON.parse(l) as { msg: string }).msg,
+      (t) => shown.push(t),
+    );
+    f.add(a);
+    f.add(b);
+    const rec = (ts: string, msg: string): string => `${JSON.stringify({ ts, msg })}\n`;
+    appendFileSync(
+      a,
+      rec('2026-01-01T00:00:00.300Z', 'a3') + rec('2026-01-01T00:00:00.400Z', 'a4'),
+    );
+    appendFileSync(
+      b,
+      rec('2026-01-01T00:00:00.100Z', 'b1') + rec('2026-01-01T00:00:00.350Z', 'b2'),
+    );
+    f.close();
+    expect(shown).toEqual(['b1', 'a3', 'b2', 'a4']);
+  });
 });
