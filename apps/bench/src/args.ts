@@ -36,6 +36,11 @@ export interface BenchOptions {
   /** Kill -9 the leader under load after the measured window and time the next acknowledged write. */
   readonly failover: boolean;
   /**
+   * Run the reconfiguration scenario instead of the sweep (`reconfig.ts`): throughput around
+   * adds, removes, P changes and a transfer on one cluster (N, P and delay options do not apply).
+   */
+  readonly reconfig: boolean;
+  /**
    * Client processes per point (never more than clients). Default 1: one process, as an
    * application that uses the client; more load the servers harder than one user does.
    */
@@ -89,6 +94,9 @@ export const USAGE = `usage: pnpm bench [options]
                            node:ID=MS,... | zones:NAME=ID,ID;NAME=ID | zones:K
   --zone-delay SPEC        delay between zones: MS (every pair) or A-B=MS,A-C=MS,...
   --failover               kill -9 the leader under load; time to the next acknowledged write
+  --reconfig               instead of the sweep: one N=3 P=2 cluster under load through add 4,
+                           add 5, P=3, P=2, remove 5 and a leader transfer; writes/s around each
+                           change, the lowest 250 ms sample, a timeline (--json, --chart, --table)
   --compare natskv,etcd    also run NATS JetStream KV and/or etcd clusters of N servers with
                            the same client, keys, values, warm-up and window (writes only)
   --client-procs K         client processes per point, each one client (default 1, as one
@@ -123,6 +131,7 @@ const OPTIONS = {
   delay: { type: 'string', multiple: true },
   'zone-delay': { type: 'string' },
   failover: { type: 'boolean' },
+  reconfig: { type: 'boolean' },
   'client-procs': { type: 'string' },
   compare: { type: 'string' },
   keys: { type: 'string' },
@@ -346,6 +355,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     delays,
     zoneDelay,
     failover: values['failover'] === true || preset.failover,
+    reconfig: values['reconfig'] === true,
     clientProcs,
     compare,
     keysPerClient,
@@ -365,6 +375,21 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   problems.push(...plan.problems);
+  if (options.reconfig) {
+    for (const name of [
+      'nodes',
+      'replication',
+      'election',
+      'delay',
+      'compare',
+      'failover',
+    ] as const) {
+      if (values[name] !== undefined) {
+        problems.push(`--${name}: does not apply to --reconfig (it runs its own N=3 P=2 cluster)`);
+      }
+    }
+    if (options.clients.length !== 1) problems.push('--clients: --reconfig takes one client count');
+  }
   if (problems.length > 0) return { kind: 'invalid', problems: [...new Set(problems)] };
   return { kind: 'ok', options };
 }

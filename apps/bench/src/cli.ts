@@ -18,6 +18,7 @@ import { clockTicksPerSecond, procCpuAvailable } from './proc-cpu.js';
 import { installCleanupHandlers, killAllNow } from './processes.js';
 import { createProgress } from './progress.js';
 import type { BenchRecord } from './record.js';
+import { formatReconfigTable, renderReconfigChart, runReconfigBench } from './reconfig.js';
 import { runPoint } from './run-point.js';
 import { formatTable } from './table.js';
 import { systemName } from './system.js';
@@ -94,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await writeOutputs({ ...options, jsonFile: undefined }, records, saved.meta);
     return 0;
   }
+  if (options.reconfig) return await runReconfig(options, argv);
   const skipped: string[] = [];
   let etcdMissing: string | undefined;
   if (options.compare.includes('etcd')) {
@@ -178,6 +180,39 @@ async function main(argv: readonly string[]): Promise<number> {
   if (failed !== undefined) {
     process.stderr.write(`bench: point ${records.length + 1} failed: ${failed.message}\n`);
     return 1;
+  }
+  return 0;
+}
+
+async function runReconfig(options: BenchOptions, argv: readonly string[]): Promise<number> {
+  process.stderr.write(
+    `bench --reconfig: one cluster, six changes; about ${Math.round(options.warmupS + Math.max(5, options.durationS) + 6 * 7 + 15)} s; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} cores\n`,
+  );
+  const startedAt = new Date().toISOString();
+  const result = await runReconfigBench(options, (line) => process.stderr.write(`${line}\n`));
+  const table = formatReconfigTable(result);
+  process.stdout.write(`${table}\n`);
+  const meta = {
+    command: `pnpm bench ${argv.join(' ')}`.trim(),
+    host: hostname(),
+    cores: cpus().length,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    loadAvgAtEnd: loadavg(),
+  };
+  if (options.jsonFile !== undefined) {
+    writeFile(options.jsonFile, `${JSON.stringify({ meta, reconfig: result }, null, 2)}\n`);
+    process.stderr.write(`wrote ${options.jsonFile}\n`);
+  }
+  if (options.tableFile !== undefined) {
+    writeFile(options.tableFile, `${table}\n`);
+    process.stderr.write(`wrote ${options.tableFile}\n`);
+  }
+  if (options.chartFile !== undefined) {
+    writeFile(options.chartFile, renderReconfigChart(result));
+    process.stderr.write(`wrote ${options.chartFile}\n`);
   }
   return 0;
 }

@@ -68,8 +68,13 @@ export interface Cluster {
   readonly dataDir: string;
   /** The nats-server the nodes and clients talk through. */
   readonly broker: Child;
-  /** Node processes by id (1..N). */
+  /** Node processes by id (1..N, then the ones started with {@link Cluster.startJoiner}). */
   readonly nodes: ReadonlyMap<number, Child>;
+  /**
+   * Starts node `id` with `--join` (no configuration: it waits until the leader adds it);
+   * resolves once it printed its started line. Stopped with the cluster.
+   */
+  startJoiner(id: number): Promise<Child>;
   /** Kills every process and removes the data directory (idempotent). */
   stop(): Promise<void>;
 }
@@ -176,7 +181,31 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       nodes.set(id, child);
     }
     await Promise.all([...nodes.values()].map((c) => started(c, 60_000)));
-    return { natsUrl: nats.url, clusterName, dataDir, broker: nats.child, nodes, stop };
+    const startJoiner = async (id: number): Promise<Child> => {
+      const args = nodeArgs(spec, id, nats.url, clusterName, dataDir);
+      const at = args.indexOf('--members');
+      args.splice(at, 6, '--join'); // --members M --replication P --election L
+      const child = spawnGuarded(
+        `node ${id}`,
+        process.execPath,
+        [...cmd, ...args],
+        REPO_ROOT,
+        dataDir,
+      );
+      children.push(child);
+      nodes.set(id, child);
+      await started(child, 60_000);
+      return child;
+    };
+    return {
+      natsUrl: nats.url,
+      clusterName,
+      dataDir,
+      broker: nats.child,
+      nodes,
+      stop,
+      startJoiner,
+    };
   } catch (err) {
     await stop();
     throw err;

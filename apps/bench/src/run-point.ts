@@ -53,7 +53,8 @@ export function splitClients(clients: number, procs: number | undefined): number
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function workerCommand(): string[] {
+/** The command line of a client process (`worker.ts`). */
+export function workerCommand(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   return FROM_SOURCE
     ? ['--conditions=source', '--import', 'tsx', join(here, 'worker.ts')]
@@ -61,7 +62,7 @@ function workerCommand(): string[] {
 }
 
 /** A client process and its incoming messages. */
-class Worker {
+export class Worker {
   readonly child: Child;
   readonly #waiters: { match: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
   readonly #seen: FromWorker[] = [];
@@ -117,7 +118,8 @@ async function currentLeader(client: FlexPaxosClient): Promise<number | undefine
   return s.find((n) => n.role === 'leader')?.id;
 }
 
-async function waitLeader(client: FlexPaxosClient, timeoutMs: number): Promise<number> {
+/** Polls the cluster status until a node reports itself leader. */
+export async function waitLeader(client: FlexPaxosClient, timeoutMs: number): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const id = await currentLeader(client).catch(() => undefined);

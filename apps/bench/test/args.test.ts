@@ -36,6 +36,15 @@ describe('parseBenchArgs', () => {
     expect(o.compare).toEqual([]);
   });
 
+  it('takes --reconfig with one client count, and refuses the sweep options that do not apply', () => {
+    expect(ok(['--reconfig', '--clients', '16'])).toMatchObject({ reconfig: true, clients: [16] });
+    expect(ok([]).reconfig).toBe(false);
+    expect(problems(['--reconfig', '--nodes', '5', '--clients', '16,64'])).toEqual([
+      '--nodes: does not apply to --reconfig (it runs its own N=3 P=2 cluster)',
+      '--clients: --reconfig takes one client count',
+    ]);
+  });
+
   it('takes --compare and --client-procs', () => {
     const o = ok(['--compare', 'natskv,etcd', '--nodes', '3', '--client-procs', '2']);
     expect(o.compare).toEqual(['natskv', 'etcd']);

@@ -10,7 +10,10 @@
  * flexpaxos del    KEY
  * flexpaxos cas    KEY EXPECTED_VERSION VALUE
  * flexpaxos range  PREFIX [--limit N]
- * flexpaxos status | members
+ * flexpaxos status
+ * flexpaxos members [add ID | remove ID]       # cli-members.ts
+ * flexpaxos quorum set --replication P [--election L]
+ * flexpaxos leader transfer ID | leader prefer ID|none
  * ```
  *
  * Exit codes: 0 success, 1 operational failure (timeout, unavailable, refused), 2 usage or
@@ -23,23 +26,31 @@
 import { parseArgs } from 'node:util';
 import { FlexPaxosClient, FlexPaxosClientError } from '@flexpaxos/client';
 import type { NodeStatusReport, ReadMode } from '@flexpaxos/client';
+import { MEMBERSHIP_COMMANDS, MembershipUsageError, runMembershipCommand } from './cli-members.js';
 import { resolveClusterTarget } from './cluster-file.js';
 import { CONFIG_FIELDS, formatProblems, gatherConfig, validateConfig } from './config.js';
 import { START_USAGE, STOP_WITH_STDIN_ENV, runStart } from './launcher.js';
 import { jsonLogger } from './logger.js';
-import { FlexPaxosNode } from './node.js';
+import { FlexPaxosNode, NodeStartError } from './node.js';
 
 const USAGE = `usage:
   ${START_USAGE}
   flexpaxos node --id N --cluster NAME --members 1,2,3 --nats URL --data-dir DIR
                  [--replication P] [--election L] [--http-port N] [--config FILE] [...]
+  flexpaxos node --id N --cluster NAME --nats URL --data-dir DIR --join   (then: members add N)
   flexpaxos put KEY VALUE | get KEY | del KEY | cas KEY EXPECTED_VERSION VALUE | range PREFIX
-  flexpaxos status | members
+  flexpaxos status
+  flexpaxos members [add ID | remove ID]
+  flexpaxos quorum set --replication P [--election L]
+  flexpaxos leader transfer ID | leader prefer ID|none
 client options: --dir DIR (a local cluster's DIR/cluster.json; default .flexpaxos)
                 or --nats URL[,URL] --cluster NAME (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER)
-                --json --timeout-ms N --read lease|quorum|stale --limit N
+                --json --timeout-ms N (changes: default 60000) --read lease|quorum|stale --limit N
 node settings (flags, FLEXPAXOS_<NAME> env, or a JSON --config file):
   ${CONFIG_FIELDS.join(' ')}`;
+
+/** Node settings that may be given as a bare flag (`--join` means `--join true`). */
+const BARE_FLAGS = new Set<string>(['join']);
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -47,14 +58,17 @@ class UsageError extends Error {
 
 async function runNode(args: string[]): Promise<number> {
   const options = Object.fromEntries(
-    [...CONFIG_FIELDS, 'config'].map((f) => [f, { type: 'string' as const }]),
+    [...CONFIG_FIELDS, 'config'].map((f) => [
+      f,
+      { type: BARE_FLAGS.has(f) ? ('boolean' as const) : ('string' as const) },
+    ]),
   );
   const { values, positionals, tokens } = parseArgs({ args, options, strict: false, tokens: true });
   const problems = [];
   for (const t of tokens) {
     if (t.kind === 'option' && !(t.name in options)) {
       problems.push({ field: t.name, rule: 'is not a known setting' });
-    } else if (t.kind === 'option' && t.value === undefined) {
+    } else if (t.kind === 'option' && t.value === undefined && !BARE_FLAGS.has(t.name)) {
       problems.push({ field: t.name, rule: 'needs a value' });
     }
   }
@@ -81,7 +95,7 @@ async function runNode(args: string[]): Promise<number> {
       error: err,
       code: (err as { code?: unknown }).code,
     });
-    return 1;
+    return err instanceof NodeStartError ? 2 : 1;
   }
   // One line on stdout for scripts and tests: where to reach the node.
   process.stdout.write(
@@ -121,7 +135,15 @@ function table(
     .join('\n')}\n`;
 }
 
-const CLIENT_COMMANDS = ['put', 'get', 'del', 'cas', 'range', 'status', 'members'];
+const CLIENT_COMMANDS: readonly string[] = [
+  'put',
+  'get',
+  'del',
+  'cas',
+  'range',
+  'status',
+  ...MEMBERSHIP_COMMANDS,
+];
 
 async function runClient(command: string, args: string[]): Promise<number> {
   if (!CLIENT_COMMANDS.includes(command)) throw new UsageError(`unknown command ${command}`);
@@ -137,6 +159,8 @@ async function runClient(command: string, args: string[]): Promise<number> {
       'timeout-ms': { type: 'string' },
       read: { type: 'string' },
       limit: { type: 'string' },
+      replication: { type: 'string' },
+      election: { type: 'string' },
     },
   });
   const target = resolveClusterTarget({
@@ -164,6 +188,17 @@ async function runClient(command: string, args: string[]): Promise<number> {
     timeoutMs,
   });
   try {
+    if ((MEMBERSHIP_COMMANDS as readonly string[]).includes(command)) {
+      return await runMembershipCommand({
+        client,
+        command,
+        positionals,
+        replication: values.replication,
+        election: values.election,
+        timeoutMs: values['timeout-ms'] === undefined ? undefined : timeoutMs,
+        out,
+      });
+    }
     const [a, b, c] = positionals as [string, string, string];
     switch (command) {
       case 'put': {
@@ -250,29 +285,6 @@ async function runClient(command: string, args: string[]): Promise<number> {
         );
         return nodes.length > 0 ? 0 : 1;
       }
-      case 'members': {
-        need(0, '');
-        const nodes = await client.clusterStatus();
-        const first = nodes[0];
-        if (first === undefined) throw new Error('no node answered');
-        const up = new Set(nodes.map((n) => n.id));
-        const leader = nodes.find((n) => n.role === 'leader')?.id ?? null;
-        out(
-          {
-            members: first.members,
-            replication: first.replication,
-            election: first.election,
-            leader,
-            up: [...up],
-          },
-          `N=${first.members.length} P=${first.replication} L=${first.election}\n` +
-            table(
-              ['id', 'up', 'leader'],
-              first.members.map((m) => [m, up.has(m), m === leader]),
-            ),
-        );
-        return 0;
-      }
       default:
         throw new UsageError(`unknown command ${command}`);
     }
@@ -295,6 +307,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (
       err instanceof UsageError ||
+      err instanceof MembershipUsageError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
     ) {
       process.stderr.write(`flexpaxos: ${(err as Error).message}\n${USAGE}\n`);

@@ -29,6 +29,7 @@ import { commandSessionKey, decodeCommandView, encodeResult, validateCommand } f
 import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
 import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 import type { ReadOp, ServerStatusReport } from './reads.js';
+import type { AdminRequest } from '@flexpaxos/client';
 
 /** A client request waiting at the leader longer than this is dropped (the client retried). */
 export const PENDING_EXPIRY_MS = 30_000;
@@ -44,6 +45,11 @@ export interface ClientReplica {
 export interface ClientReads {
   serve(op: ReadOp, mode: 'lease' | 'quorum', respond: (r: Response) => void): void;
   serveStale(op: ReadOp, respond: (r: Response) => void): void;
+}
+
+/** The part of `AdminService` the client service uses. */
+export interface ClientAdmin {
+  onRequest(request: AdminRequest, respond: (r: Response) => void): void;
 }
 
 /** A client request as NATS hands it over (`Msg` of `@nats-io/transport-node` fits). */
@@ -80,6 +86,7 @@ export class ClientService {
   readonly #replica: ClientReplica;
   readonly #reads: ClientReads;
   readonly #status: () => ServerStatusReport;
+  readonly #admin: ClientAdmin;
   readonly #kick: () => void;
   /** Writes waiting for their command to apply, by session key. */
   readonly #pending = new Map<string, Waiter[]>();
@@ -91,6 +98,8 @@ export class ClientService {
     readonly reads: ClientReads;
     /** The node's status report, for status requests. */
     readonly status: () => ServerStatusReport;
+    /** Serves admin requests (membership, quorum, transfer). */
+    readonly admin: ClientAdmin;
     /** Runs the host loop (a proposal makes a ready). */
     readonly kick: () => void;
   }) {
@@ -98,6 +107,7 @@ export class ClientService {
     this.#replica = deps.replica;
     this.#reads = deps.reads;
     this.#status = deps.status;
+    this.#admin = deps.admin;
     this.#kick = deps.kick;
   }
 
@@ -145,7 +155,7 @@ export class ClientService {
       respond({ kind: 'error', code: 'bad-request', message: req.error });
       return;
     }
-    if (req.value.kind === 'batch' || (inBatch && req.value.kind === 'status')) {
+    if (req.value.kind === 'batch' || (inBatch && req.value.kind !== 'command')) {
       respond({
         kind: 'error',
         code: 'bad-request',
@@ -159,6 +169,10 @@ export class ClientService {
     }
     if (this.#stopping) {
       respond(this.#shuttingDown());
+      return;
+    }
+    if (req.value.kind === 'admin') {
+      this.#admin.onRequest(req.value.admin, respond);
       return;
     }
     const { readMode, command } = req.value;

@@ -32,11 +32,17 @@ export interface ClusterFile {
   readonly cluster: string;
   /** NATS URLs of the local `nats-server` (a new free port at each start). */
   readonly nats: readonly string[];
-  /** Node ids (N = their count); fixed at the first start. */
+  /**
+   * The ids of the nodes the launcher runs: the first start's N nodes, then the ones added
+   * with `flexpaxos start --add-node`. (The cluster's voters are its replicated
+   * configuration: `flexpaxos members`.)
+   */
   readonly members: readonly number[];
-  /** P: phase-2 (replication) quorum size; fixed at the first start. */
+  /** Of `members`, the nodes added to a running cluster (started with `--join`). */
+  readonly joined?: readonly number[];
+  /** P of the first start (later changes: `flexpaxos quorum set`, shown by `members`). */
   readonly replication: number;
-  /** L: phase-1 (election) quorum size. */
+  /** L of the first start. */
   readonly election: number;
   /** True while the launcher runs (set false when it stops cleanly). */
   readonly running: boolean;
@@ -103,6 +109,8 @@ export function readClusterFile(dir: string): ClusterFile {
   if (!Array.isArray(o.members) || o.members.length === 0 || !o.members.every(isInt))
     bad('members must be a list of node ids');
   if (!isInt(o.replication) || !isInt(o.election)) bad('replication and election must be integers');
+  if (o.joined !== undefined && (!Array.isArray(o.joined) || !o.joined.every(isInt)))
+    bad('joined must be a list of node ids');
   if (typeof o.running !== 'boolean') bad('running must be a boolean');
   if (!isIntOrNull(o.launcherPid) || !isIntOrNull(o.natsPid) || !isIntOrNull(o.leader))
     bad('launcherPid, natsPid and leader must be integers or null');

@@ -10,16 +10,33 @@ import { validateCountingQuorum } from '@flexpaxos/quorum';
 
 /** A validated node configuration. Durations are in milliseconds or ticks, as named. */
 export interface NodeConfig {
-  /** This node's id: one of `members`. */
+  /** This node's id: one of `members` when they are given. */
   readonly id: number;
   /** The cluster name: one NATS subject token, `[A-Za-z0-9_-]{1,64}`. */
   readonly cluster: string;
-  /** Every node id of the cluster (N = their count). */
+  /**
+   * The voters a new cluster starts with (N = their count). Empty: the configuration comes
+   * from the data directory (a restart) or from the cluster (`join`). Once the first
+   * configuration is stored, the stored one (changed through the log) is what counts.
+   */
   readonly members: readonly number[];
-  /** P: phase-2 (replication) quorum size. */
+  /** P: phase-2 (replication) quorum size of a new cluster (0 when `members` is empty). */
   readonly replication: number;
-  /** L: phase-1 (election) quorum size; default N - P + 1. */
+  /** L: phase-1 (election) quorum size of a new cluster; default N - P + 1 (0 when `members` is empty). */
   readonly election: number;
+  /**
+   * Join a running cluster: start with no configuration, vote for nobody, and wait until the
+   * leader adds this node (`flexpaxos members add ID`) and sends it the log.
+   */
+  readonly join: boolean;
+  /** Automatic subsetting after a double fault (core `autoSubset`); default on. */
+  readonly autoSubset: boolean;
+  /** How long the leader must reach a phase-2 but no phase-1 quorum before subsetting. */
+  readonly autoSubsetHoldDownMs: number;
+  /** The fewest voters automatic subsetting may leave. */
+  readonly autoSubsetVotersMin: number;
+  /** Voter failures the subset must still survive with both quorums available. */
+  readonly autoSubsetFaultToleranceMin: number;
   /** NATS URLs. */
   readonly nats: readonly string[];
   /** This node's data directory (RocksDB and its identity file). */
@@ -91,6 +108,10 @@ export const CONFIG_DEFAULTS = {
   logLevel: 'info',
   linkDelayMs: 0,
   thrifty: false,
+  autoSubset: true,
+  autoSubsetHoldDownMs: 1500,
+  autoSubsetVotersMin: 3,
+  autoSubsetFaultToleranceMin: 1,
   testClockRate: 1,
   testClockOffsetMs: 0,
 } as const;
@@ -120,6 +141,11 @@ export const CONFIG_FIELDS = [
   'link-delay-ms',
   'link-delay-to',
   'thrifty',
+  'join',
+  'auto-subset',
+  'auto-subset-hold-down-ms',
+  'auto-subset-voters-min',
+  'auto-subset-fault-tolerance-min',
   // Test-only fault injection (see test-faults.ts); never set them in a deployment.
   'test-clock-rate',
   'test-clock-offset-ms',
@@ -246,10 +272,23 @@ export function validateConfig(raw: RawConfig): {
     add('cluster', `must be 1..64 characters of [A-Za-z0-9_-] (got ${JSON.stringify(cluster)})`);
   }
 
+  const flag = (field: ConfigField, fallback: boolean): boolean => {
+    const v = raw[field];
+    if (v === undefined) return fallback;
+    const t = typeof v === 'boolean' ? String(v) : str(v).trim();
+    if (t === 'true') return true;
+    if (t !== 'false') add(field, `must be true or false (got ${JSON.stringify(v)})`);
+    return t === 'true' ? true : t === 'false' ? false : fallback;
+  };
+  const join = flag('join', false);
   const memberStrings = raw.members === undefined ? undefined : toList(raw.members);
   let members: number[] = [];
-  if (memberStrings === undefined) add('members', 'is required (comma-separated node ids)');
-  else {
+  if (memberStrings !== undefined && join) {
+    add(
+      'members',
+      'must not be given with join (a joining node learns the configuration from the cluster)',
+    );
+  } else if (memberStrings !== undefined) {
     members = memberStrings.map((s) => toInt(s) ?? NaN);
     if (members.some((m) => !Number.isSafeInteger(m) || m < 1)) {
       add('members', `every member must be a positive integer (got ${memberStrings.join(',')})`);
@@ -264,8 +303,18 @@ export function validateConfig(raw: RawConfig): {
   }
 
   const n = members.length;
-  const replication = int('replication', 1, n > 0 ? Math.floor(n / 2) + 1 : undefined);
-  const electionRaw = raw.election === undefined ? undefined : int('election', 1);
+  if (n === 0) {
+    for (const f of ['replication', 'election'] as const) {
+      if (raw[f] !== undefined) {
+        add(
+          f,
+          'needs members (quorum sizes of a running cluster change with `flexpaxos quorum set`)',
+        );
+      }
+    }
+  }
+  const replication = n === 0 ? 0 : int('replication', 1, Math.floor(n / 2) + 1);
+  const electionRaw = n === 0 || raw.election === undefined ? undefined : int('election', 1);
   if (
     n > 0 &&
     Number.isSafeInteger(replication) &&
@@ -279,7 +328,8 @@ export function validateConfig(raw: RawConfig): {
       add(p.field, p.message);
     }
   }
-  const election = electionRaw ?? (Number.isSafeInteger(replication) ? n - replication + 1 : NaN);
+  const election =
+    n === 0 ? 0 : (electionRaw ?? (Number.isSafeInteger(replication) ? n - replication + 1 : NaN));
 
   const nats = raw.nats === undefined ? undefined : toList(raw.nats);
   if (nats === undefined || nats.length === 0)
@@ -381,6 +431,25 @@ export function validateConfig(raw: RawConfig): {
     else add('thrifty', `must be true or false (got ${JSON.stringify(rawThrifty)})`);
   }
 
+  const autoSubset = flag('auto-subset', CONFIG_DEFAULTS.autoSubset);
+  const autoSubsetHoldDownMs = int(
+    'auto-subset-hold-down-ms',
+    1,
+    CONFIG_DEFAULTS.autoSubsetHoldDownMs,
+  );
+  if (Number.isSafeInteger(autoSubsetHoldDownMs) && autoSubsetHoldDownMs < electionMs) {
+    add(
+      'auto-subset-hold-down-ms',
+      `must be at least one election timeout (${electionMs} ms; got ${autoSubsetHoldDownMs})`,
+    );
+  }
+  const autoSubsetVotersMin = int('auto-subset-voters-min', 1, CONFIG_DEFAULTS.autoSubsetVotersMin);
+  const autoSubsetFaultToleranceMin = int(
+    'auto-subset-fault-tolerance-min',
+    0,
+    CONFIG_DEFAULTS.autoSubsetFaultToleranceMin,
+  );
+
   // Test-only fault injection (test-faults.ts).
   const bool = (field: ConfigField): boolean => {
     const v = raw[field];
@@ -442,6 +511,11 @@ export function validateConfig(raw: RawConfig): {
       linkDelayMs,
       linkDelayTo,
       thrifty,
+      join,
+      autoSubset,
+      autoSubsetHoldDownMs,
+      autoSubsetVotersMin,
+      autoSubsetFaultToleranceMin,
       testClockRate,
       testClockOffsetMs,
       unsafeTestFaults,

@@ -12,7 +12,11 @@
  *    While it runs it shows the nodes' new log lines on stdout (`--log-format`: `pretty`
  *    one-line text, the default on a terminal; `json` as written, the default otherwise;
  *    `none`), read from the log files, which stay JSON (`log-view.ts`).
- * 4. On Ctrl-C or SIGTERM: SIGTERM to every node (each drains and exits), then `nats-server`;
+ * 4. While it runs, it answers `flexpaxos start --dir DIR --add-node` (a request on the NATS
+ *    subject {@link launcherSubject}): it starts one more node (the next id, `--join`, as its own
+ *    child), asks the leader to add it (`members add`, learner first), records it in
+ *    `cluster.json` (later starts run it too) and answers with the new configuration.
+ * 5. On Ctrl-C or SIGTERM: SIGTERM to every node (each drains and exits), then `nats-server`;
  *    `cluster.json` is marked stopped. A second Ctrl-C kills everything at once.
  *
  * Children run in their own process groups so the terminal's Ctrl-C reaches only the
@@ -37,6 +41,9 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { FlexPaxosClient } from '@flexpaxos/client';
 import { canConnect, findNatsServer, freePort } from '@flexpaxos/transport-nats/testing';
 import { validateCountingQuorum } from '@flexpaxos/quorum';
 import {
@@ -62,7 +69,16 @@ export const NATS_INSTALL_HINT =
 
 /** The start command's usage line. */
 export const START_USAGE =
-  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--log-format pretty|json|none] [--leader-timeout-ms MS] [-- NODE FLAGS...]';
+  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--log-format pretty|json|none] [--leader-timeout-ms MS] [-- NODE FLAGS...]\n' +
+  '  flexpaxos start --dir DIR --add-node   (adds one node to the cluster running in DIR)';
+
+/** The subject a running launcher serves `--add-node` requests on. */
+export function launcherSubject(cluster: string): string {
+  return `flexpaxos.${cluster}.launcher.add-node`;
+}
+
+/** How long `--add-node` waits for the launcher (starting the node and adding it). */
+const ADD_NODE_TIMEOUT_MS = 120_000;
 
 /**
  * `sh -c` script that runs `"$@"` (nats-server) in the background, prints its pid on stdout,
@@ -206,8 +222,9 @@ export async function runStart(
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         'leader-timeout-ms': { type: 'string' },
+        'add-node': { type: 'boolean' },
       },
-    }) as { values: Partial<Record<string, string>> });
+    }) as unknown as { values: Partial<Record<string, string>> });
   } catch (e) {
     err(`${(e as Error).message}\nusage: ${START_USAGE}`);
     return 2;
@@ -240,6 +257,13 @@ export async function runStart(
   const logFormat = (logFormatFlag ?? (isTty ? 'pretty' : 'json')) as LogFormat;
   const dir = resolve(values.dir ?? DEFAULT_CLUSTER_DIR);
   const dirShown = values.dir ?? DEFAULT_CLUSTER_DIR;
+  if ((values as Record<string, unknown>)['add-node'] === true) {
+    if (nodeCount !== undefined || replication !== undefined || election !== undefined) {
+      err('--add-node takes only --dir (quorum sizes change with `flexpaxos quorum set`)');
+      return 2;
+    }
+    return await requestAddNode(dir, dirShown, out, err);
+  }
 
   // ---- nats-server first: a missing binary is the most likely problem on a new machine.
   let natsBin: string;
@@ -262,6 +286,7 @@ export async function runStart(
   }
   let clusterName: string;
   let members: number[];
+  let joined: number[] = [];
   if (stored !== undefined) {
     const s = stored;
     const disagree: string[] = [];
@@ -288,6 +313,7 @@ export async function runStart(
     if (s.running) await reapLeftovers(dir, s, out);
     clusterName = s.cluster;
     members = [...s.members];
+    joined = [...(s.joined ?? [])];
     replication = s.replication;
     election = s.election;
   } else {
@@ -356,6 +382,7 @@ export async function runStart(
     cluster: clusterName,
     nats: natsUrl === undefined ? [] : [natsUrl],
     members,
+    ...(joined.length > 0 ? { joined } : {}),
     replication: replication ?? 0,
     election: election ?? 0,
     running,
@@ -381,7 +408,124 @@ export async function runStart(
       ? undefined
       : new LogFollower(logLineFormatter(logFormat, isTty), (text) => out(text.slice(0, -1)));
 
+  const { execArgv, entry } = cliEntry();
+  /** Starts node `id` (`--join` for the nodes added to a running cluster). */
+  const spawnNode = (id: number): RunningNode => {
+    const dataDir = join(dir, `n${id}`);
+    const log = join(dir, `n${id}.log`);
+    const logFd = openSync(log, 'a');
+    follower?.add(log);
+    const identity = joined.includes(id)
+      ? ['--join']
+      : [
+          '--members',
+          members.filter((m) => !joined.includes(m)).join(','),
+          '--replication',
+          String(replication),
+          '--election',
+          String(election),
+        ];
+    const proc = spawn(
+      process.execPath,
+      [
+        ...execArgv,
+        entry,
+        'node',
+        '--id',
+        String(id),
+        '--cluster',
+        clusterName,
+        ...identity,
+        '--nats',
+        natsUrl ?? '',
+        '--data-dir',
+        dataDir,
+        '--http-port',
+        '0',
+        '--log-level',
+        logLevel,
+        ...nodeExtra,
+      ],
+      {
+        detached: true,
+        stdio: ['pipe', 'pipe', logFd],
+        env: { ...env, [STOP_WITH_STDIN_ENV]: '1' },
+      },
+    );
+    closeSync(logFd);
+    const node: RunningNode = {
+      id,
+      proc,
+      dataDir,
+      log,
+      http: null,
+      exited: false,
+      exit: new Promise((r) =>
+        proc.once('exit', (code, signal) => {
+          node.exited = true;
+          if (!stopping) {
+            err(`node ${id} exited (${code ?? signal}); see ${join(dirShown, `n${id}.log`)}`);
+          }
+          r();
+        }),
+      ),
+    };
+    return node;
+  };
+
+  /** Serves `--add-node`: one more node, added to the configuration, recorded in the file. */
+  let control: NatsConnection | undefined;
+  let adding = false;
+  const serveAddNode = async (url: string, leader: () => number | null): Promise<void> => {
+    const nc = await connect({ servers: [url], name: `flexpaxos-launcher-${clusterName}` });
+    control = nc;
+    nc.subscribe(launcherSubject(clusterName), {
+      callback: (_e, msg) => {
+        const reply = (o: unknown): void => {
+          msg.respond(new TextEncoder().encode(JSON.stringify(o)));
+        };
+        if (adding || stopping) {
+          reply({
+            ok: false,
+            error: stopping ? 'the cluster is stopping' : 'a node is being added already',
+          });
+          return;
+        }
+        adding = true;
+        const id = Math.max(...members) + 1;
+        void (async () => {
+          joined.push(id);
+          members.push(id);
+          const node = spawnNode(id);
+          nodes.push(node);
+          await waitStarted(node, dirShown);
+          writeClusterFile(dir, fileNow(true, leader()));
+          out(
+            `node ${id}  pid ${node.proc.pid}  ${node.http ?? ''}  (joining; adding it to the configuration)`,
+          );
+          const client = FlexPaxosClient.fromConnection(nc, { cluster: clusterName });
+          const added = await client.addMember(id);
+          out(`node ${id} added: ${added.config.quorum.text}`);
+          return { ok: true, id, http: node.http, reply: added };
+        })()
+          .then(
+            (o) => reply(o),
+            (e: unknown) => {
+              const error = e instanceof Error ? e.message : String(e);
+              out(`adding node ${id} failed: ${error}`);
+              reply({ ok: false, id, error });
+            },
+          )
+          .finally(() => {
+            adding = false;
+          });
+      },
+    });
+    await nc.flush();
+  };
+
   const stopAll = async (): Promise<void> => {
+    await control?.close().catch(() => undefined);
     for (const n of nodes) if (!n.exited) n.proc.kill('SIGTERM');
     const all = Promise.all(nodes.map((n) => n.exit));
     const timer = setTimeout(() => {
@@ -457,64 +601,7 @@ export async function runStart(
     out(`nats-server ${natsUrl} (pid ${natsPid ?? '?'})`);
 
     // ---- the nodes.
-    const { execArgv, entry } = cliEntry();
-    for (const id of members) {
-      const dataDir = join(dir, `n${id}`);
-      const log = join(dir, `n${id}.log`);
-      const logFd = openSync(log, 'a');
-      follower?.add(log);
-      const proc = spawn(
-        process.execPath,
-        [
-          ...execArgv,
-          entry,
-          'node',
-          '--id',
-          String(id),
-          '--cluster',
-          clusterName,
-          '--members',
-          members.join(','),
-          '--replication',
-          String(replication),
-          '--election',
-          String(election),
-          '--nats',
-          natsUrl,
-          '--data-dir',
-          dataDir,
-          '--http-port',
-          '0',
-          '--log-level',
-          logLevel,
-          ...nodeExtra,
-        ],
-        {
-          detached: true,
-          stdio: ['pipe', 'pipe', logFd],
-          env: { ...env, [STOP_WITH_STDIN_ENV]: '1' },
-        },
-      );
-      closeSync(logFd);
-      const node: RunningNode = {
-        id,
-        proc,
-        dataDir,
-        log,
-        http: null,
-        exited: false,
-        exit: new Promise((r) =>
-          proc.once('exit', (code, signal) => {
-            node.exited = true;
-            if (!stopping) {
-              err(`node ${id} exited (${code ?? signal}); see ${join(dirShown, `n${id}.log`)}`);
-            }
-            r();
-          }),
-        ),
-      };
-      nodes.push(node);
-    }
+    for (const id of members) nodes.push(spawnNode(id));
     await Promise.race([
       Promise.all(nodes.map((n) => waitStarted(n, dirShown))),
       stopSignal.then(() => {
@@ -533,6 +620,7 @@ export async function runStart(
       stopSignal.then(() => undefined),
     ]);
     writeClusterFile(dir, fileNow(true, leader ?? null));
+    if (natsUrl !== undefined) await serveAddNode(natsUrl, () => leader ?? null);
     if (!stopping) {
       if (leader === undefined) {
         out(
@@ -540,10 +628,12 @@ export async function runStart(
         );
       }
       const dirFlag = values.dir === undefined ? '' : ` --dir ${dirShown}`;
+      // The configuration in force (it may have changed since the first start).
+      const shape = await configShape(nodes.find((n) => n.id === leader)?.http ?? null);
       out(
         [
           '',
-          `FlexPaxos cluster ${clusterName} is up: N=${members.length} P=${replication} L=${election}${leader === undefined ? '' : `, leader node ${leader}`}.`,
+          `FlexPaxos cluster ${clusterName} is up: ${shape ?? `N=${members.length} P=${replication} L=${election}`}${leader === undefined ? '' : `, leader node ${leader}`}.`,
           `Data in ${dirShown} (kept across restarts); cluster file ${clusterFilePath(dirShown)}.`,
           'Talk to it from the repository root (another terminal):',
           `  pnpm flexpaxos put greeting hello${dirFlag}`,
@@ -551,6 +641,8 @@ export async function runStart(
           `  pnpm flexpaxos cas greeting 1 bye${dirFlag}`,
           `  pnpm flexpaxos range ""${dirFlag}`,
           `  pnpm flexpaxos status${dirFlag}                         # --json for machines`,
+          `  pnpm flexpaxos members${dirFlag}                        # add/remove, quorum set, leader transfer`,
+          `  pnpm start --add-node${dirFlag || ' --dir .flexpaxos'}             # one more node, added to the configuration`,
           `Or with any client: --nats ${natsUrl} --cluster ${clusterName}`,
           ...(nodes[0]?.http === null || nodes[0] === undefined
             ? []
@@ -609,6 +701,19 @@ function waitStarted(node: RunningNode, dirShown: string): Promise<void> {
   });
 }
 
+/** `N=4 P=2 L=3` of the configuration a node reports on `/status`, or undefined. */
+async function configShape(http: string | null): Promise<string | undefined> {
+  if (http === null) return undefined;
+  try {
+    const res = await fetch(`${http}/status`, { signal: AbortSignal.timeout(1000) });
+    const s = (await res.json()) as { members?: number[]; replication?: number; election?: number };
+    if (!Array.isArray(s.members) || s.members.length === 0) return undefined;
+    return `N=${s.members.length} P=${s.replication} L=${s.election}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Polls every node's `/status` until one reports itself leader; undefined on timeout. */
 async function waitLeader(
   nodes: readonly RunningNode[],
@@ -629,4 +734,58 @@ async function waitLeader(
     await sleep(100);
   }
   return undefined;
+}
+
+/** `flexpaxos start --dir DIR --add-node`: asks the launcher running on `DIR` for one more node. */
+async function requestAddNode(
+  dir: string,
+  dirShown: string,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  let file: ClusterFile;
+  try {
+    file = readClusterFile(dir);
+  } catch (e) {
+    err(`${(e as Error).message}\n(start the cluster first: flexpaxos start --dir ${dirShown})`);
+    return 1;
+  }
+  if (!file.running || !isLauncherAlive(file.launcherPid) || file.nats.length === 0) {
+    err(
+      `cluster ${file.cluster} in ${dirShown} is not running: start it first (flexpaxos start --dir ${dirShown})`,
+    );
+    return 1;
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: [...file.nats], name: 'flexpaxos-add-node' });
+  } catch (e) {
+    err(`cannot reach the cluster's nats-server at ${file.nats.join(', ')}: ${String(e)}`);
+    return 1;
+  }
+  try {
+    const msg = await nc.request(launcherSubject(file.cluster), new Uint8Array(), {
+      timeout: ADD_NODE_TIMEOUT_MS,
+    });
+    const r = JSON.parse(new TextDecoder().decode(msg.data)) as {
+      ok: boolean;
+      id?: number;
+      http?: string | null;
+      error?: string;
+      reply?: { config: { quorum: { text: string } } };
+    };
+    if (!r.ok) {
+      err(`node ${r.id ?? '?'} was not added: ${r.error ?? 'unknown error'}`);
+      return 1;
+    }
+    out(
+      `node ${r.id} is running (${r.http ?? 'no http'}) and was added: ${r.reply?.config.quorum.text ?? ''}`,
+    );
+    return 0;
+  } catch (e) {
+    err(`the launcher of ${dirShown} did not answer: ${String(e)}`);
+    return 1;
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
 }

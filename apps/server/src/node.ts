@@ -6,6 +6,7 @@
  * | --- | --- |
  * | the host loop (ready → send → persist → apply → send after persist → advance) | `host-loop.ts` |
  * | client requests, pending writes, replies, redirects | `client-service.ts` |
+ * | membership and quorum changes, leadership transfer | `admin-service.ts` |
  * | lease and quorum reads | `reads.ts` |
  * | snapshots and log compaction | `compaction.ts` |
  * | `/health` `/ready` `/status` `/metrics` | `http.ts`, `metrics.ts` |
@@ -26,11 +27,12 @@ import {
 import type { Response } from '@flexpaxos/client';
 import { encodeResult } from '@flexpaxos/kv';
 import type { KvStateMachine } from '@flexpaxos/kv';
-import { Replica, formatBallot } from '@flexpaxos/paxos';
+import { Replica, describeConfigState, formatBallot } from '@flexpaxos/paxos';
 import type { Message, NodeId, Role } from '@flexpaxos/paxos';
 import { StorageError, openStorage } from '@flexpaxos/storage-rocksdb';
 import type { RocksStore } from '@flexpaxos/storage-rocksdb';
 import { NatsPeerTransport } from '@flexpaxos/transport-nats';
+import { AdminService, configReport } from './admin-service.js';
 import { ClientService } from './client-service.js';
 import { Compaction } from './compaction.js';
 import type { NodeConfig } from './config.js';
@@ -56,6 +58,11 @@ const CLUSTER_GATHER_WAIT_MS = 300;
 /** `/cluster` answers from one gather for this long (several pages polling share it). */
 const CLUSTER_CACHE_MS = 1000;
 
+/** The node cannot start with this configuration and data directory. */
+export class NodeStartError extends Error {
+  override readonly name = 'NodeStartError';
+}
+
 /** Why the node stopped. */
 export type StopReason = 'shutdown' | 'storage-failure' | 'fatal';
 
@@ -76,6 +83,7 @@ export class FlexPaxosNode {
   readonly #transport: NatsPeerTransport<Message>;
   readonly #loop: HostLoop;
   readonly #clients: ClientService;
+  readonly #admin: AdminService;
   readonly #reads: ReadServer;
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
@@ -86,6 +94,7 @@ export class FlexPaxosNode {
   #stopped: Promise<void> | undefined;
   #fatal: Error | undefined;
   #role: Role = 'follower';
+  #configSeen: string | undefined;
   readonly #roles: RoleCounts = { electionsWon: 0, campaigns: 0 };
   /** The last role changes, oldest first (at most `ROLE_CHANGES_KEPT`). */
   readonly #roleChanges: RoleChange[] = [];
@@ -128,11 +137,13 @@ export class FlexPaxosNode {
       answer: (op) => ({ kind: 'result', result: encodeResult(this.#loop.kv.read(op)) }),
       kick,
     });
+    this.#admin = new AdminService({ nodeId: config.id, replica, kick });
     this.#clients = new ClientService({
       nodeId: config.id,
       replica,
       reads: this.#reads,
       status: () => this.status(),
+      admin: this.#admin,
       kick,
     });
     this.#compaction = new Compaction({
@@ -153,7 +164,10 @@ export class FlexPaxosNode {
       reads: this.#reads,
       clients: this.#clients,
       compaction: this.#compaction,
-      afterRun: () => this.#observeRole(),
+      afterRun: () => {
+        this.#observeRole();
+        this.#admin.check();
+      },
       fail,
       log: this.#logs.paxos,
     });
@@ -208,14 +222,25 @@ export class FlexPaxosNode {
         {
           id: config.id as NodeId,
           // A new cluster's configuration; once stored (the first ready), the stored one wins.
-          bootstrap: {
-            quorum: {
-              kind: 'counting',
-              voters: members,
-              replication: config.replication,
-              election: config.election,
-            },
-            learners: [],
+          // None for a node that joins a running cluster or restarts from its data directory.
+          ...(members.length === 0
+            ? {}
+            : {
+                bootstrap: {
+                  quorum: {
+                    kind: 'counting',
+                    voters: members,
+                    replication: config.replication,
+                    election: config.election,
+                  },
+                  learners: [],
+                },
+              }),
+          autoSubset: {
+            enabled: config.autoSubset,
+            holdDownTicks: Math.ceil(config.autoSubsetHoldDownMs / config.tickMs),
+            votersMin: config.autoSubsetVotersMin,
+            faultToleranceMin: config.autoSubsetFaultToleranceMin,
           },
           electionTimeoutTicks: config.electionTimeoutTicks,
           electionTimeoutJitterTicks: config.electionJitterTicks,
@@ -235,6 +260,20 @@ export class FlexPaxosNode {
         },
         recovered,
       );
+      const known = replica.status().config.state;
+      if (known === undefined && !config.join) {
+        throw new NodeStartError(
+          `config: members: is required to start a new cluster (${config.dataDir} holds no configuration); give --members, or --join to join a running cluster`,
+        );
+      }
+      if (known !== undefined && members.length > 0) {
+        const stored = describeConfigState(known);
+        componentLogger(log, 'paxos').log(
+          'debug',
+          'stored configuration in force (members flag ignored)',
+          { stored },
+        );
+      }
       componentLogger(log, 'storage').log('info', 'recovered', {
         promised: formatBallot(recovered.hardState.promised),
         committed: recovered.hardState.committed,
@@ -273,6 +312,7 @@ export class FlexPaxosNode {
   /** The node's status report (what `status` requests and `/status` return). */
   status(): ServerStatusReport {
     const s = this.#replica.status();
+    const config = configReport(s);
     const lease = leaseReport(s.lease, this.#now(), formatBallot);
     return {
       id: this.config.id,
@@ -282,9 +322,19 @@ export class FlexPaxosNode {
       leader: s.leader ?? null,
       committed: s.committed,
       applied: s.applied,
-      members: this.config.members,
-      replication: this.config.replication,
-      election: this.config.election,
+      members: config?.quorum.voters ?? [],
+      replication: config?.quorum.replication ?? 0,
+      election: config?.quorum.election ?? 0,
+      membership:
+        config === null
+          ? 'none'
+          : config.quorum.voters.includes(this.config.id)
+            ? 'voter'
+            : config.learners.includes(this.config.id)
+              ? 'learner'
+              : 'none',
+      config,
+      peers: s.peers.map((p) => ({ id: p.id, committed: p.committed ?? null, recent: p.recent })),
       lease: leaseSummary(lease),
       pid: process.pid,
       http: this.httpAddress,
@@ -389,10 +439,10 @@ export class FlexPaxosNode {
     }
 
     this.#ticks.start();
+    const cs = this.#replica.status().config.state;
     this.#log.log('info', 'node started', {
-      members: this.config.members,
-      P: this.config.replication,
-      L: this.config.election,
+      config:
+        cs === undefined ? 'none yet (joining: waiting to be added)' : describeConfigState(cs),
       nats: this.config.nats,
       http: this.httpAddress,
       tickMs: this.config.tickMs,
@@ -423,12 +473,14 @@ export class FlexPaxosNode {
     for (let i = 0; i < n; i++) this.#replica.tick();
     if (n > 0) {
       this.#observeRole();
+      this.#admin.check();
       this.#loop.kick();
     }
     this.#clients.expire(performance.now());
   }
 
   #observeRole(): void {
+    this.#observeConfig();
     if (this.#replica.role === this.#role) return;
     const s = this.#replica.status();
     const was = this.#role;
@@ -450,6 +502,24 @@ export class FlexPaxosNode {
       leader: s.leader,
     });
     if (was === 'leader') this.#clients.onLostLeadership(s.leader);
+  }
+
+  /** Logs every change of the configuration in force (with its reason at the leader). */
+  #observeConfig(): void {
+    const c = this.#replica.status().config;
+    const key = `${c.index}|${c.pending?.step ?? ''}`;
+    if (key === this.#configSeen) return;
+    const first = this.#configSeen === undefined;
+    this.#configSeen = key;
+    if (first || c.state === undefined) return;
+    this.#logs.paxos.log('info', 'configuration', {
+      index: c.index,
+      config: describeConfigState(c.state),
+      ...(c.pending === undefined ? {} : { pending: c.pending.step, reason: c.pending.reason }),
+      ...(c.lastChange === undefined
+        ? {}
+        : { lastChange: c.lastChange.result, lastReason: c.lastChange.reason }),
+    });
   }
 
   #fail(err: unknown): void {
@@ -476,6 +546,7 @@ export class FlexPaxosNode {
     this.#loop.stop();
     this.#compaction.stop();
     this.#clients.stop();
+    this.#admin.stop();
     const unavailable: Response = {
       kind: 'error',
       code: 'unavailable',

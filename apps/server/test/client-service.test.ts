@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeResponse, encodeRequest } from '@flexpaxos/client';
-import type { ReadMode, Response } from '@flexpaxos/client';
+import type { AdminRequest, ReadMode, Response } from '@flexpaxos/client';
 import {
   KvStateMachine,
   decodeResult,
@@ -36,6 +36,7 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
     },
   };
   const reads: { op: ReadOp; mode: string }[] = [];
+  const admins: AdminRequest[] = [];
   let kicks = 0;
   const service = new ClientService({
     nodeId: 1,
@@ -51,6 +52,12 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
       },
     },
     status: () => ({ id: 1 }) as ServerStatusReport,
+    admin: {
+      onRequest: (request, respond) => {
+        admins.push(request);
+        respond({ kind: 'error', code: 'refused', message: 'recorded' });
+      },
+    },
     kick: () => {
       kicks++;
     },
@@ -66,7 +73,7 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
     const r = kv.applySlot(++slot, { kind: 'commands', commands: cmds });
     service.onApplied(cmds, r.replies);
   };
-  return { replica, reads, service, replies, send, applyProposed, kicks: () => kicks };
+  return { replica, reads, admins, service, replies, send, applyProposed, kicks: () => kicks };
 }
 
 describe('ClientService', () => {
@@ -85,6 +92,29 @@ describe('ClientService', () => {
     expect(t.service.pending).toBe(0);
     expect(t.service.counts).toMatchObject({ requests: 1, proposals: 1, errors: 0 });
     expect(t.service.requestSeconds.count).toBe(1);
+  });
+
+  it('hands admin requests to the admin service, and refuses them inside a batch', () => {
+    const t = setup();
+    t.send(encodeRequest({ kind: 'admin', admin: { op: 'add-member', id: 4 } }));
+    expect(t.admins).toEqual([{ op: 'add-member', id: 4 }]);
+    expect(decoded(t.replies[0])).toMatchObject({ kind: 'error', code: 'refused' });
+    t.send(
+      encodeRequest({
+        kind: 'batch',
+        items: [encodeRequest({ kind: 'admin', admin: { op: 'remove-member', id: 2 } })],
+      }),
+    );
+    expect(t.admins).toHaveLength(1);
+    const batch = decoded(t.replies[1]);
+    const item = batch.kind === 'batch' ? decoded(batch.items[0]) : batch;
+    expect(item).toMatchObject({ kind: 'error', code: 'bad-request' });
+    // A malformed admin request never reaches the service.
+    const bad = encodeRequest({ kind: 'admin', admin: { op: 'add-member', id: 4 } });
+    const text = new TextDecoder().decode(bad.subarray(2)).replace('4', '-1');
+    t.send(Uint8Array.of(bad[0] ?? 1, 4, ...new TextEncoder().encode(text)));
+    expect(t.admins).toHaveLength(1);
+    expect(decoded(t.replies[2])).toMatchObject({ kind: 'error', code: 'bad-request' });
   });
 
   it('serves reads by their mode without proposing them', () => {

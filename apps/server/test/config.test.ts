@@ -26,6 +26,39 @@ describe('validateConfig', () => {
     });
   });
 
+  it('a joining node gives no members; members, P and L with join are refused by name', () => {
+    const { members: _m, ...noMembers } = base;
+    const joined = validateConfig({ ...noMembers, join: 'true' });
+    expect(joined.problems).toEqual([]);
+    expect(joined.config).toMatchObject({ join: true, members: [], replication: 0, election: 0 });
+    // A restart takes the configuration from the data directory: no members needed.
+    expect(validateConfig(noMembers).problems).toEqual([]);
+    const bad = validateConfig({ ...base, join: true, replication: '2' });
+    expect(bad.problems.map((p) => p.field)).toEqual(['members', 'replication']);
+    expect(validateConfig({ ...noMembers, election: '2' }).problems[0]?.rule).toContain(
+      'flexpaxos quorum set',
+    );
+    expect(validateConfig({ ...base, join: 'maybe' }).problems[0]).toEqual({
+      field: 'join',
+      rule: 'must be true or false (got "maybe")',
+    });
+  });
+
+  it('checks the automatic subsetting settings', () => {
+    const { problems } = validateConfig({
+      ...base,
+      'auto-subset': 'false',
+      'auto-subset-hold-down-ms': '100',
+      'auto-subset-voters-min': '0',
+    });
+    expect(problems.map((p) => p.field)).toEqual([
+      'auto-subset-hold-down-ms',
+      'auto-subset-voters-min',
+    ]);
+    expect(problems[0]?.rule).toContain('at least one election timeout (500 ms');
+    expect(validateConfig({ ...base, 'auto-subset': 'false' }).config?.autoSubset).toBe(false);
+  });
+
   it('reports every problem with its field and rule', () => {
     const { config, problems } = validateConfig({
       id: '9',

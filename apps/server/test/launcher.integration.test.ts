@@ -179,6 +179,39 @@ describe('flexpaxos start', () => {
     for (const pid of pidsOf(again.file)) expect(isProcessAlive(pid)).toBe(false);
   });
 
+  it('adds a node to the running cluster with --add-node; the next start runs it as a voter', async () => {
+    const dir = tempDir();
+    const { launcher } = await start(dir);
+    const put = await cli(['put', 'k', 'v', '--dir', dir]);
+    expect(put.code, put.err).toBe(0);
+    const added = await cli(['start', '--dir', dir, '--add-node']);
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toContain('node 4 is running');
+    expect(added.out).toContain('N=4 P=2 L=3 [1,2,3,4]');
+    const file = readClusterFile(dir);
+    expect(file.members).toEqual([1, 2, 3, 4]);
+    expect(file.joined).toEqual([4]);
+    const members = await cli(['members', '--dir', dir, '--json']);
+    expect(members.code, members.err).toBe(0);
+    const m = JSON.parse(members.out) as { members: { id: number; role: string; up: boolean }[] };
+    expect(m.members.map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    expect(m.members.every((r) => r.up && r.role !== 'learner')).toBe(true);
+    // --add-node takes nothing but --dir.
+    const bad = await cli(['start', '--dir', dir, '--add-node', '--nodes', '5']);
+    expect(bad.code).toBe(2);
+
+    launcher.proc.kill('SIGTERM');
+    expect(await launcher.exited).toBe(0);
+    const again = await start(dir);
+    expect(again.file.nodes.map((n) => n.id)).toEqual([1, 2, 3, 4]);
+    expect(again.launcher.stdout()).toContain('N=4 P=2 L=3');
+    const get = await cli(['get', 'k', '--dir', dir, '--json']);
+    expect(JSON.parse(get.out)).toMatchObject({ found: true, value: 'v' });
+    again.launcher.proc.kill('SIGTERM');
+    expect(await again.launcher.exited).toBe(0);
+    for (const pid of pidsOf(again.file)) expect(isProcessAlive(pid)).toBe(false);
+  });
+
   it('leaves no process running when the launcher is killed -9; the next start stops leftovers', async () => {
     const dir = tempDir();
     const { launcher, file } = await start(dir);

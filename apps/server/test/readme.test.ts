@@ -39,8 +39,11 @@ describe('apps/server/README.md', () => {
       expect(flag, key).toBeDefined();
       expect(table.get(flag ?? '')?.[1], `--${flag ?? key}`).toBe(String(value));
     }
-    for (const flag of ['id', 'cluster', 'members', 'nats', 'data-dir']) {
+    for (const flag of ['id', 'cluster', 'nats', 'data-dir']) {
       expect(table.get(flag)?.[1], `--${flag}`).toBe('required');
     }
+    // Members are needed only to bootstrap a new cluster (not with join, not on a restart).
+    expect(table.get('members')?.[0]).toBe('FLEXPAXOS_MEMBERS');
+    expect(table.get('members')?.[1]).toBe('none');
   });
 });

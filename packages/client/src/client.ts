@@ -45,7 +45,12 @@ import {
   encodeRequest,
   nodeClientSubject,
 } from './protocol.js';
-import type { NodeStatusReport, ReadMode } from './protocol.js';
+import type { NodeStatusReport, ReadMode, Response } from './protocol.js';
+import { adminRequestProblems } from './admin.js';
+import type { AdminReply, AdminRequest } from './admin.js';
+
+/** Default deadline of an admin request: adding a node waits for it to catch up. */
+export const ADMIN_TIMEOUT_MS = 60_000;
 
 /** Options of {@link FlexPaxosClient.connect}. */
 export interface ClientOptions {
@@ -327,6 +332,54 @@ export class FlexPaxosClient {
     return out.sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * Sends an administrative request to the leader and waits until its change is in force
+   * (default deadline {@link ADMIN_TIMEOUT_MS}). A change that breaks a rule, or that the
+   * leader abandoned, throws `RejectedError` with reason `refused` and a message naming the
+   * rule. Asking for what is already in force answers at once, so retrying is safe.
+   */
+  async admin(request: AdminRequest, options: CallOptions = {}): Promise<AdminReply> {
+    const problems = adminRequestProblems(request);
+    if (problems.length > 0) throw new InvalidArgumentError(problems.join('; '));
+    const response = await this.#roundTrip(
+      encodeRequest({ kind: 'admin', admin: request }),
+      options.timeoutMs ?? ADMIN_TIMEOUT_MS,
+      true,
+    );
+    if (response.kind !== 'admin') {
+      throw new RejectedError('bad-reply', `a ${response.kind} frame answered an admin request`);
+    }
+    return response.reply;
+  }
+
+  /** Adds node `id` (running, started with `--join`) as a voter; see {@link admin}. */
+  addMember(id: number, options: CallOptions = {}): Promise<AdminReply> {
+    return this.admin({ op: 'add-member', id }, options);
+  }
+
+  /** Removes voter or learner `id`; see {@link admin}. */
+  removeMember(id: number, options: CallOptions = {}): Promise<AdminReply> {
+    return this.admin({ op: 'remove-member', id }, options);
+  }
+
+  /** Sets P (and L; default the smallest L with L + P > N); see {@link admin}. */
+  setQuorum(
+    quorum: { readonly replication: number; readonly election?: number },
+    options: CallOptions = {},
+  ): Promise<AdminReply> {
+    return this.admin({ op: 'set-quorum', ...quorum }, options);
+  }
+
+  /** Moves leadership to voter `id` (it must be caught up); see {@link admin}. */
+  transferLeader(id: number, options: CallOptions = {}): Promise<AdminReply> {
+    return this.admin({ op: 'transfer-leader', id }, options);
+  }
+
+  /** Sets the preferred leader, or clears it with `null`; see {@link admin}. */
+  preferLeader(id: number | null, options: CallOptions = {}): Promise<AdminReply> {
+    return this.admin({ op: 'prefer-leader', id }, options);
+  }
+
   /** Closes the NATS connection (when the client opened it). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -444,12 +497,38 @@ export class FlexPaxosClient {
     readMode: ReadMode | 'none',
     timeoutMs: number | undefined,
   ): Promise<KvResult> {
+    const response = await this.#roundTrip(
+      encodeRequest({ kind: 'command', readMode, command }),
+      timeoutMs,
+      false,
+    );
+    if (response.kind !== 'result') {
+      throw new RejectedError('bad-reply', `a ${response.kind} frame answered a command`);
+    }
+    const result = decodeResult(response.result);
+    if (!result.ok) throw new RejectedError('bad-reply', result.error);
+    if (result.value.type === 'error') {
+      throw new RejectedError(result.value.code, result.value.message);
+    }
+    return result.value;
+  }
+
+  /**
+   * Sends `frame` to the leader until a node answers it with something other than a redirect
+   * or `unavailable` (which are retried, with backoff, until the deadline), and returns that
+   * answer; an error frame is thrown as `RejectedError`. `wholeAttempt`: one attempt may take
+   * the whole remaining time (admin requests are answered only once their change is done).
+   */
+  async #roundTrip(
+    frame: Uint8Array,
+    timeoutMs: number | undefined,
+    wholeAttempt: boolean,
+  ): Promise<Response> {
     this.#checkOpen();
     const total = timeoutMs ?? this.#timeoutMs;
     if (!Number.isSafeInteger(total) || total < 1)
       throw new InvalidArgumentError('timeoutMs: must be a positive integer');
     const deadline = performance.now() + total;
-    const frame = encodeRequest({ kind: 'command', readMode, command });
     let attempt = 0;
     let lastProblem = 'no attempt made';
     for (;;) {
@@ -468,7 +547,7 @@ export class FlexPaxosClient {
         data = await this.#request(
           subject,
           frame,
-          Math.max(1, Math.min(remaining, this.#attemptTimeoutMs)),
+          Math.max(1, wholeAttempt ? remaining : Math.min(remaining, this.#attemptTimeoutMs)),
         );
       } catch (err) {
         if (err instanceof Error && err.message.includes('max_payload')) {
@@ -486,14 +565,6 @@ export class FlexPaxosClient {
       if (!r.ok) throw new RejectedError('bad-reply', r.error);
       const response = r.value;
       switch (response.kind) {
-        case 'result': {
-          const result = decodeResult(response.result);
-          if (!result.ok) throw new RejectedError('bad-reply', result.error);
-          if (result.value.type === 'error') {
-            throw new RejectedError(result.value.code, result.value.message);
-          }
-          return result.value;
-        }
         case 'not-leader': {
           lastProblem = `${subject}: not the leader (leader ${response.leader ?? 'unknown'})`;
           if (response.leader !== undefined && response.leader !== leader) {
@@ -516,7 +587,10 @@ export class FlexPaxosClient {
           throw new RejectedError(response.code, response.message);
         case 'status':
         case 'batch':
-          throw new RejectedError('bad-reply', `a ${response.kind} frame answered a command`);
+          throw new RejectedError('bad-reply', `a ${response.kind} frame answered a request`);
+        case 'result':
+        case 'admin':
+          return response;
       }
     }
   }

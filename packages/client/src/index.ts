@@ -1,4 +1,6 @@
-export { FlexPaxosClient } from './client.js';
+export { ADMIN_TIMEOUT_MS, FlexPaxosClient } from './client.js';
+export { adminRequestProblems } from './admin.js';
+export type { AdminReply, AdminRequest, ConfigReport, QuorumReport } from './admin.js';
 export type {
   CallOptions,
   CasOutcome,

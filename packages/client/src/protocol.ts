@@ -9,16 +9,21 @@
  *   kind 1 (command): readMode:u8 (0 none, 1 lease, 2 quorum, 3 stale) kvCommandBytes
  *   kind 2 (status):  (empty)
  *   kind 3 (batch):   count:u32be (len:u32be requestFrame){count}   (command frames only)
+ *   kind 4 (admin):   JSON utf8 (AdminRequest, `admin.ts`)
  * response = version:u8 (= 1) kind:u8 body
  *   kind 1 (result):     kvResultBytes
  *   kind 2 (not-leader): leaderId:u32be (0 = unknown)
  *   kind 3 (error):      code:u8 message:utf8
  *   kind 4 (status):     JSON utf8 (NodeStatusReport)
  *   kind 5 (batch):      count:u32be (len:u32be responseFrame){count}, in request order
+ *   kind 6 (admin):      JSON utf8 (AdminReply, `admin.ts`)
  * ```
  *
  * Decoders never throw: they return `{ ok: false, error }` on malformed input.
  */
+
+import { adminRequestProblems } from './admin.js';
+import type { AdminReply, AdminRequest, ConfigReport } from './admin.js';
 
 /** Version byte of every frame; a node answers a request of another version with an error. */
 export const PROTOCOL_VERSION = 1;
@@ -41,14 +46,17 @@ export type ErrorCode =
   /** No leader is known, the node is shutting down, or its storage failed. */
   | 'unavailable'
   /** The request frame was larger than the node accepts. */
-  | 'too-large';
+  | 'too-large'
+  /** An admin request breaks a rule (the message names it), or its change was abandoned. */
+  | 'refused';
 
-const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'unavailable', 'too-large'];
+const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'unavailable', 'too-large', 'refused'];
 
 /** A decoded request frame. */
 export type Request =
   | { readonly kind: 'command'; readonly readMode: ReadMode | 'none'; readonly command: Uint8Array }
   | { readonly kind: 'status' }
+  | { readonly kind: 'admin'; readonly admin: AdminRequest }
   /** Several request frames in one NATS message (client-side coalescing). */
   | { readonly kind: 'batch'; readonly items: readonly Uint8Array[] };
 
@@ -62,11 +70,25 @@ export interface NodeStatusReport {
   readonly leader: number | null;
   readonly committed: number;
   readonly applied: number;
+  /** The voters of the configuration in force (empty while a joining node waits to be added). */
   readonly members: readonly number[];
-  /** P: phase-2 quorum size. */
+  /** P: phase-2 quorum size of the configuration in force (0 while not joined). */
   readonly replication: number;
-  /** L: phase-1 quorum size. */
+  /** L: phase-1 quorum size of the configuration in force (0 while not joined). */
   readonly election: number;
+  /** This node's part: `voter`, `learner` or `none` (joining, or removed). */
+  readonly membership?: 'voter' | 'learner' | 'none';
+  /** The configuration in force, its index and (at the leader) a pending change; null while not joined. */
+  readonly config?: ConfigReport | null;
+  /**
+   * At the leader: every other member's last reported committed index and whether it was
+   * heard from recently (empty elsewhere).
+   */
+  readonly peers?: readonly {
+    readonly id: number;
+    readonly committed: number | null;
+    readonly recent: boolean;
+  }[];
   /**
    * The lease state in one word: `held` (leader, serving lease reads), `held (not serving)`,
    * `granted:<round.nodeId>` (this acceptor grants that leader's ballot) or `none`.
@@ -104,6 +126,7 @@ export type Response =
   | { readonly kind: 'not-leader'; readonly leader: number | undefined }
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string }
   | { readonly kind: 'status'; readonly status: NodeStatusReport }
+  | { readonly kind: 'admin'; readonly reply: AdminReply }
   /** One response frame per item of a batch request, in order. */
   | { readonly kind: 'batch'; readonly items: readonly Uint8Array[] };
 
@@ -120,6 +143,7 @@ export function encodeRequest(request: Request): Uint8Array {
     return Uint8Array.of(PROTOCOL_VERSION, 2);
   }
   if (request.kind === 'batch') return encodeBatch(3, request.items);
+  if (request.kind === 'admin') return jsonFrame(4, request.admin);
   const out = new Uint8Array(3 + request.command.byteLength);
   out[0] = PROTOCOL_VERSION;
   out[1] = 1;
@@ -151,6 +175,14 @@ export function decodeRequest(bytes: Uint8Array): DecodeResult<Request> {
       return items === undefined
         ? { ok: false, error: 'malformed batch request' }
         : { ok: true, value: { kind: 'batch', items } };
+    }
+    case 4: {
+      const parsed = parseJson(bytes);
+      if (!parsed.ok) return { ok: false, error: `admin request ${parsed.error}` };
+      const problems = adminRequestProblems(parsed.value);
+      return problems.length > 0
+        ? { ok: false, error: `admin request: ${problems.join('; ')}` }
+        : { ok: true, value: { kind: 'admin', admin: parsed.value as AdminRequest } };
     }
     default:
       return { ok: false, error: `unknown request kind ${bytes[1]}` };
@@ -185,14 +217,10 @@ export function encodeResponse(response: Response): Uint8Array {
       out.set(msg, 3);
       return out;
     }
-    case 'status': {
-      const body = enc.encode(JSON.stringify(response.status));
-      const out = new Uint8Array(2 + body.byteLength);
-      out[0] = PROTOCOL_VERSION;
-      out[1] = 4;
-      out.set(body, 2);
-      return out;
-    }
+    case 'status':
+      return jsonFrame(4, response.status);
+    case 'admin':
+      return jsonFrame(6, response.reply);
   }
 }
 
@@ -232,6 +260,15 @@ export function decodeResponse(bytes: Uint8Array): DecodeResult<Response> {
         return { ok: false, error: `status frame is not JSON: ${String(err)}` };
       }
     }
+    case 6: {
+      const parsed = parseJson(bytes);
+      if (!parsed.ok) return { ok: false, error: `admin reply ${parsed.error}` };
+      const reply = parsed.value as AdminReply | null;
+      if (typeof reply !== 'object' || reply === null || typeof reply.config !== 'object') {
+        return { ok: false, error: 'admin reply without a configuration' };
+      }
+      return { ok: true, value: { kind: 'admin', reply } };
+    }
     default:
       return { ok: false, error: `unknown response kind ${bytes[1]}` };
   }
@@ -257,6 +294,23 @@ export function clusterStatusSubject(cluster: string): string {
 
 /** The queue group of the shared client subject. */
 export const CLIENT_QUEUE_GROUP = 'flexpaxos-nodes';
+
+function jsonFrame(kind: number, value: unknown): Uint8Array {
+  const body = enc.encode(JSON.stringify(value));
+  const out = new Uint8Array(2 + body.byteLength);
+  out[0] = PROTOCOL_VERSION;
+  out[1] = kind;
+  out.set(body, 2);
+  return out;
+}
+
+function parseJson(bytes: Uint8Array): DecodeResult<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(dec.decode(bytes.subarray(2))) as unknown };
+  } catch (err) {
+    return { ok: false, error: `is not JSON: ${String(err)}` };
+  }
+}
 
 function encodeBatch(kind: number, items: readonly Uint8Array[]): Uint8Array {
   let size = 6;
