@@ -10,8 +10,22 @@ export {
 export type { ConfigField, ConfigProblem, NodeConfig, RawConfig } from './config.js';
 export { jsonLogger } from './logger.js';
 export type { LogLevel, Logger } from './logger.js';
-export { Histogram, LATENCY_BUCKETS_S, renderPrometheus } from './metrics.js';
-export type { MetricSample } from './metrics.js';
+export {
+  Histogram,
+  LATENCY_BUCKETS_S,
+  NODE_HISTOGRAMS,
+  NODE_METRICS,
+  NodeMetrics,
+  processMetricsRegistry,
+} from './metrics.js';
+export type {
+  HistogramDefinition,
+  MetricDefinition,
+  NodeHistograms,
+  NodeIdentity,
+  NodeMetricsSource,
+  RoleCounts,
+} from './metrics.js';
 export {
   CLUSTER_FILE_NAME,
   ClusterFileError,

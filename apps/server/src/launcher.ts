@@ -9,6 +9,9 @@
  * 3. Starts `nats-server` on a free 127.0.0.1 port (config and log in `DIR/nats.*`), then the
  *    N nodes (`flexpaxos node`, data in `DIR/n<id>`, logs appended to `DIR/n<id>.log`, HTTP on
  *    free ports), waits for a leader, writes `DIR/cluster.json` and prints how to use the CLI.
+ *    While it runs it shows the nodes' new log lines on stdout (`--log-format`: `pretty`
+ *    one-line text, the default on a terminal; `json` as written, the default otherwise;
+ *    `none`), read from the log files, which stay JSON (`log-view.ts`).
  * 4. While it runs, it answers `flexpaxos start --dir DIR --add-node` (a request on the NATS
  *    subject {@link launcherSubject}): it starts one more node (the next id, `--join`, as its own
  *    child), asks the leader to add it (`members add`, learner first), records it in
@@ -53,6 +56,8 @@ import {
   writeClusterFile,
 } from './cluster-file.js';
 import type { ClusterFile, ClusterFileNode } from './cluster-file.js';
+import { LOG_FORMATS, LogFollower, logLineFormatter } from './log-view.js';
+import type { LogFormat } from './log-view.js';
 
 /** Env var a node reads: drain and exit when stdin closes (the launcher died). */
 export const STOP_WITH_STDIN_ENV = 'FLEXPAXOS_STOP_WITH_STDIN';
@@ -64,7 +69,7 @@ export const NATS_INSTALL_HINT =
 
 /** The start command's usage line. */
 export const START_USAGE =
-  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--leader-timeout-ms MS] [-- NODE FLAGS...]\n' +
+  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--log-format pretty|json|none] [--leader-timeout-ms MS] [-- NODE FLAGS...]\n' +
   '  flexpaxos start --dir DIR --add-node   (adds one node to the cluster running in DIR)';
 
 /** The subject a running launcher serves `--add-node` requests on. */
@@ -215,6 +220,7 @@ export async function runStart(
         dir: { type: 'string' },
         'nats-server': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         'leader-timeout-ms': { type: 'string' },
         'add-node': { type: 'boolean' },
       },
@@ -240,6 +246,15 @@ export async function runStart(
     return 2;
   }
   const logLevel = values['log-level'] ?? 'info';
+  const logFormatFlag = values['log-format'];
+  if (logFormatFlag !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormatFlag)) {
+    err(
+      `--log-format: must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(logFormatFlag)})\nusage: ${START_USAGE}`,
+    );
+    return 2;
+  }
+  const isTty = process.stdout.isTTY;
+  const logFormat = (logFormatFlag ?? (isTty ? 'pretty' : 'json')) as LogFormat;
   const dir = resolve(values.dir ?? DEFAULT_CLUSTER_DIR);
   const dirShown = values.dir ?? DEFAULT_CLUSTER_DIR;
   if ((values as Record<string, unknown>)['add-node'] === true) {
@@ -388,12 +403,18 @@ export async function runStart(
     }),
   });
 
+  const follower =
+    logFormat === 'none'
+      ? undefined
+      : new LogFollower(logLineFormatter(logFormat, isTty), (text) => out(text.slice(0, -1)));
+
   const { execArgv, entry } = cliEntry();
   /** Starts node `id` (`--join` for the nodes added to a running cluster). */
   const spawnNode = (id: number): RunningNode => {
     const dataDir = join(dir, `n${id}`);
     const log = join(dir, `n${id}.log`);
     const logFd = openSync(log, 'a');
+    follower?.add(log);
     const identity = joined.includes(id)
       ? ['--join']
       : [
@@ -524,6 +545,7 @@ export async function runStart(
       clearTimeout(t);
     }
     writeClusterFile(dir, fileNow(false, null));
+    follower?.close();
     process.off('exit', killAll);
   };
 
@@ -622,6 +644,9 @@ export async function runStart(
           `  pnpm flexpaxos members${dirFlag}                        # add/remove, quorum set, leader transfer`,
           `  pnpm start --add-node${dirFlag || ' --dir .flexpaxos'}             # one more node, added to the configuration`,
           `Or with any client: --nats ${natsUrl} --cluster ${clusterName}`,
+          ...(nodes[0]?.http === null || nodes[0] === undefined
+            ? []
+            : [`Status page: ${nodes[0].http}/ (every node serves one; metrics at /metrics)`]),
           'Ctrl-C stops the cluster (the data stays).',
         ].join('\n'),
       );

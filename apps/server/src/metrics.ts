@@ -1,13 +1,35 @@
 /**
- * The node's metrics on `/metrics`: one declarative table of every sample (name, type, help,
- * where its value comes from) and a minimal Prometheus text-format renderer for counters,
- * gauges and fixed-bucket histograms. No global registry: each node renders its own source.
+ * The node's metrics on `/metrics`, served by `prom-client`: one declarative table of every
+ * FlexPaxos counter and gauge (name, type, help, where its value comes from), the latency
+ * histograms, and the process and Node.js runtime metrics of `collectDefaultMetrics`.
+ * `docs/metrics.md` lists every served name (a test checks it against a real node).
  *
- * The table is the single definition of what the node exports: each row is what a
- * `prom-client` metric needs (`name`, `help`, a type, a `collect` reading the source), so a
- * port maps row by row.
+ * Cost model:
+ * - The hot path only bumps plain counters in the parts that own them (`counts` objects) and
+ *   observes into a {@link Histogram} (a sum, a count and one bucket increment in
+ *   prom-client). Nothing is formatted or allocated per request for metrics.
+ * - A scrape reads every source once (one `replica.status()`, one `transport.metrics()`, ...)
+ *   into a snapshot that the table's `collect` functions read, then lets prom-client render
+ *   about 150 lines. The default metrics add a few small synchronous reads of `/proc/self`.
+ *
+ * No global registry: each node has its own `Registry`. The process metrics live in one
+ * registry per process (they measure the process, which several in-process nodes share: one
+ * event-loop monitor and one GC observer, not one per node).
+ *
+ * Naming: FlexPaxos metrics start with `flexpaxos_`, counters end in `_total`, durations are
+ * in seconds. The default metrics keep prom-client's standard names (`process_*`, `nodejs_*`)
+ * so stock Node.js dashboards and alerts work unchanged; a node is one process and one scrape
+ * target.
  */
+import {
+  Counter,
+  Gauge,
+  Histogram as PromHistogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 import type { StorageStats } from '@flexpaxos/storage-rocksdb';
+import { configVoters } from '@flexpaxos/paxos';
 import type { ReplicaStatus } from '@flexpaxos/paxos';
 import type { TransportMetrics } from '@flexpaxos/transport-nats';
 import type { ClientCounts } from './client-service.js';
@@ -15,68 +37,73 @@ import type { CompactionCounts } from './compaction.js';
 import type { HostLoopCounts } from './host-loop.js';
 import type { ReadCounts } from './reads.js';
 
-/** A cumulative histogram with fixed upper bounds (seconds). */
-export class Histogram {
-  readonly bounds: readonly number[];
-  readonly counts: number[];
-  sum = 0;
-  count = 0;
-  constructor(bounds: readonly number[]) {
-    this.bounds = bounds;
-    this.counts = bounds.map(() => 0);
-  }
-  /** Records one observation. */
-  observe(value: number): void {
-    this.sum += value;
-    this.count++;
-    for (let i = 0; i < this.bounds.length; i++) {
-      if (value <= (this.bounds[i] ?? Infinity)) this.counts[i] = (this.counts[i] ?? 0) + 1;
-    }
-  }
-}
-
-/** Latency buckets in seconds, 0.5 ms to 2.5 s. */
+/**
+ * Latency buckets in seconds, 100 µs to 5 s: lease reads answer in well under a millisecond,
+ * fsyncs and writes take 0.5–10 ms on a healthy disk, and the top buckets catch elections and
+ * stalls.
+ */
 export const LATENCY_BUCKETS_S = [
-  0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ] as const;
 
-/** One sample of the text format. */
-export interface MetricSample {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'counter' | 'gauge';
-  readonly value: number;
+/** What {@link Histogram.snapshot} returns. */
+export interface HistogramSnapshot {
+  readonly count: number;
+  readonly sum: number;
+  /** Cumulative: observations at or below `le` seconds, ascending, `+Inf` (Infinity) last. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
 }
 
-/** A counter sample named `flexpaxos_<name>`. */
-export function counter(name: string, help: string, value: number): MetricSample {
-  return { name: `flexpaxos_${name}`, help, type: 'counter', value };
-}
-
-/** A gauge sample named `flexpaxos_<name>`. */
-export function gauge(name: string, help: string, value: number): MetricSample {
-  return { name: `flexpaxos_${name}`, help, type: 'gauge', value };
-}
-
-/** Renders samples and histograms in the Prometheus text exposition format (version 0.0.4). */
-export function renderPrometheus(
-  samples: readonly MetricSample[],
-  histograms: readonly { readonly name: string; readonly help: string; readonly h: Histogram }[],
-): string {
-  const lines: string[] = [];
-  for (const s of samples) {
-    lines.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`, `${s.name} ${s.value}`);
+/**
+ * A latency histogram owned by the part that observes it (`client-service.ts`, `reads.ts`,
+ * `host-loop.ts`). It keeps its count and sum itself (cheap, read by tests and tools) and,
+ * once {@link register}ed by the node, records every observation into a prom-client histogram
+ * with its exported name. Before that only the count and sum move.
+ */
+export class Histogram {
+  readonly bounds: readonly number[];
+  /** Observations so far. */
+  count = 0;
+  /** Sum of the observations (seconds). */
+  sum = 0;
+  #target: PromHistogram | undefined;
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
   }
-  for (const { name, help, h } of histograms) {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-    h.bounds.forEach((b, i) => lines.push(`${name}_bucket{le="${b}"} ${h.counts[i] ?? 0}`));
-    lines.push(
-      `${name}_bucket{le="+Inf"} ${h.count}`,
-      `${name}_sum ${h.sum}`,
-      `${name}_count ${h.count}`,
-    );
+  /** Records one observation (seconds). */
+  observe(value: number): void {
+    this.count++;
+    this.sum += value;
+    this.#target?.observe(value);
   }
-  return `${lines.join('\n')}\n`;
+  /**
+   * Count, sum and cumulative bucket counts (`le` in seconds, the last one `+Inf`) for the
+   * status page; bucket counts are empty until the histogram is registered.
+   */
+  async snapshot(): Promise<HistogramSnapshot> {
+    const buckets: { le: number; count: number }[] = [];
+    if (this.#target !== undefined) {
+      for (const v of (await this.#target.get()).values) {
+        if (!v.metricName?.endsWith('_bucket')) continue;
+        const le = v.labels.le;
+        buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: v.value });
+      }
+    }
+    return { count: this.count, sum: this.sum, buckets };
+  }
+  /**
+   * Exports this histogram as `name` in `registry`; every observation from now on lands in
+   * its buckets (the node registers its histograms before it serves anything).
+   */
+  register(registry: Registry, name: string, help: string): void {
+    if (this.#target !== undefined) throw new Error(`histogram ${name} is already registered`);
+    this.#target = new PromHistogram({
+      name,
+      help,
+      buckets: [...this.bounds],
+      registers: [registry],
+    });
+  }
 }
 
 /** Role transitions counted by the node. */
@@ -101,12 +128,14 @@ export interface NodeMetricsSource {
   readonly readsWaiting: number;
   /** Client sessions with a write waiting for its command to apply. */
   readonly pendingClientRequests: number;
-  readonly histograms: {
-    readonly persist: Histogram;
-    readonly request: Histogram;
-    readonly readLease: Histogram;
-    readonly readQuorum: Histogram;
-  };
+}
+
+/** The node's latency histograms (owned by the parts that observe them). */
+export interface NodeHistograms {
+  readonly persist: Histogram;
+  readonly request: Histogram;
+  readonly readLease: Histogram;
+  readonly readQuorum: Histogram;
 }
 
 /** One counter or gauge of the table; exported as `flexpaxos_<name>`. */
@@ -117,14 +146,26 @@ export interface MetricDefinition {
   readonly value: (s: NodeMetricsSource) => number;
 }
 
-/** One histogram of the table (full name). */
+/** One histogram of the table; exported as `flexpaxos_<name>`. */
 export interface HistogramDefinition {
   readonly name: string;
   readonly help: string;
-  readonly histogram: (s: NodeMetricsSource) => Histogram;
+  readonly histogram: (h: NodeHistograms) => Histogram;
 }
 
 const b = (v: boolean): number => (v ? 1 : 0);
+
+/** The configuration in force, as N, P and L (P and L 0 for a grid quorum). */
+function configNumbers(s: NodeMetricsSource): { n: number; p: number; l: number; joint: boolean } {
+  const state = s.replica.config.state;
+  if (state === undefined) return { n: 0, p: 0, l: 0, joint: false };
+  const q = state.incoming.quorum;
+  const n = configVoters(state.incoming).length;
+  const joint = state.outgoing !== undefined;
+  return q.kind === 'counting'
+    ? { n, p: q.replication, l: q.election, joint }
+    : { n, p: 0, l: 0, joint };
+}
 
 /** Every counter and gauge of `/metrics`, in output order. */
 export const NODE_METRICS: readonly MetricDefinition[] = [
@@ -369,40 +410,221 @@ export const NODE_METRICS: readonly MetricDefinition[] = [
     help: 'Prepares dropped because of a running lease grant or the restart wait',
     value: (s) => s.replica.lease.preparesRefused,
   },
+  {
+    name: 'peer_bytes_out_total',
+    type: 'counter',
+    help: 'Peer frame bytes handed to NATS',
+    value: (s) => s.transport.bytesOut,
+  },
+  {
+    name: 'peer_bytes_in_total',
+    type: 'counter',
+    help: 'Peer frame bytes received',
+    value: (s) => s.transport.bytesIn,
+  },
+  {
+    name: 'peer_batches_in_total',
+    type: 'counter',
+    help: 'Peer batch frames received',
+    value: (s) => s.transport.batchesIn,
+  },
+  {
+    name: 'peer_chunks_out_total',
+    type: 'counter',
+    help: 'Peer chunk frames published (large messages such as snapshots)',
+    value: (s) => s.transport.chunksOut,
+  },
+  {
+    name: 'peer_chunks_in_total',
+    type: 'counter',
+    help: 'Peer chunk frames received',
+    value: (s) => s.transport.chunksIn,
+  },
+  {
+    name: 'peer_handler_errors_total',
+    type: 'counter',
+    help: 'Peer messages whose handler threw',
+    value: (s) => s.transport.handlerErrors,
+  },
+  {
+    name: 'nats_disconnects_total',
+    type: 'counter',
+    help: 'Times the connection to NATS was lost',
+    value: (s) => s.transport.disconnects,
+  },
+  {
+    name: 'nats_reconnects_total',
+    type: 'counter',
+    help: 'Times the connection to NATS was re-established',
+    value: (s) => s.transport.reconnects,
+  },
+  {
+    name: 'wal_watermark_syncs_total',
+    type: 'counter',
+    help: 'Synchronous writes of the WAL watermark file',
+    value: (s) => s.storage.watermarkSyncs,
+  },
+  {
+    name: 'leader_id',
+    type: 'gauge',
+    help: 'Id of the leader this node follows (itself when leading); 0 when none is known',
+    value: (s) => s.replica.leader ?? 0,
+  },
+  {
+    name: 'last_slot',
+    type: 'gauge',
+    help: 'Highest slot with a log entry (the snapshot index when the log is empty)',
+    value: (s) => s.replica.lastSlot,
+  },
+  {
+    name: 'snapshot_index',
+    type: 'gauge',
+    help: 'Slot of the latest snapshot (the log at or below it is compacted)',
+    value: (s) => s.replica.snapshotIndex,
+  },
+  {
+    name: 'pending_commands',
+    type: 'gauge',
+    help: 'Leader: commands queued and not yet put into a slot',
+    value: (s) => s.replica.pendingCommands,
+  },
+  {
+    name: 'config_voters',
+    type: 'gauge',
+    help: 'N: voters of the configuration in force (its incoming half during a joint change)',
+    value: (s) => configNumbers(s).n,
+  },
+  {
+    name: 'config_replication_quorum',
+    type: 'gauge',
+    help: 'P: phase-2 quorum size of the configuration in force (0 for a grid quorum)',
+    value: (s) => configNumbers(s).p,
+  },
+  {
+    name: 'config_election_quorum',
+    type: 'gauge',
+    help: 'L: phase-1 quorum size of the configuration in force (0 for a grid quorum)',
+    value: (s) => configNumbers(s).l,
+  },
+  {
+    name: 'config_joint',
+    type: 'gauge',
+    help: '1 while a joint configuration (membership change) is in force',
+    value: (s) => b(configNumbers(s).joint),
+  },
 ];
 
 /** Every histogram of `/metrics`, in output order. */
 export const NODE_HISTOGRAMS: readonly HistogramDefinition[] = [
   {
-    name: 'flexpaxos_persist_seconds',
+    name: 'persist_seconds',
     help: 'Time to make one ready durable (fsync, group commit)',
-    histogram: (s) => s.histograms.persist,
+    histogram: (h) => h.persist,
   },
   {
-    name: 'flexpaxos_request_seconds',
-    help: 'Leader: client request to reply',
-    histogram: (s) => s.histograms.request,
+    name: 'request_seconds',
+    help: 'Leader: client write request to reply',
+    histogram: (h) => h.request,
   },
   {
-    name: 'flexpaxos_read_lease_seconds',
+    name: 'read_lease_seconds',
     help: 'Leader: lease read request to reply',
-    histogram: (s) => s.histograms.readLease,
+    histogram: (h) => h.readLease,
   },
   {
-    name: 'flexpaxos_read_quorum_seconds',
+    name: 'read_quorum_seconds',
     help: 'Leader: quorum read (and lease fallback) request to reply',
-    histogram: (s) => s.histograms.readQuorum,
+    histogram: (h) => h.readQuorum,
   },
 ];
 
-/** `/metrics` of one node: every row of the tables read from `source`. */
-export function renderNodeMetrics(source: NodeMetricsSource): string {
-  return renderPrometheus(
-    NODE_METRICS.map((m) =>
-      m.type === 'counter'
-        ? counter(m.name, m.help, m.value(source))
-        : gauge(m.name, m.help, m.value(source)),
-    ),
-    NODE_HISTOGRAMS.map((h) => ({ name: h.name, help: h.help, h: h.histogram(source) })),
-  );
+let processRegistry: Registry | undefined;
+
+/**
+ * The registry of the process and Node.js runtime metrics (`collectDefaultMetrics`: CPU,
+ * resident and heap memory, event-loop lag, GC, handles, file descriptors), created on first
+ * use, one per process.
+ */
+export function processMetricsRegistry(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 10 });
+  }
+  return processRegistry;
+}
+
+/** Identity labels of a node, exported on `flexpaxos_node_info`. */
+export interface NodeIdentity {
+  readonly cluster: string;
+  readonly nodeId: number;
+}
+
+/**
+ * The metrics of one node: a prom-client `Registry` holding every row of
+ * {@link NODE_METRICS} (a counter or gauge whose `collect` reads the scrape's snapshot of
+ * `read()`), the {@link NODE_HISTOGRAMS}, `flexpaxos_node_info`, and the process metrics.
+ */
+export class NodeMetrics {
+  /** This node's own metrics (the process metrics are in {@link processMetricsRegistry}). */
+  readonly registry = new Registry();
+  readonly #all: Registry;
+  readonly #read: () => NodeMetricsSource;
+  #snapshot: NodeMetricsSource | undefined;
+
+  constructor(identity: NodeIdentity, histograms: NodeHistograms, read: () => NodeMetricsSource) {
+    this.#read = read;
+    const registers = [this.registry];
+    const self = (): NodeMetricsSource => {
+      this.#snapshot ??= this.#read();
+      return this.#snapshot;
+    };
+    for (const m of NODE_METRICS) {
+      const name = `flexpaxos_${m.name}`;
+      if (m.type === 'counter') {
+        new Counter({
+          name,
+          help: m.help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(m.value(self()));
+          },
+        });
+      } else {
+        new Gauge({
+          name,
+          help: m.help,
+          registers,
+          collect() {
+            this.set(m.value(self()));
+          },
+        });
+      }
+    }
+    for (const h of NODE_HISTOGRAMS) {
+      h.histogram(histograms).register(this.registry, `flexpaxos_${h.name}`, h.help);
+    }
+    new Gauge({
+      name: 'flexpaxos_node_info',
+      help: 'Always 1; labels name the cluster and the node id',
+      labelNames: ['cluster', 'node_id'],
+      registers,
+    }).set({ cluster: identity.cluster, node_id: String(identity.nodeId) }, 1);
+    this.#all = Registry.merge([this.registry, processMetricsRegistry()]);
+  }
+
+  /** The `Content-Type` of {@link render}'s text. */
+  get contentType(): string {
+    return this.#all.contentType;
+  }
+
+  /** `/metrics`: reads every source once, then renders the Prometheus text format. */
+  async render(): Promise<string> {
+    this.#snapshot = this.#read();
+    try {
+      return await this.#all.metrics();
+    } finally {
+      this.#snapshot = undefined;
+    }
+  }
 }

@@ -39,9 +39,12 @@ import type { NodeConfig } from './config.js';
 import { HostLoop, loadStateMachine } from './host-loop.js';
 import { startHttp } from './http.js';
 import type { HttpEndpoint } from './http.js';
-import type { Logger } from './logger.js';
-import { renderNodeMetrics } from './metrics.js';
+import { componentLogger } from './logger.js';
+import type { LogComponent, Logger } from './logger.js';
+import { NodeMetrics } from './metrics.js';
 import type { RoleCounts } from './metrics.js';
+import { ROLE_CHANGES_KEPT, configView, gatherCluster } from './overview.js';
+import type { ClusterView, NodeOverview, RoleChange } from './overview.js';
 import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
 import { TestPartition, ackBeforeFsync, nodeClock, testPartitionSubject } from './test-faults.js';
@@ -49,6 +52,11 @@ import { TickTimer } from './tick-timer.js';
 
 /** How long a stopping node waits for the running ready to finish (so its replies leave). */
 const DRAIN_READY_MS = 2000;
+
+/** How long `/cluster` waits for the nodes' status answers over NATS. */
+const CLUSTER_GATHER_WAIT_MS = 300;
+/** `/cluster` answers from one gather for this long (several pages polling share it). */
+const CLUSTER_CACHE_MS = 1000;
 
 /** The node cannot start with this configuration and data directory. */
 export class NodeStartError extends Error {
@@ -66,7 +74,10 @@ export type StopReason = 'shutdown' | 'storage-failure' | 'fatal';
 export class FlexPaxosNode {
   /** The validated config the node runs with. */
   readonly config: NodeConfig;
+  /** Lifecycle lines (`component: 'node'`). */
   readonly #log: Logger;
+  /** One child logger per component. */
+  readonly #logs: Readonly<Record<Exclude<LogComponent, 'node'>, Logger>>;
   readonly #store: RocksStore;
   readonly #replica: Replica;
   readonly #transport: NatsPeerTransport<Message>;
@@ -76,6 +87,7 @@ export class FlexPaxosNode {
   readonly #reads: ReadServer;
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
+  readonly #metrics: NodeMetrics;
   readonly #subs: Subscription[] = [];
   /** Test-only partition emulation (`--test-partition-control`), else undefined. */
   readonly #partition: TestPartition | undefined;
@@ -86,6 +98,10 @@ export class FlexPaxosNode {
   #role: Role = 'follower';
   #configSeen: string | undefined;
   readonly #roles: RoleCounts = { electionsWon: 0, campaigns: 0 };
+  /** The last role changes, oldest first (at most `ROLE_CHANGES_KEPT`). */
+  readonly #roleChanges: RoleChange[] = [];
+  readonly #startedAtMs = performance.now();
+  #clusterView: { atMs: number; view: Promise<ClusterView> } | undefined;
   readonly #onStop: ((reason: StopReason, error?: Error) => void) | undefined;
   /** The monotonic clock of the ticks and the lease (`performance.now()` unless test-skewed). */
   readonly #now: () => number;
@@ -103,7 +119,14 @@ export class FlexPaxosNode {
     const { config, log, store, replica, transport } = args;
     this.#now = args.now;
     this.config = config;
-    this.#log = log;
+    this.#log = componentLogger(log, 'node');
+    this.#logs = {
+      paxos: componentLogger(log, 'paxos'),
+      transport: componentLogger(log, 'transport'),
+      storage: componentLogger(log, 'storage'),
+      client: componentLogger(log, 'client'),
+      http: componentLogger(log, 'http'),
+    };
     this.#store = store;
     this.#replica = replica;
     this.#transport = transport;
@@ -129,7 +152,7 @@ export class FlexPaxosNode {
     this.#compaction = new Compaction({
       replica,
       store,
-      log,
+      log: this.#logs.storage,
       intervalSlots: config.snapshotIntervalSlots,
       lastSnapshotIndex: store.recovered.snapshot?.index ?? 0,
       applied: () => this.#loop.kv.applied,
@@ -149,9 +172,30 @@ export class FlexPaxosNode {
         this.#admin.check();
       },
       fail,
-      log,
+      log: this.#logs.paxos,
     });
     this.#ticks = new TickTimer(config.tickMs, (n) => this.#onTicks(n), this.#now);
+    this.#metrics = new NodeMetrics(
+      { cluster: config.cluster, nodeId: config.id },
+      {
+        persist: this.#loop.persistSeconds,
+        request: this.#clients.requestSeconds,
+        readLease: this.#reads.seconds.lease,
+        readQuorum: this.#reads.seconds.quorum,
+      },
+      () => ({
+        loop: this.#loop.counts,
+        clients: this.#clients.counts,
+        roles: this.#roles,
+        compaction: this.#compaction.counts,
+        replica: this.#replica.status(),
+        transport: this.#transport.metrics(),
+        storage: this.#store.stats(),
+        reads: this.#reads.counts,
+        readsWaiting: this.#reads.waiting,
+        pendingClientRequests: this.#clients.pending,
+      }),
+    );
   }
 
   /**
@@ -175,6 +219,7 @@ export class FlexPaxosNode {
       const recovered = store.recovered;
       const kv = await loadStateMachine(store, recovered.applied);
       const members = config.members as NodeId[];
+      const transportLog = componentLogger(log, 'transport');
       const now = nodeClock(config);
       const replica = new Replica(
         {
@@ -226,9 +271,13 @@ export class FlexPaxosNode {
       }
       if (known !== undefined && members.length > 0) {
         const stored = describeConfigState(known);
-        log.log('debug', 'stored configuration in force (members flag ignored)', { stored });
+        componentLogger(log, 'paxos').log(
+          'debug',
+          'stored configuration in force (members flag ignored)',
+          { stored },
+        );
       }
-      log.log('info', 'recovered', {
+      componentLogger(log, 'storage').log('info', 'recovered', {
         promised: formatBallot(recovered.hardState.promised),
         committed: recovered.hardState.committed,
         applied: recovered.applied,
@@ -240,7 +289,7 @@ export class FlexPaxosNode {
         clusterName: config.cluster,
         nodeId: config.id,
         waitForFirstConnect: true,
-        onDrop: (reason) => log.log('debug', 'peer frame dropped', { reason }),
+        onDrop: (reason) => transportLog.log('debug', 'peer frame dropped', { reason }),
         // Emulated link delay (benchmarks): no option at all when every delay is 0.
         ...(config.linkDelayMs > 0 || config.linkDelayTo.size > 0
           ? { linkDelayMs: (to: number) => config.linkDelayTo.get(to) ?? config.linkDelayMs }
@@ -297,6 +346,53 @@ export class FlexPaxosNode {
     };
   }
 
+  /** `/overview`: what the status page shows of this node. */
+  async overview(): Promise<NodeOverview> {
+    const s = this.#replica.status();
+    const [write, readLease, readQuorum] = await Promise.all([
+      this.#clients.requestSeconds.snapshot(),
+      this.#reads.seconds.lease.snapshot(),
+      this.#reads.seconds.quorum.snapshot(),
+    ]);
+    return {
+      nowMs: Date.now(),
+      uptimeS: Math.round((performance.now() - this.#startedAtMs) / 1000),
+      status: this.status(),
+      config: configView(s.config.state, s.config.index),
+      counters: {
+        commandsApplied: this.#loop.counts.commandsApplied,
+        proposals: this.#clients.counts.proposals,
+        readsStale: this.#reads.counts.stale,
+      },
+      latency: { write, readLease, readQuorum },
+      roleChanges: [...this.#roleChanges],
+    };
+  }
+
+  /** `/cluster`: every member with the HTTP address it reported over NATS (cached 1 s). */
+  cluster(): Promise<ClusterView> {
+    const now = performance.now();
+    if (this.#clusterView === undefined || now - this.#clusterView.atMs > CLUSTER_CACHE_MS) {
+      const s = this.#replica.status();
+      const members = new Set<number>(this.config.members);
+      const cv = configView(s.config.state, s.config.index);
+      for (const c of [cv?.incoming, cv?.outgoing]) {
+        for (const id of [...(c?.voters ?? []), ...(c?.learners ?? [])]) members.add(id);
+      }
+      this.#clusterView = {
+        atMs: now,
+        view: gatherCluster(
+          this.#transport.natsConnection,
+          this.config.cluster,
+          this.config.id,
+          [...members],
+          CLUSTER_GATHER_WAIT_MS,
+        ),
+      };
+    }
+    return this.#clusterView.view;
+  }
+
   /**
    * Drains and stops: stops taking client requests (pending ones are told `unavailable`),
    * lets the running ready finish, waits for queued writes, closes NATS, storage and HTTP.
@@ -320,7 +416,7 @@ export class FlexPaxosNode {
     const { cluster, id } = this.config;
     const callback = (err: Error | null, msg: Msg): void => {
       if (err !== null) {
-        this.#log.log('warn', 'client subscription error', { error: err });
+        this.#logs.client.log('warn', 'client subscription error', { error: err });
         return;
       }
       this.#clients.onRequest(msg);
@@ -342,16 +438,20 @@ export class FlexPaxosNode {
       );
     }
     await nc.flush();
+    void this.#logNatsStatus();
 
     if (this.config.httpPort >= 0) {
-      this.#http = await startHttp(this.config.httpPort, this.config.httpHost, {
+      this.#http = await startHttp(this.config.httpPort, this.config.httpHost, this.#logs.http, {
         unhealthy: () => this.#fatal?.message ?? (this.#stopping ? 'stopping' : undefined),
         ready: () => {
           const s = this.#replica.status();
           return s.leader !== undefined && s.applied === s.committed && this.#fatal === undefined;
         },
         status: () => this.status(),
-        metrics: () => this.#metricsText(),
+        overview: () => this.overview(),
+        cluster: () => this.cluster(),
+        metrics: () => this.#metrics.render(),
+        metricsContentType: this.#metrics.contentType,
       });
     }
 
@@ -365,6 +465,24 @@ export class FlexPaxosNode {
       tickMs: this.config.tickMs,
     });
     this.#loop.kick();
+  }
+
+  /** Logs NATS connection changes (the transport counts them for `/metrics`). */
+  async #logNatsStatus(): Promise<void> {
+    const log = this.#logs.transport;
+    try {
+      for await (const st of this.#transport.natsConnection.status()) {
+        // The other statuses (pings, reconnect attempts, cluster updates) are noise here.
+        if (st.type === 'disconnect') log.log('warn', 'nats disconnected', { server: st.server });
+        else if (st.type === 'reconnect')
+          log.log('info', 'nats reconnected', { server: st.server });
+        else if (st.type === 'slowConsumer')
+          log.log('warn', 'nats slow consumer', { subject: st.sub.getSubject() });
+        else if (st.type === 'error') log.log('warn', 'nats error', { error: st.error });
+      }
+    } catch {
+      // The status stream ends with the connection.
+    }
   }
 
   #onTicks(n: number): void {
@@ -386,7 +504,15 @@ export class FlexPaxosNode {
     this.#role = s.role;
     if (s.role === 'candidate') this.#roles.campaigns++;
     if (s.role === 'leader') this.#roles.electionsWon++;
-    this.#log.log('info', 'role changed', {
+    this.#roleChanges.push({
+      atMs: Date.now(),
+      from: was,
+      to: s.role,
+      ballot: formatBallot(s.ballot),
+      leader: s.leader ?? null,
+    });
+    if (this.#roleChanges.length > ROLE_CHANGES_KEPT) this.#roleChanges.shift();
+    this.#logs.paxos.log('info', 'role changed', {
       from: was,
       to: s.role,
       ballot: formatBallot(s.ballot),
@@ -403,34 +529,13 @@ export class FlexPaxosNode {
     const first = this.#configSeen === undefined;
     this.#configSeen = key;
     if (first || c.state === undefined) return;
-    this.#log.log('info', 'configuration', {
+    this.#logs.paxos.log('info', 'configuration', {
       index: c.index,
       config: describeConfigState(c.state),
       ...(c.pending === undefined ? {} : { pending: c.pending.step, reason: c.pending.reason }),
       ...(c.lastChange === undefined
         ? {}
         : { lastChange: c.lastChange.result, lastReason: c.lastChange.reason }),
-    });
-  }
-
-  #metricsText(): string {
-    return renderNodeMetrics({
-      loop: this.#loop.counts,
-      clients: this.#clients.counts,
-      roles: this.#roles,
-      compaction: this.#compaction.counts,
-      replica: this.#replica.status(),
-      transport: this.#transport.metrics(),
-      storage: this.#store.stats(),
-      reads: this.#reads.counts,
-      readsWaiting: this.#reads.waiting,
-      pendingClientRequests: this.#clients.pending,
-      histograms: {
-        persist: this.#loop.persistSeconds,
-        request: this.#clients.requestSeconds,
-        readLease: this.#reads.seconds.lease,
-        readQuorum: this.#reads.seconds.quorum,
-      },
     });
   }
 
@@ -441,7 +546,7 @@ export class FlexPaxosNode {
     this.#loop.halt();
     // A typed I/O failure of the store; anything else (a broken invariant) is fatal.
     const storageFailed = this.#store.failure instanceof StorageError;
-    this.#log.log(
+    (storageFailed ? this.#logs.storage : this.#log).log(
       'error',
       storageFailed ? 'storage failed: stopping (fail-stop)' : 'fatal error: stopping',
       { error, stack: error.stack },

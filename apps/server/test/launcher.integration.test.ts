@@ -96,6 +96,9 @@ describe('flexpaxos start', () => {
     expect(file.nats[0]).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     expect(file.nodes.every((n) => n.pid !== null && n.http !== null)).toBe(true);
     expect(launcher.stdout()).toContain('pnpm flexpaxos put');
+    const page = /Status page: (http:\/\/127\.0\.0\.1:\d+)\//.exec(launcher.stdout())?.[1];
+    expect(page).toBe(file.nodes[0]?.http);
+    expect(await (await fetch(`${page}/`)).text()).toContain('<title>FlexPaxos status</title>');
 
     const put = await cli(['put', 'city', 'Lisbon', '--dir', dir, '--json']);
     expect(put.code, put.err).toBe(0);
@@ -143,9 +146,25 @@ describe('flexpaxos start', () => {
     expect(await wrong.exited).toBe(2);
     expect(wrong.stderr()).toContain('--nodes 5 (it has 3 nodes)');
 
-    // Restart on the same data: same cluster, the write is still there.
-    const again = await start(dir);
+    // Restart on the same data: same cluster, the write is still there. Node logs are shown
+    // as one-line text with --log-format pretty, while the log files stay JSON.
+    const again = await start(dir, ['--log-level', 'info', '--log-format', 'pretty']);
     expect(again.file.cluster).toBe(file.cluster);
+    await waitFor('pretty log lines of every node', () =>
+      Promise.resolve(
+        [1, 2, 3].every((id) =>
+          new RegExp(`^\\[[\\d:.]+\\] INFO: n${id} node: node started `, 'm').test(
+            again.launcher.stdout(),
+          ),
+        )
+          ? true
+          : undefined,
+      ),
+    );
+    expect(again.launcher.stdout()).toMatch(/^\[[\d:.]+\] INFO: n\d paxos: role changed /m);
+    expect(again.launcher.stdout()).not.toContain('{"level"');
+    const n1Log = readFileSync(join(dir, 'n1.log'), 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(n1Log.at(-1) ?? '')).toHaveProperty('level');
     const after = await cli(['get', 'city', '--dir', dir, '--json']);
     expect(after.code, after.err).toBe(0);
     expect(JSON.parse(after.out)).toMatchObject({ value: 'Lisbon', version: 1 });
@@ -220,6 +239,19 @@ describe('flexpaxos start', () => {
     );
     const second = await start(dir, ['--log-level', 'info']);
     expect(second.launcher.stdout()).toContain('did not stop cleanly');
+    // Not a terminal: node log lines are echoed as the JSON the files hold.
+    await waitFor('JSON log lines on stdout', () =>
+      Promise.resolve(
+        second.launcher
+          .stdout()
+          .split('\n')
+          .some(
+            (l) => l.startsWith('{') && (JSON.parse(l) as { msg?: string }).msg === 'node started',
+          )
+          ? true
+          : undefined,
+      ),
+    );
     await leftoverExit;
     // Ctrl-C under `pnpm start` reaches the launcher twice at once (terminal and pnpm): still
     // an orderly stop, every node drained.
