@@ -128,6 +128,23 @@ export interface NodeMetricsSource {
   readonly readsWaiting: number;
   /** Client sessions with a write waiting for its command to apply. */
   readonly pendingClientRequests: number;
+  /** Configuration changes this node completed or abandoned as leader, and admin requests. */
+  readonly configChanges: ConfigChangeCounts;
+}
+
+/** Configuration changes counted by the node (as leader), by who asked. */
+export interface ConfigChangeCounts {
+  /** Changes asked for by an operator (admin requests) that came into force. */
+  operator: number;
+  /** Automatic subsetting after a double fault. */
+  autoSubset: number;
+  /** Automatic re-expansion to the configuration a subset was cut down from. */
+  autoRestore: number;
+  /** Changes abandoned (a learner that did not catch up). */
+  abandoned: number;
+  /** Admin requests received, and of those refused. */
+  adminRequests: number;
+  adminRefused: number;
 }
 
 /** The node's latency histograms (owned by the parts that observe them). */
@@ -511,6 +528,66 @@ export const NODE_METRICS: readonly MetricDefinition[] = [
     type: 'gauge',
     help: '1 while a joint configuration (membership change) is in force',
     value: (s) => b(configNumbers(s).joint),
+  },
+  {
+    name: 'config_index',
+    type: 'gauge',
+    help: 'Log slot of the entry that put the configuration in force (0: bootstrap or snapshot base)',
+    value: (s) => s.replica.config.index,
+  },
+  {
+    name: 'config_learners',
+    type: 'gauge',
+    help: 'Learners (non-voting members catching up) of the configuration in force',
+    value: (s) => s.replica.config.state?.incoming.learners.length ?? 0,
+  },
+  {
+    name: 'config_change_pending',
+    type: 'gauge',
+    help: 'Leader: 1 while a configuration change is in progress',
+    value: (s) => b(s.replica.config.pending !== undefined),
+  },
+  {
+    name: 'config_subset',
+    type: 'gauge',
+    help: '1 while the configuration in force is an automatic subset (it records one to restore)',
+    value: (s) => b(s.replica.config.state?.incoming.restore !== undefined),
+  },
+  {
+    name: 'config_changes_operator_total',
+    type: 'counter',
+    help: 'Leader: configuration changes asked for by an operator that came into force',
+    value: (s) => s.configChanges.operator,
+  },
+  {
+    name: 'config_changes_auto_subset_total',
+    type: 'counter',
+    help: 'Leader: automatic subsetting changes (double fault) that came into force',
+    value: (s) => s.configChanges.autoSubset,
+  },
+  {
+    name: 'config_changes_auto_restore_total',
+    type: 'counter',
+    help: 'Leader: automatic re-expansions to the configuration a subset was cut down from',
+    value: (s) => s.configChanges.autoRestore,
+  },
+  {
+    name: 'config_changes_abandoned_total',
+    type: 'counter',
+    help: 'Leader: configuration changes abandoned (a learner did not catch up in time)',
+    value: (s) => s.configChanges.abandoned,
+  },
+  {
+    name: 'admin_requests_total',
+    type: 'counter',
+    help: 'Admin requests (membership, quorum, transfer) received',
+    value: (s) => s.configChanges.adminRequests,
+  },
+  {
+    name: 'admin_refused_total',
+    type: 'counter',
+    help: 'Admin requests refused (a rule broken, a change in progress, a change abandoned)',
+    value: (s) => s.configChanges.adminRefused,
   },
 ];
 

@@ -97,6 +97,8 @@ export class FlexPaxosNode {
   #fatal: Error | undefined;
   #role: Role = 'follower';
   #configSeen: string | undefined;
+  #lastChangeSeen: unknown;
+  readonly #configChanges = { operator: 0, autoSubset: 0, autoRestore: 0, abandoned: 0 };
   readonly #roles: RoleCounts = { electionsWon: 0, campaigns: 0 };
   /** The last role changes, oldest first (at most `ROLE_CHANGES_KEPT`). */
   readonly #roleChanges: RoleChange[] = [];
@@ -194,6 +196,11 @@ export class FlexPaxosNode {
         reads: this.#reads.counts,
         readsWaiting: this.#reads.waiting,
         pendingClientRequests: this.#clients.pending,
+        configChanges: {
+          ...this.#configChanges,
+          adminRequests: this.#admin.counts.requests,
+          adminRefused: this.#admin.counts.refused,
+        },
       }),
     );
   }
@@ -490,6 +497,7 @@ export class FlexPaxosNode {
     for (let i = 0; i < n; i++) this.#replica.tick();
     if (n > 0) {
       this.#observeRole();
+      this.#observeConfig();
       this.#admin.check();
       this.#loop.kick();
     }
@@ -497,7 +505,6 @@ export class FlexPaxosNode {
   }
 
   #observeRole(): void {
-    this.#observeConfig();
     if (this.#replica.role === this.#role) return;
     const s = this.#replica.status();
     const was = this.#role;
@@ -524,6 +531,15 @@ export class FlexPaxosNode {
   /** Logs every change of the configuration in force (with its reason at the leader). */
   #observeConfig(): void {
     const c = this.#replica.status().config;
+    const last = c.lastChange;
+    if (last !== undefined && last !== this.#lastChangeSeen) {
+      this.#lastChangeSeen = last;
+      const counts = this.#configChanges;
+      if (last.result === 'abandoned') counts.abandoned++;
+      else if (last.reason.startsWith('auto-subset')) counts.autoSubset++;
+      else if (last.reason.startsWith('auto re-expansion')) counts.autoRestore++;
+      else counts.operator++;
+    }
     const key = `${c.index}|${c.pending?.step ?? ''}`;
     if (key === this.#configSeen) return;
     const first = this.#configSeen === undefined;

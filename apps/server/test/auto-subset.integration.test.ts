@@ -74,6 +74,16 @@ describe('automatic subsetting after a double fault', () => {
     expect(subset.quorum.voters).toEqual([...sideA].sort((a, b) => a - b));
     expect(subset.quorum).toMatchObject({ replication: 2, election: 2 });
     expect(subset.restore).toBe('N=5 P=2 L=4 [1,2,3,4,5]');
+    // Counted and shown with its reason.
+    const http = (await c.client.status(leader)).http ?? '';
+    const metrics = await waitFor('the automatic change counted', async () => {
+      const text = await (await fetch(`${http}/metrics`)).text();
+      return /^flexpaxos_config_changes_auto_subset_total 1$/m.test(text) ? text : undefined;
+    });
+    expect(metrics).toMatch(/^flexpaxos_config_subset 1$/m);
+    expect(subset.lastChange?.reason).toMatch(
+      /^auto-subset: reached a phase-2 but no phase-1 quorum/,
+    );
 
     c.nodes.find((n) => n.id === leader)?.proc.kill('SIGKILL');
     const killedAt = performance.now();
