@@ -142,7 +142,7 @@ export class Acceptor {
     this.observeRound(m.ballot);
     // A candidate that knows more chosen slots than this acceptor may be a member this
     // acceptor has not learned of yet: only a candidate that is not ahead is refused.
-    if (m.fromSlot <= this.#ctx.log.committed + 1 && !this.#knowsMember(m.from)) {
+    if (m.fromSlot <= this.#ctx.log.committed + 1 && !this.knowsMember(m.from)) {
       return 'not-a-member';
     }
     if (compareBallots(m.ballot, this.#promised) < 0) {
@@ -179,7 +179,7 @@ export class Acceptor {
    * node that has not joined a cluster knows everyone. Refusing a Prepare is always safe; this
    * only keeps a removed node from disrupting the cluster.
    */
-  #knowsMember(id: number): boolean {
+  knowsMember(id: number): boolean {
     const log = this.#ctx.log;
     const newest = log.configFor(log.lastSlot + 1);
     return newest === undefined || stateMembers(newest).includes(id as NodeId);

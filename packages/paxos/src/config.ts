@@ -116,6 +116,13 @@ export interface ReplicaConfig {
    * promise and acceptances only at `advance()` of the ready that carried them. Default false.
    */
   readonly pipelineReadies?: boolean;
+  /**
+   * Pre-vote before phase 1 (`pre-vote.ts`): a node whose election timer fires first asks the
+   * voters whether they would promise a higher ballot, and raises its ballot only when a
+   * phase-1 quorum would; a node cut off from the cluster then never inflates its ballot and
+   * cannot depose the leader when it comes back. Default true.
+   */
+  readonly preVote?: boolean;
   /** Leader leases and lease reads; absent = no leases (see `ReplicaLeaseConfig`). */
   readonly lease?: ReplicaLeaseConfig;
 }
@@ -231,6 +238,9 @@ export function validateReplicaConfig(config: ReplicaConfig): ConfigProblem[] {
   }
   if (config.pipelineReadies !== undefined && typeof config.pipelineReadies !== 'boolean') {
     add('pipelineReadies', 'must be a boolean when set');
+  }
+  if (config.preVote !== undefined && typeof config.preVote !== 'boolean') {
+    add('preVote', 'must be a boolean when set');
   }
   const lease = config.lease;
   if (lease !== undefined) {

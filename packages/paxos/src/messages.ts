@@ -131,8 +131,30 @@ export interface SnapshotMessage extends Envelope<'snapshot'> {
   readonly config: ConfigState;
 }
 
+/**
+ * Pre-vote (phase 0): a follower whose election timer fired asks whether the receiver would
+ * promise `ballot` now, before it raises any promise (`pre-vote.ts`). Changes no state.
+ */
+export interface PrePrepareMessage extends Envelope<'pre-prepare'> {
+  readonly ballot: Ballot;
+  /** The sender's committed index + 1 (a removed node is sent the chosen log from here). */
+  readonly fromSlot: Slot;
+}
+
+/**
+ * The answer to a pre-prepare: whether the receiver would promise a new ballot of the sender
+ * now, and its promise (the sender's phase 1 then starts above every round it heard of).
+ */
+export interface PrePromiseMessage extends Envelope<'pre-promise'> {
+  readonly ballot: Ballot;
+  readonly granted: boolean;
+  readonly promised: Ballot;
+}
+
 /** Every peer message. */
 export type Message =
+  | PrePrepareMessage
+  | PrePromiseMessage
   | PrepareMessage
   | PromiseMessage
   | AcceptMessage

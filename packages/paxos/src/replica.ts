@@ -44,6 +44,7 @@ import { ReplicaLog } from './log.js';
 import type { ConfigState, Configuration } from './configuration.js';
 import type { Message, SnapshotMessage } from './messages.js';
 import type { ChangeConfigResult } from './reconfig.js';
+import { PreVote, answerPrePrepare } from './pre-vote.js';
 import { Outbox, ReadyQueue, type Ready } from './ready.js';
 import { buildStatus } from './status.js';
 import type {
@@ -90,6 +91,8 @@ export class Replica {
   #state: RoleState = { role: 'follower', leaderId: undefined };
   #electionElapsed = 0;
   #randomizedElectionTimeout = 0;
+  /** A pre-vote round under way (`pre-vote.ts`), if any. */
+  #preVote: PreVote | undefined;
 
   /**
    * Builds a replica. Throws `ReplicaConfigError` listing every problem when the config is
@@ -140,7 +143,11 @@ export class Replica {
     }
     this.#electionElapsed++;
     if (this.#electionElapsed >= this.#randomizedElectionTimeout && this.#ctx.isVoter) {
-      this.campaign();
+      if (this.#ctx.config.preVote === false) {
+        this.campaign();
+      } else {
+        this.#startPreVote();
+      }
     }
   }
 
@@ -229,6 +236,28 @@ export class Replica {
       return;
     }
     switch (message.type) {
+      case 'pre-prepare':
+        answerPrePrepare(
+          ctx,
+          this.#acceptor,
+          this.#learner,
+          message,
+          this.#followsLiveLeader(message.from),
+        );
+        return;
+      case 'pre-promise': {
+        this.#acceptor.observeRound(message.promised);
+        const pv = this.#preVote;
+        if (pv !== undefined && pv.onReply(message) === 'won') {
+          // It may have learned meanwhile (from the chosen log) that it no longer votes.
+          if (ctx.isVoter) {
+            this.#becomeCandidate();
+          } else {
+            this.#preVote = undefined;
+          }
+        }
+        return;
+      }
       case 'prepare': {
         if (message.fromSlot - 1 > this.#log.committed) {
           // The candidate knows more chosen slots: learn them from it.
@@ -479,6 +508,7 @@ export class Replica {
    * randomized election timer (this is also the randomized backoff after a rejection).
    */
   #becomeFollower(leader: NodeId | undefined): void {
+    this.#preVote = undefined;
     const st = this.#state;
     if (st.role === 'leader') {
       st.phase2.failReads(leader);
@@ -502,6 +532,7 @@ export class Replica {
       // not promise itself either. The election timer retries on the next tick.
       return;
     }
+    this.#preVote = undefined;
     acceptor.reserveRound(round);
     acceptor.promise(ballot);
     const st = this.#state;
@@ -545,8 +576,45 @@ export class Replica {
     this.#state = { role: 'leader', phase2: leader };
   }
 
+  /**
+   * The election timer fired: phase 0 (`pre-vote.ts`). Phase 1 starts once a phase-1 quorum
+   * would promise; the timer retries otherwise.
+   */
+  #startPreVote(): void {
+    const acceptor = this.#acceptor;
+    const round = Math.max(acceptor.maxRoundSeen, acceptor.promised.round) + 1;
+    const ballot: Ballot = { round: round as Round, nodeId: this.#ctx.id };
+    if (!acceptor.mayPromise(ballot)) {
+      // As in #becomeCandidate: its own acceptor may not promise yet; retry on the next tick.
+      return;
+    }
+    this.#resetElectionTimer();
+    if (this.#state.role === 'follower') {
+      // It no longer follows a leader it has not heard from: it grants others' pre-votes too.
+      this.#state = { role: 'follower', leaderId: undefined };
+    }
+    const preVote = new PreVote(this.#ctx, ballot);
+    this.#preVote = preVote;
+    if (preVote.result() === 'won') {
+      this.#becomeCandidate();
+    }
+  }
+
+  /** It leads, or follows a leader other than `from` that it heard from within an election timeout. */
+  #followsLiveLeader(from: NodeId): boolean {
+    const st = this.#state;
+    return (
+      st.role === 'leader' ||
+      (st.role === 'follower' &&
+        st.leaderId !== undefined &&
+        st.leaderId !== from &&
+        this.#electionElapsed < this.#ctx.config.electionTimeoutTicks)
+    );
+  }
+
   /** A message of the leader of `ballot` (>= promised) arrived: follow it. */
   #followLeaderOf(ballot: Ballot): void {
+    this.#preVote = undefined;
     this.#acceptor.promise(ballot);
     const st = this.#state;
     if (st.role !== 'follower' || st.leaderId !== ballot.nodeId) {

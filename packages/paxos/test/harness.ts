@@ -88,6 +88,8 @@ export interface ClusterOptions {
   /** Automatic subsetting settings (the core's default when absent: on). */
   readonly autoSubset?: AutoSubsetConfig;
   readonly inflightSlotsMax?: number;
+  /** Pre-vote (the core's default when absent: on). */
+  readonly preVote?: boolean;
   readonly batchCommandsMax?: number;
   readonly batchBytesMax?: number;
   /** A quorum system over nodes 1..n instead of counting quorums. */
@@ -211,6 +213,7 @@ export class Cluster {
       inflightSlotsMax: this.#opts.inflightSlotsMax ?? 8,
       thrifty: this.#opts.thrifty ?? false,
       ...(this.#opts.autoSubset === undefined ? {} : { autoSubset: this.#opts.autoSubset }),
+      ...(this.#opts.preVote === undefined ? {} : { preVote: this.#opts.preVote }),
       random: seededRandom((this.#opts.seed ?? 1) * 1000 + id),
       ...(this.#opts.lease === undefined
         ? {}

@@ -28,6 +28,10 @@ function fmt(m: Message): string {
       return `${m.from}->${m.to} chosen slots=[${m.entries.map((e) => e.slot).join(' ')}] committed=${m.committed}`;
     case 'snapshot':
       return `${m.from}->${m.to} snapshot index=${m.snapshot.meta.index}`;
+    case 'pre-prepare':
+      return `${m.from}->${m.to} pre-prepare b=${m.ballot.round}.${m.ballot.nodeId}`;
+    case 'pre-promise':
+      return `${m.from}->${m.to} pre-promise b=${m.ballot.round}.${m.ballot.nodeId} granted=${m.granted}`;
   }
 }
 

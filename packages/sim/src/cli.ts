@@ -1,7 +1,7 @@
 /**
  * `pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L]
  * [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--reconfig | --no-reconfig] [--unsafe-reconfig]
- * [--scenario double-fault] [--no-auto-subset] [--check-budget-ms MS] [--verbose]`:
+ * [--scenario double-fault] [--no-auto-subset] [--pre-vote | --no-pre-vote] [--check-budget-ms MS] [--verbose]`:
  * simulates K seeds and exits 0 only when no invariant broke and no linearizability check
  * ended `unknown` (exit 1 on violations, 2 on unknowns only).
  */
@@ -26,6 +26,8 @@ interface Args {
   unsafeReconfig: boolean;
   scenario: 'double-fault' | undefined;
   autoSubset: boolean;
+  /** Pre-vote forced on, off, or the default mix (undefined). */
+  preVote: boolean | undefined;
   checkBudgetMs: number | undefined;
   verbose: boolean;
 }
@@ -44,6 +46,7 @@ function parseArgs(argv: readonly string[]): Args | string {
     unsafeReconfig: false,
     scenario: undefined,
     autoSubset: true,
+    preVote: undefined,
     checkBudgetMs: undefined,
     verbose: false,
   };
@@ -58,6 +61,8 @@ function parseArgs(argv: readonly string[]): Args | string {
     else if (a === '--no-reconfig') args.reconfig = false;
     else if (a === '--unsafe-reconfig') args.unsafeReconfig = true;
     else if (a === '--no-auto-subset') args.autoSubset = false;
+    else if (a === '--no-pre-vote') args.preVote = false;
+    else if (a === '--pre-vote') args.preVote = true;
     else if (a === '--scenario') {
       const v = argv[++i];
       if (v !== 'double-fault') return `--scenario needs a scenario name: double-fault (got ${v ?? 'nothing'})\n${USAGE}`;

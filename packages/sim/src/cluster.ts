@@ -97,6 +97,8 @@ export interface ClusterConfig {
   readonly unsafeReconfig: boolean;
   /** Automatic subsetting in the core (its default: on). */
   readonly autoSubset: boolean;
+  /** Pre-vote in the core (its default: on). */
+  readonly preVote: boolean;
   /** Trace tests: messages wait for the script and disks complete at once unless held. */
   readonly manual: boolean;
   readonly sabotage: Sabotage;
@@ -235,6 +237,7 @@ export class SimCluster {
       joiner: node.id > c.nodes,
       unsafeReconfig: c.unsafeReconfig,
       autoSubset: c.autoSubset,
+      preVote: c.preVote,
       election: c.election,
       replication: c.replication,
       unsafeQuorum: c.unsafeQuorum,
@@ -707,6 +710,7 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     spares: 0,
     unsafeReconfig: false,
     autoSubset: true,
+    preVote: true,
     manual: false,
     sabotage: {},
   };

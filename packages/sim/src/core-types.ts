@@ -166,6 +166,8 @@ export interface SimReplicaOptions {
   readonly unsafeReconfig?: boolean;
   /** Automatic subsetting (the core's `autoSubset.enabled`; default on). */
   readonly autoSubset?: boolean;
+  /** Pre-vote before phase 1 (the core's `preVote`; default on). */
+  readonly preVote?: boolean;
   readonly electionTimeoutTicks: number;
   readonly electionTimeoutJitterTicks: number;
   readonly heartbeatIntervalTicks: number;

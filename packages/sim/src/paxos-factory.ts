@@ -32,6 +32,7 @@ export const paxosReplicaFactory: ReplicaFactory = (o, recovered) => {
       : {}),
     ...(o.unsafeReconfig === true ? { unsafeReconfig: true } : {}),
     ...(o.autoSubset === false ? { autoSubset: { enabled: false } } : {}),
+    ...(o.preVote === false ? { preVote: false } : {}),
     electionTimeoutTicks: o.electionTimeoutTicks,
     electionTimeoutJitterTicks: o.electionTimeoutJitterTicks,
     heartbeatIntervalTicks: o.heartbeatIntervalTicks,

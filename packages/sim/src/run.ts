@@ -20,6 +20,7 @@ export interface RunOptions {
   readonly unsafeReconfig?: boolean | undefined;
   readonly scenario?: 'double-fault' | undefined;
   readonly autoSubset?: boolean | undefined;
+  readonly preVote?: boolean | undefined;
   readonly leases?: boolean | undefined;
   readonly checkBudgetMs?: number | undefined;
   readonly verbose?: boolean | undefined;
@@ -69,6 +70,7 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
       unsafeReconfig: opts.unsafeReconfig,
       scenario: opts.scenario,
       autoSubset: opts.autoSubset,
+      preVote: opts.preVote,
       leases: opts.leases,
       checkBudgetMs: opts.checkBudgetMs,
       now: clock,

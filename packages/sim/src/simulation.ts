@@ -49,6 +49,11 @@ export interface SeedOptions {
   /** Automatic subsetting in the core (default true, the core's default). */
   readonly autoSubset?: boolean | undefined;
   /**
+   * Pre-vote in the core: forced on, off, or (undefined) the default mix, off on one seed in
+   * four (seed % 4 === 0) so both election paths run.
+   */
+  readonly preVote?: boolean | undefined;
+  /**
    * Time budget of the linearizability check in ms (default 10,000 when `now` is given):
    * beyond it, `unknown`. Needs `now`.
    */
@@ -215,6 +220,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     spares,
     unsafeReconfig: opts.unsafeReconfig === true,
     autoSubset: opts.autoSubset !== false,
+    preVote: opts.preVote ?? opts.seed % 4 !== 0,
     manual: false,
     sabotage: opts.sabotage ?? {},
   };
@@ -320,7 +326,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
     }
     doubleFaultReport = doubleFault?.report(c.now);
     // Liveness phase: at most N - max(L, P) voters of the configuration in force stay down
-    // (none while a change is under way: a joint step, or a newer configuration in some log).
+    // (none while a change is under way: a joint step, a newer configuration in some log, or a
+    // change a leader has begun without an entry yet).
     const keep = new Set<number>();
     const inForce = currentConfig(c, bootstrap);
     const q = inForce.incoming.quorum;
@@ -443,7 +450,7 @@ export function replayCommand(
   seed: number,
   opts: Pick<
     SeedOptions,
-    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset'
+    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset' | 'preVote'
   >,
 ): string {
   const parts = ['pnpm sim --seeds 1', `--first-seed ${seed}`];
@@ -458,6 +465,8 @@ export function replayCommand(
   if (opts.unsafeReconfig === true) parts.push('--unsafe-reconfig');
   if (opts.scenario !== undefined) parts.push(`--scenario ${opts.scenario}`);
   if (opts.autoSubset === false) parts.push('--no-auto-subset');
+  if (opts.preVote === false) parts.push('--no-pre-vote');
+  if (opts.preVote === true) parts.push('--pre-vote');
   parts.push('--verbose');
   return parts.join(' ');
 }
@@ -485,7 +494,10 @@ function changeInFlight(c: SimCluster, inForce: ConfigState): boolean {
   for (const [slot, state] of c.checker.configAt) if (state === inForce) inForceSlot = Math.max(inForceSlot, slot);
   return c.nodes.some((n) => {
     if (n.replica !== undefined) {
-      const latest = (n.replica.status() as { config?: { latest?: ConfigState } }).config?.latest;
+      const config = (n.replica.status() as { config?: { latest?: ConfigState; pending?: unknown } }).config;
+      // A leader's change that has no log entry yet (learners catching up, pipeline draining).
+      if (config?.pending !== undefined) return true;
+      const latest = config?.latest;
       return latest !== undefined && JSON.stringify(latest) !== key;
     }
     for (const [slot, e] of n.disk.durable.entries) {

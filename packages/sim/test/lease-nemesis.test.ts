@@ -7,7 +7,9 @@ import { replayCommand, runSeed } from '../src/simulation.js';
  * survive: a leader isolated from the candidates but not from a bridge acceptor, which is
  * bounced just before a candidate's Prepare reaches it. With `unsafeLease` (no restart wait,
  * no drift margin) random seeds must now report lease violations; with the rules intact, the
- * same seeds report nothing. 300 seeds of every shape, each way.
+ * same seeds report nothing. 300 seeds of every shape, each way, with pre-vote off: it hides
+ * most of these runs (an acceptor that heard from the leader refuses to help a candidate), and
+ * the lease must be safe without it (a leadership transfer campaigns without pre-vote).
  */
 const first = 1;
 const count = 300;
@@ -17,11 +19,11 @@ describe('lease nemesis', () => {
     const caught: number[] = [];
     let attempts = 0;
     for (let seed = first; seed < first + count; seed++) {
-      const r = runSeed({ seed, factory: paxosReplicaFactory, unsafeLease: true });
+      const r = runSeed({ seed, factory: paxosReplicaFactory, unsafeLease: true, preVote: false });
       attempts += r.faults.nemeses;
       const invariants = new Set(r.violations.map((v) => v.invariant));
       // Unsafe leases may only break lease exclusivity or linearizable reads, nothing else.
-      expect([...invariants].filter((i) => i !== 6 && i !== 5), `${r.summary}\nreplay: ${replayCommand(seed, { unsafeLease: true })}`).toEqual([]);
+      expect([...invariants].filter((i) => i !== 6 && i !== 5), `${r.summary}\nreplay: ${replayCommand(seed, { unsafeLease: true, preVote: false })}`).toEqual([]);
       if (invariants.size > 0) caught.push(seed);
     }
     expect(attempts).toBeGreaterThan(count / 4);
@@ -32,10 +34,10 @@ describe('lease nemesis', () => {
   it(`with the lease rules intact, the same seeds hold every invariant`, () => {
     let attempts = 0;
     for (let seed = first; seed < first + count; seed++) {
-      const r = runSeed({ seed, factory: paxosReplicaFactory });
+      const r = runSeed({ seed, factory: paxosReplicaFactory, preVote: false });
       attempts += r.faults.nemeses;
       const report = r.violations.map((v) => `invariant ${v.invariant} (${v.name}): ${v.detail}`);
-      expect(report, `${r.summary}\nreplay: ${replayCommand(seed, {})}`).toEqual([]);
+      expect(report, `${r.summary}\nreplay: ${replayCommand(seed, { preVote: false })}`).toEqual([]);
     }
     expect(attempts).toBeGreaterThan(count / 4);
   });

@@ -58,6 +58,8 @@ export const MESSAGE_TYPE_TAGS: Readonly<Record<string, number>> = Object.freeze
   fetch: 8,
   chosen: 9,
   snapshot: 10,
+  'pre-prepare': 11,
+  'pre-promise': 12,
 });
 
 const TAG_NAMES: ReadonlyMap<number, string> = new Map(
