@@ -4,17 +4,8 @@
  * the persist-before-send contract). The replica never awaits, reads no clock and draws
  * randomness only from the injected `RandomSource`.
  *
- * This file is the public API and the routing between the roles:
- *
- * | file | role |
- * | --- | --- |
- * | `log.ts` | slots, chosen / committed / applied, snapshot index, truncation |
- * | `ready.ts` | the `Ready` contract, the outbox and the outstanding readies |
- * | `acceptor.ts` | promised ballot, Prepare / Accept / heartbeat, lease grants |
- * | `learner.ts` | learning commits, fetching chosen values |
- * | `candidate.ts`, `phase1.ts` | phase 1: the election and the recovery plan |
- * | `leader.ts` | phase 2: batching, window, re-sends, thrifty, check-quorum, lease, transfer |
- * | `inflight.ts`, `read-index.ts` | the leader's progress tracking and quorum reads |
+ * This file is the public API and the routing between the roles, one role per file (the file
+ * map is in ARCHITECTURE.md).
  *
  * Protocol summary (Lamport, "Paxos Made Simple", §3 for Multi-Paxos; Howard, Malkhi,
  * Spiegelman, "Flexible Paxos", arXiv 1608.06696, for the quorums):
@@ -44,6 +35,7 @@ import { ReplicaLog } from './log.js';
 import type { ConfigState, Configuration } from './configuration.js';
 import type { Message, SnapshotMessage } from './messages.js';
 import type { ChangeConfigResult } from './reconfig.js';
+import { ElectionTimer } from './election-timer.js';
 import { PreVote, answerPrePrepare } from './pre-vote.js';
 import { Outbox, ReadyQueue, type Ready } from './ready.js';
 import { buildStatus } from './status.js';
@@ -89,10 +81,7 @@ export class Replica {
   readonly #learner: Learner;
   readonly #leaseConfig: LeaseConfig | undefined;
   #state: RoleState = { role: 'follower', leaderId: undefined };
-  #electionElapsed = 0;
-  #randomizedElectionTimeout = 0;
-  /** A pre-vote round under way (`pre-vote.ts`), if any. */
-  #preVote: PreVote | undefined;
+  readonly #timer: ElectionTimer;
 
   /**
    * Builds a replica. Throws `ReplicaConfigError` listing every problem when the config is
@@ -121,7 +110,7 @@ export class Replica {
           };
     this.#acceptor = new Acceptor(this.#ctx, promised, this.#leaseConfig);
     this.#learner = new Learner(this.#ctx, this.#acceptor);
-    this.#resetElectionTimer();
+    this.#timer = new ElectionTimer(this.#ctx);
   }
 
   // ---------------------------------------------------------------- public inputs
@@ -141,8 +130,7 @@ export class Replica {
       this.#becomeFollower(undefined);
       return;
     }
-    this.#electionElapsed++;
-    if (this.#electionElapsed >= this.#randomizedElectionTimeout && this.#ctx.isVoter) {
+    if (this.#timer.tick() && this.#ctx.isVoter) {
       if (this.#ctx.config.preVote === false) {
         this.campaign();
       } else {
@@ -247,13 +235,13 @@ export class Replica {
         return;
       case 'pre-promise': {
         this.#acceptor.observeRound(message.promised);
-        const pv = this.#preVote;
+        const pv = this.#timer.preVote;
         if (pv !== undefined && pv.onReply(message) === 'won') {
           // It may have learned meanwhile (from the chosen log) that it no longer votes.
           if (ctx.isVoter) {
             this.#becomeCandidate();
           } else {
-            this.#preVote = undefined;
+            this.#timer.preVote = undefined;
           }
         }
         return;
@@ -508,13 +496,12 @@ export class Replica {
    * randomized election timer (this is also the randomized backoff after a rejection).
    */
   #becomeFollower(leader: NodeId | undefined): void {
-    this.#preVote = undefined;
     const st = this.#state;
     if (st.role === 'leader') {
       st.phase2.failReads(leader);
     }
     this.#state = { role: 'follower', leaderId: leader };
-    this.#resetElectionTimer();
+    this.#timer.reset();
   }
 
   /**
@@ -532,7 +519,6 @@ export class Replica {
       // not promise itself either. The election timer retries on the next tick.
       return;
     }
-    this.#preVote = undefined;
     acceptor.reserveRound(round);
     acceptor.promise(ballot);
     const st = this.#state;
@@ -541,7 +527,7 @@ export class Replica {
     }
     this.#state = { role: 'candidate', phase1: new Candidate(ctx, ballot) };
     this.#readies.selfPromise = ballot;
-    this.#resetElectionTimer();
+    this.#timer.reset();
   }
 
   /** Phase 1 won (with the own promise durable) or lost: lead or back off. */
@@ -588,13 +574,13 @@ export class Replica {
       // As in #becomeCandidate: its own acceptor may not promise yet; retry on the next tick.
       return;
     }
-    this.#resetElectionTimer();
+    this.#timer.reset();
     if (this.#state.role === 'follower') {
       // It no longer follows a leader it has not heard from: it grants others' pre-votes too.
       this.#state = { role: 'follower', leaderId: undefined };
     }
     const preVote = new PreVote(this.#ctx, ballot);
-    this.#preVote = preVote;
+    this.#timer.preVote = preVote;
     if (preVote.result() === 'won') {
       this.#becomeCandidate();
     }
@@ -608,19 +594,18 @@ export class Replica {
       (st.role === 'follower' &&
         st.leaderId !== undefined &&
         st.leaderId !== from &&
-        this.#electionElapsed < this.#ctx.config.electionTimeoutTicks)
+        this.#timer.heardRecently)
     );
   }
 
   /** A message of the leader of `ballot` (>= promised) arrived: follow it. */
   #followLeaderOf(ballot: Ballot): void {
-    this.#preVote = undefined;
     this.#acceptor.promise(ballot);
     const st = this.#state;
     if (st.role !== 'follower' || st.leaderId !== ballot.nodeId) {
       this.#becomeFollower(ballot.nodeId);
     } else {
-      this.#electionElapsed = 0;
+      this.#timer.heard();
     }
   }
 
@@ -662,13 +647,5 @@ export class Replica {
       this.#becomeFollower(undefined);
     }
     this.#maybeCommit();
-  }
-
-  #resetElectionTimer(): void {
-    this.#electionElapsed = 0;
-    const config = this.#ctx.config;
-    const j = config.electionTimeoutJitterTicks;
-    this.#randomizedElectionTimeout =
-      config.electionTimeoutTicks + (j > 0 ? config.random.nextInt(j) : 0);
   }
 }
