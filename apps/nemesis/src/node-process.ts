@@ -116,6 +116,11 @@ export function nodeFlags(s: NodeSettings, clock: NodeClock | undefined): string
       String(clock.offsetMs),
     );
   }
+  // Pre-vote is a second guard in front of the lease: a voter that hears from its leader
+  // refuses to pre-vote, which hides a broken lease from the lease nemesis. The lease sabotage
+  // turns it off so the check under test is the lease itself (as the simulator's lease
+  // sabotage does).
+  if (s.sabotage === 'lease-no-drift') flags.push('--pre-vote', 'false');
   if (s.sabotage !== undefined) {
     flags.push(
       s.sabotage === 'ack-before-fsync' ? '--unsafe-ack-before-fsync' : '--unsafe-lease-no-drift',

@@ -73,6 +73,8 @@ export interface NodeConfig {
   readonly linkDelayTo: ReadonlyMap<number, number>;
   /** Thrifty phase 2: Accepts go only to a phase-2 quorum of the fastest responders. */
   readonly thrifty: boolean;
+  /** Pre-vote before phase 1: a node campaigns only once a phase-1 quorum would promise it. */
+  readonly preVote: boolean;
   /** TEST ONLY (fault injection, `test-faults.ts`): rate of the node's clock against real time. */
   readonly testClockRate: number;
   /** TEST ONLY (fault injection, `test-faults.ts`): where the node's clock starts (ms). */
@@ -110,6 +112,7 @@ export const CONFIG_DEFAULTS = {
   logLevel: 'info',
   linkDelayMs: 0,
   thrifty: false,
+  preVote: true,
   autoSubset: true,
   autoSubsetHoldDownMs: 1500,
   autoSubsetVotersMin: 3,
@@ -143,6 +146,7 @@ export const CONFIG_FIELDS = [
   'link-delay-ms',
   'link-delay-to',
   'thrifty',
+  'pre-vote',
   'join',
   'auto-subset',
   'auto-subset-hold-down-ms',
@@ -434,13 +438,22 @@ export function validateConfig(raw: RawConfig): {
     else add('thrifty', `must be true or false (got ${JSON.stringify(rawThrifty)})`);
   }
 
+  const preVote = flag('pre-vote', CONFIG_DEFAULTS.preVote);
   const autoSubset = flag('auto-subset', CONFIG_DEFAULTS.autoSubset);
-  const autoSubsetHoldDownMs = int(
-    'auto-subset-hold-down-ms',
-    1,
-    CONFIG_DEFAULTS.autoSubsetHoldDownMs,
-  );
-  if (Number.isSafeInteger(autoSubsetHoldDownMs) && autoSubsetHoldDownMs < electionMs) {
+  // Unset, the hold-down is the default or one election timeout, whichever is longer, so a
+  // longer election timeout alone never makes the defaults invalid.
+  const holdDownGiven = raw['auto-subset-hold-down-ms'] !== undefined;
+  const autoSubsetHoldDownMs = holdDownGiven
+    ? int('auto-subset-hold-down-ms', 1, CONFIG_DEFAULTS.autoSubsetHoldDownMs)
+    : Math.max(
+        CONFIG_DEFAULTS.autoSubsetHoldDownMs,
+        Number.isSafeInteger(electionMs) ? electionMs : 0,
+      );
+  if (
+    holdDownGiven &&
+    Number.isSafeInteger(autoSubsetHoldDownMs) &&
+    autoSubsetHoldDownMs < electionMs
+  ) {
     add(
       'auto-subset-hold-down-ms',
       `must be at least one election timeout (${electionMs} ms; got ${autoSubsetHoldDownMs})`,
@@ -515,6 +528,7 @@ export function validateConfig(raw: RawConfig): {
       linkDelayMs,
       linkDelayTo,
       thrifty,
+      preVote,
       join,
       autoSubset,
       autoSubsetHoldDownMs,

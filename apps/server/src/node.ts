@@ -259,6 +259,7 @@ export class FlexPaxosNode {
           batchBytesMax: config.maxBatchBytes,
           inflightSlotsMax: config.maxInflightSlots,
           thrifty: config.thrifty,
+          preVote: config.preVote,
           lease: {
             clock: { nowMs: now },
             leaseDurationMs: config.leaseDurationMs,

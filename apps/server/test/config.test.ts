@@ -57,6 +57,15 @@ describe('validateConfig', () => {
     ]);
     expect(problems[0]?.rule).toContain('at least one election timeout (500 ms');
     expect(validateConfig({ ...base, 'auto-subset': 'false' }).config?.autoSubset).toBe(false);
+    // Unset, the hold-down follows a longer election timeout instead of failing it.
+    const slow = validateConfig({
+      ...base,
+      'election-timeout-ticks': '320',
+      'lease-duration-ms': '2000',
+    });
+    expect(slow.problems).toEqual([]);
+    expect(slow.config?.autoSubsetHoldDownMs).toBe(3200);
+    expect(validateConfig(base).config?.autoSubsetHoldDownMs).toBe(1500);
   });
 
   it('reports every problem with its field and rule', () => {

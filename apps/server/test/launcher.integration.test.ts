@@ -161,7 +161,14 @@ describe('flexpaxos start', () => {
           : undefined,
       ),
     );
-    expect(again.launcher.stdout()).toMatch(/^\[[\d:.]+\] INFO: n\d paxos: role changed /m);
+    // The election follows the start-up lines (a pre-vote round, then phase 1): wait for it.
+    await waitFor('a pretty role change line', () =>
+      Promise.resolve(
+        /^\[[\d:.]+\] INFO: n\d paxos: role changed /m.test(again.launcher.stdout())
+          ? true
+          : undefined,
+      ),
+    );
     expect(again.launcher.stdout()).not.toContain('{"level"');
     const n1Log = readFileSync(join(dir, 'n1.log'), 'utf8').trimEnd().split('\n');
     expect(JSON.parse(n1Log.at(-1) ?? '')).toHaveProperty('level');
