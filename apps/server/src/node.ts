@@ -17,13 +17,8 @@
  * monotonic clock (ticks and leases; fault-injection runs may skew it, `test-faults.ts`).
  */
 import { randomInt } from 'node:crypto';
-import type { Msg, Subscription } from '@nats-io/transport-node';
-import {
-  CLIENT_QUEUE_GROUP,
-  clusterClientSubject,
-  clusterStatusSubject,
-  nodeClientSubject,
-} from '@flexpaxos/client';
+import type { Subscription } from '@nats-io/transport-node';
+import type { Service } from '@nats-io/services';
 import type { Response } from '@flexpaxos/client';
 import { encodeResult } from '@flexpaxos/kv';
 import type { KvStateMachine } from '@flexpaxos/kv';
@@ -38,6 +33,7 @@ import { Compaction } from './compaction.js';
 import type { NodeConfig } from './config.js';
 import { HostLoop, loadStateMachine } from './host-loop.js';
 import { startHttp } from './http.js';
+import { startNatsService } from './nats-service.js';
 import type { HttpEndpoint } from './http.js';
 import { componentLogger } from './logger.js';
 import type { LogComponent, Logger } from './logger.js';
@@ -89,6 +85,7 @@ export class FlexPaxosNode {
   readonly #ticks: TickTimer;
   readonly #metrics: NodeMetrics;
   readonly #subs: Subscription[] = [];
+  #service: Service | undefined;
   /** Test-only partition emulation (`--test-partition-control`), else undefined. */
   readonly #partition: TestPartition | undefined;
   #http: HttpEndpoint | undefined;
@@ -422,18 +419,27 @@ export class FlexPaxosNode {
     });
     const nc = this.#transport.natsConnection;
     const { cluster, id } = this.config;
-    const callback = (err: Error | null, msg: Msg): void => {
-      if (err !== null) {
-        this.#logs.client.log('warn', 'client subscription error', { error: err });
-        return;
-      }
-      this.#clients.onRequest(msg);
-    };
-    this.#subs.push(nc.subscribe(nodeClientSubject(cluster, id), { callback }));
-    this.#subs.push(
-      nc.subscribe(clusterClientSubject(cluster), { queue: CLIENT_QUEUE_GROUP, callback }),
-    );
-    this.#subs.push(nc.subscribe(clusterStatusSubject(cluster), { callback }));
+    this.#service = await startNatsService(nc, {
+      cluster,
+      nodeId: id,
+      onRequest: (msg) => this.#clients.onRequest(msg),
+      onError: (error) => {
+        if (this.#stopping) return;
+        // A client subscription that fails stops the service: without it the node is deaf to
+        // clients, so it stops rather than lingering as a member nobody can reach.
+        this.#logs.client.log('error', 'client service failed', { error });
+        this.#fail(error);
+      },
+      summary: () => {
+        const st = this.#replica.status();
+        return {
+          role: st.role,
+          leader: st.leader ?? null,
+          committed: st.committed,
+          applied: st.applied,
+        };
+      },
+    });
     if (partition !== undefined) {
       this.#subs.push(
         nc.subscribe(testPartitionSubject(cluster, id), {
@@ -577,6 +583,7 @@ export class FlexPaxosNode {
     this.#stopping = true;
     this.#ticks.stop();
     for (const sub of this.#subs) sub.unsubscribe();
+    const serviceStopped = this.#service?.stop().catch(() => null);
     this.#loop.stop();
     this.#compaction.stop();
     this.#clients.stop();
@@ -588,6 +595,7 @@ export class FlexPaxosNode {
     };
     this.#reads.failAll(unavailable);
     await this.#loop.drain(DRAIN_READY_MS);
+    await serviceStopped;
     await this.#transport.close().catch(() => undefined);
     await this.#store.close().catch(() => undefined);
     await this.#http?.close();

@@ -70,7 +70,12 @@ async function start(
       if (launcher.proc.exitCode !== null) throw new Error(`launcher exited: ${launcher.stderr()}`);
       const f = readClusterFile(dir);
       return Promise.resolve(
-        f.launcherPid === launcher.proc.pid && f.leader !== null ? f : undefined,
+        // The file names the leader a moment before the launcher prints how to use it.
+        f.launcherPid === launcher.proc.pid &&
+          f.leader !== null &&
+          launcher.stdout().includes('Ctrl-C stops the cluster')
+          ? f
+          : undefined,
       );
     },
     30_000,
