@@ -147,7 +147,7 @@ describe('LessorService', () => {
     t.replica.readAnswer = { kind: 'unavailable', reason: 'not-applied' };
     const held = t.keepalive(lease);
     expect(held).toEqual([]);
-    t.replica.readAnswer = { kind: 'ready', index: 0 };
+    t.replica.readAnswer = { kind: 'ready', index: 0 } as ReadResult;
     t.svc.afterAdvance();
     expect(replyOf(held[0])).toMatchObject({ type: 'lease-keepalive', lease });
     t.replica.role = 'follower';
