@@ -278,7 +278,9 @@ export class LessorService {
   query(op: KvQueryOp): KvReply {
     const reply = this.#kv().read(op);
     if (reply.type !== 'lease-ttl' || this.#lessor.role !== 'leader') return reply;
-    return { ...reply, remainingMs: this.#lessor.remainingMs(reply.lease, this.#now()) };
+    const left = this.#lessor.remainingMs(reply.lease, this.#now());
+    // Whole milliseconds, rounded up: the clock reads fractions, the codec carries integers.
+    return { ...reply, remainingMs: left === undefined ? undefined : Math.ceil(left) };
   }
 
   /** Stops the timer; waiting keep-alives are answered `unavailable`. */

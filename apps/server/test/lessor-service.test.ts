@@ -8,6 +8,7 @@ import {
   decodeCommand,
   decodeReply,
   encodeCommand,
+  encodeResult,
   kvCommand,
   kvGet,
   kvLeaseGrant,
@@ -130,9 +131,15 @@ describe('LessorService', () => {
       type: 'error',
       code: 'lease-not-found',
     });
-    // remainingMs on the leader comes from the lessor: renewed 2000 ms from now.
-    t.advance(500);
-    expect(t.svc.query(kvLeaseTtl(lease))).toMatchObject({ type: 'lease-ttl', remainingMs: 1500 });
+    // remainingMs on the leader comes from the lessor (renewed 2000 ms before), in whole
+    // milliseconds rounded up, as the result codec needs them.
+    t.advance(500.25);
+    const ttl = t.svc.query(kvLeaseTtl(lease));
+    expect(ttl).toMatchObject({ type: 'lease-ttl', remainingMs: 1500 });
+    expect(decodeReply(encodeResult(ttl))).toMatchObject({
+      ok: true,
+      value: { remainingMs: 1500 },
+    });
     expect(t.svc.counts).toMatchObject({ keepalives: 1, keepalivesNotFound: 1 });
   });
 
