@@ -61,11 +61,12 @@ describe('transactions', () => {
       failure: [{ type: 'get', key: 'txn/k' }],
     });
     expect(swap.succeeded).toBe(true);
-    expect(swap.results).toEqual([
+    expect(swap.results).toHaveLength(2);
+    expect(swap.results).toMatchObject([
       { type: 'put', version: 2, revision: swap.revision },
       {
         type: 'get',
-        entry: expect.objectContaining({ key: 'txn/k', value: 'v2', version: 2 }),
+        entry: { key: 'txn/k', value: 'v2', version: 2, revision: swap.revision, lease: 0 },
       },
     ]);
     // The same compare again is stale now: the failure branch reads the current value.
@@ -78,9 +79,9 @@ describe('transactions', () => {
       ],
     });
     expect(stale.succeeded).toBe(false);
-    expect(stale.results[0]).toEqual({
+    expect(stale.results[0]).toMatchObject({
       type: 'get',
-      entry: expect.objectContaining({ value: 'v2', version: 2, revision: swap.revision }),
+      entry: { value: 'v2', version: 2, revision: swap.revision },
     });
     expect(stale.results[1]).toMatchObject({ type: 'range', more: false });
     expect((await client.get('txn/k'))?.value).toBe('v2');

@@ -86,7 +86,9 @@ const isBytes = (v: unknown): v is Bytes => typeof v === 'string' || v instanceo
 
 function list<T>(value: readonly T[] | undefined, field: string): readonly T[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new InvalidArgumentError(`${field}: must be an array`);
+  // Not `Array.isArray` in the condition: it would narrow `value` to `any[]`.
+  const isArray: boolean = Array.isArray(value);
+  if (!isArray) throw new InvalidArgumentError(`${field}: must be an array`);
   return value;
 }
 
