@@ -7,7 +7,10 @@
  *   item is answered. The KV command inside is decoded once (as views of the frame, which
  *   the log keeps as is) and that decoded form is what is validated and what a read serves.
  * - Reads never go through the log: `stale` → `reads.serveStale`, `lease`/`quorum` →
- *   `reads.serve` (`reads.ts`).
+ *   `reads.serve` (`reads.ts`); `lease-ttl` and `lease-list` are reads too.
+ * - A `lease-keepalive` never goes through the log: the lessor answers it
+ *   (`lessor-service.ts`). Host-only operations (`lessor-epoch`, an expiry `lease-revoke`) from
+ *   a client are refused `invalid`: only the leader's lessor proposes them.
  * - A write needs a session (client id, seq) and a leader: a follower answers `not-leader`
  *   with the leader it knows. The leader proposes the command bytes and keeps the reply
  *   waiting under the command's session key, read from the command's header
@@ -26,6 +29,7 @@
 import { decodeRequest, encodeResponse } from '@flexpaxos/client';
 import type { DecodeResult, Request, Response } from '@flexpaxos/client';
 import { commandSessionKey, decodeCommandView, encodeResult, validateCommand } from '@flexpaxos/kv';
+import type { LeaseId } from '@flexpaxos/kv';
 import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
 import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 import type { ReadOp, ServerStatusReport } from './reads.js';
@@ -50,6 +54,11 @@ export interface ClientReads {
 /** The part of `AdminService` the client service uses. */
 export interface ClientAdmin {
   onRequest(request: AdminRequest, respond: (r: Response) => void): void;
+}
+
+/** The part of `LessorService` the client service uses. */
+export interface ClientLessor {
+  keepalive(lease: LeaseId, respond: (r: Response) => void): void;
 }
 
 /** A client request as NATS hands it over (`Msg` of `@nats-io/transport-node` fits). */
@@ -87,6 +96,7 @@ export class ClientService {
   readonly #reads: ClientReads;
   readonly #status: () => ServerStatusReport;
   readonly #admin: ClientAdmin;
+  readonly #lessor: ClientLessor;
   readonly #kick: () => void;
   /** Writes waiting for their command to apply, by session key. */
   readonly #pending = new Map<string, Waiter[]>();
@@ -100,6 +110,8 @@ export class ClientService {
     readonly status: () => ServerStatusReport;
     /** Serves admin requests (membership, quorum, transfer). */
     readonly admin: ClientAdmin;
+    /** Answers key-lease keep-alives (the leader's lessor). */
+    readonly lessor: ClientLessor;
     /** Runs the host loop (a proposal makes a ready). */
     readonly kick: () => void;
   }) {
@@ -108,6 +120,7 @@ export class ClientService {
     this.#reads = deps.reads;
     this.#status = deps.status;
     this.#admin = deps.admin;
+    this.#lessor = deps.lessor;
     this.#kick = deps.kick;
   }
 
@@ -196,9 +209,29 @@ export class ClientService {
       return;
     }
     const op = cmd.op;
-    if (op.type === 'get' || op.type === 'range') {
+    if (
+      op.type === 'get' ||
+      op.type === 'range' ||
+      op.type === 'lease-ttl' ||
+      op.type === 'lease-list'
+    ) {
       if (readMode === 'stale') this.#reads.serveStale(op, respond);
       else this.#reads.serve(op, readMode === 'quorum' ? 'quorum' : 'lease', respond);
+      return;
+    }
+    if (op.type === 'lease-keepalive') {
+      this.#lessor.keepalive(op.lease, respond);
+      return;
+    }
+    if (op.type === 'lessor-epoch' || (op.type === 'lease-revoke' && op.reason === 'expired')) {
+      respond({
+        kind: 'result',
+        result: encodeResult({
+          type: 'error',
+          code: 'invalid',
+          message: `${op.type === 'lessor-epoch' ? 'lessor-epoch' : 'an expiry lease-revoke'}: host-only (proposed by the leader's lessor, never by a client)`,
+        }),
+      });
       return;
     }
     if (cmd.session === undefined) {

@@ -11,7 +11,7 @@
  *    the committed index need not be durable (a restarted node re-learns it from its peers);
  * 3. meanwhile apply `rd.committed` to the KV machine, queue its writes and the applied index
  *    as a lazy bundle after it (written in call order, durable with the next synced write),
- *    and hand each slot's replies to the client service (after the persist instead when it
+ *    hand each slot's lease changes to the lessor and its replies to the client service (after the persist instead when it
  *    installs a snapshot: the store replaced the KV records, so the machine is rebuilt from
  *    them first);
  * 4. await the synced persist and send what came back (Promise, Accepted, heartbeat reply);
@@ -30,7 +30,7 @@
  * the KV state it snapshotted durable before it deletes the log below it.
  */
 import { KvStateMachine } from '@flexpaxos/kv';
-import type { StateWrite } from '@flexpaxos/kv';
+import type { LeaseChange, StateWrite } from '@flexpaxos/kv';
 import type { Message, Ready, Slot } from '@flexpaxos/paxos';
 import type { PersistBundle, PersistOptions, StoredRecord } from '@flexpaxos/storage-rocksdb';
 import type { Logger } from './logger.js';
@@ -95,6 +95,12 @@ export interface HostClients {
   onApplied(commands: readonly Uint8Array[], replies: readonly (Uint8Array | undefined)[]): void;
 }
 
+/** The lessor service's hook into the loop (`lessor-service.ts`). */
+export interface HostLessor {
+  /** The lease changes of one applied slot, before its replies are handed out. */
+  observe(changes: readonly LeaseChange[]): void;
+}
+
 /** Compaction's hooks into the loop (`compaction.ts`). */
 export interface HostCompaction {
   /** A snapshot from a peer is installed and the KV machine rebuilt at `index`. */
@@ -113,6 +119,8 @@ export interface HostLoopDeps {
   readonly reads: HostReads;
   readonly clients: HostClients;
   readonly compaction: HostCompaction;
+  /** Follows key-lease changes on the leader (absent: no lessor). */
+  readonly lessor?: HostLessor;
   /** After a run of readies ended (the node looks for a role change). */
   readonly afterRun: () => void;
   /** A write failed or the loop threw: the node fail-stops. Called once. */
@@ -269,6 +277,7 @@ export class HostLoop {
         entry.value.kind === 'config' ? { kind: 'noop' } : entry.value,
       );
       for (const w of r.writes) writes.push(w);
+      if (r.leaseChanges.length > 0) this.#d.lessor?.observe(r.leaseChanges);
       applied = entry.slot;
       this.counts.slotsApplied++;
       if (entry.value.kind !== 'commands') continue;

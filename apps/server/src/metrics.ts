@@ -35,6 +35,7 @@ import type { TransportMetrics } from '@flexpaxos/transport-nats';
 import type { ClientCounts } from './client-service.js';
 import type { CompactionCounts } from './compaction.js';
 import type { HostLoopCounts } from './host-loop.js';
+import type { LessorCounts } from './lessor-service.js';
 import type { ReadCounts } from './reads.js';
 
 /**
@@ -124,6 +125,12 @@ export interface NodeMetricsSource {
   readonly transport: TransportMetrics;
   readonly storage: StorageStats;
   readonly reads: ReadCounts;
+  /** Key-lease keep-alives and expiries counted by the lessor service. */
+  readonly lessor: LessorCounts;
+  /** Live key leases in the replicated state. */
+  readonly keyLeases: number;
+  /** The key-lease lessor runs on this node (it leads and its epoch is applied). */
+  readonly lessorRunning: boolean;
   /** Lease and quorum reads waiting in the read server. */
   readonly readsWaiting: number;
   /** Client sessions with a write waiting for its command to apply. */
@@ -426,6 +433,48 @@ export const NODE_METRICS: readonly MetricDefinition[] = [
     type: 'counter',
     help: 'Prepares dropped because of a running lease grant or the restart wait',
     value: (s) => s.replica.lease.preparesRefused,
+  },
+  {
+    name: 'key_leases',
+    type: 'gauge',
+    help: 'Live key leases in the replicated state (granted, not yet revoked or expired)',
+    value: (s) => s.keyLeases,
+  },
+  {
+    name: 'lessor_running',
+    type: 'gauge',
+    help: "1 while this node's key-lease lessor runs (leader, its lessor epoch applied)",
+    value: (s) => b(s.lessorRunning),
+  },
+  {
+    name: 'key_lease_keepalives_total',
+    type: 'counter',
+    help: 'Key-lease keep-alives renewed by this node as leader',
+    value: (s) => s.lessor.keepalives,
+  },
+  {
+    name: 'key_lease_keepalives_not_found_total',
+    type: 'counter',
+    help: 'Key-lease keep-alives answered lease-not-found (unknown, revoked or expired)',
+    value: (s) => s.lessor.keepalivesNotFound,
+  },
+  {
+    name: 'key_lease_keepalives_redirected_total',
+    type: 'counter',
+    help: 'Key-lease keep-alives answered not-leader or unavailable (the client retries)',
+    value: (s) => s.lessor.keepalivesRedirected,
+  },
+  {
+    name: 'key_lease_expiries_proposed_total',
+    type: 'counter',
+    help: 'Leader: expiry revocations of key leases proposed (a retried one counts again)',
+    value: (s) => s.lessor.expiriesProposed,
+  },
+  {
+    name: 'lessor_epochs_proposed_total',
+    type: 'counter',
+    help: 'Leader: lessor-epoch commands proposed (one per campaign, more when retried)',
+    value: (s) => s.lessor.epochsProposed,
   },
   {
     name: 'peer_bytes_out_total',

@@ -8,6 +8,7 @@
  * | client requests, pending writes, replies, redirects | `client-service.ts` |
  * | membership and quorum changes, leadership transfer | `admin-service.ts` |
  * | lease and quorum reads | `reads.ts` |
+ * | key leases: the leader's lessor (epoch, keep-alives, expiry) | `lessor-service.ts` |
  * | snapshots and log compaction | `compaction.ts` |
  * | `/health` `/ready` `/status` `/metrics` | `http.ts`, `metrics.ts` |
  * | the tick clock | `tick-timer.ts` |
@@ -32,6 +33,7 @@ import { ClientService } from './client-service.js';
 import { Compaction } from './compaction.js';
 import type { NodeConfig } from './config.js';
 import { HostLoop, loadStateMachine } from './host-loop.js';
+import { LessorService } from './lessor-service.js';
 import { startHttp } from './http.js';
 import { startNatsService } from './nats-service.js';
 import type { HttpEndpoint } from './http.js';
@@ -81,6 +83,7 @@ export class FlexPaxosNode {
   readonly #clients: ClientService;
   readonly #admin: AdminService;
   readonly #reads: ReadServer;
+  readonly #lessor: LessorService;
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
   readonly #metrics: NodeMetrics;
@@ -133,10 +136,19 @@ export class FlexPaxosNode {
     this.#partition = config.testPartitionControl ? new TestPartition() : undefined;
     const kick = (): void => this.#loop.kick();
     const fail = (err: unknown): void => this.#fail(err);
+    this.#lessor = new LessorService({
+      nodeId: config.id,
+      replica,
+      kv: () => this.#loop.kv,
+      now: this.#now,
+      ballot: () => formatBallot(replica.status().ballot),
+      kick,
+      log: this.#logs.paxos,
+    });
     this.#reads = new ReadServer({
       replica,
       applied: () => this.#loop.kv.applied,
-      answer: (op) => ({ kind: 'result', result: encodeResult(this.#loop.kv.read(op)) }),
+      answer: (op) => ({ kind: 'result', result: encodeResult(this.#lessor.query(op)) }),
       kick,
     });
     this.#admin = new AdminService({ nodeId: config.id, replica, kick });
@@ -146,6 +158,7 @@ export class FlexPaxosNode {
       reads: this.#reads,
       status: () => this.status(),
       admin: this.#admin,
+      lessor: this.#lessor,
       kick,
     });
     this.#compaction = new Compaction({
@@ -163,12 +176,20 @@ export class FlexPaxosNode {
       store: config.unsafeAckBeforeFsync ? ackBeforeFsync(store, fail) : store,
       kv: args.kv,
       peers: this.#partition?.wrap(transport) ?? transport,
-      reads: this.#reads,
+      reads: {
+        onReady: (rd) => this.#reads.onReady(rd),
+        afterAdvance: () => {
+          this.#reads.afterAdvance();
+          this.#lessor.afterAdvance();
+        },
+      },
       clients: this.#clients,
       compaction: this.#compaction,
+      lessor: this.#lessor,
       afterRun: () => {
         this.#observeRole();
         this.#admin.check();
+        this.#lessor.check();
       },
       fail,
       log: this.#logs.paxos,
@@ -191,6 +212,9 @@ export class FlexPaxosNode {
         transport: this.#transport.metrics(),
         storage: this.#store.stats(),
         reads: this.#reads.counts,
+        lessor: this.#lessor.counts,
+        keyLeases: this.#loop.kv.leaseCount,
+        lessorRunning: this.#lessor.role === 'leader',
         readsWaiting: this.#reads.waiting,
         pendingClientRequests: this.#clients.pending,
         configChanges: {
@@ -506,6 +530,7 @@ export class FlexPaxosNode {
       this.#observeRole();
       this.#observeConfig();
       this.#admin.check();
+      this.#lessor.check();
       this.#loop.kick();
     }
     this.#clients.expire(performance.now());
@@ -532,7 +557,10 @@ export class FlexPaxosNode {
       ballot: formatBallot(s.ballot),
       leader: s.leader,
     });
-    if (was === 'leader') this.#clients.onLostLeadership(s.leader);
+    if (was === 'leader') {
+      this.#clients.onLostLeadership(s.leader);
+      this.#lessor.onSteppedDown();
+    }
   }
 
   /** Logs every change of the configuration in force (with its reason at the leader). */
@@ -588,6 +616,7 @@ export class FlexPaxosNode {
     this.#compaction.stop();
     this.#clients.stop();
     this.#admin.stop();
+    this.#lessor.stop();
     const unavailable: Response = {
       kind: 'error',
       code: 'unavailable',

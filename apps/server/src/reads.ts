@@ -22,7 +22,7 @@
  * not-leader or unavailable), or dropped with the node when it stops (`failAll`).
  */
 import type { NodeStatusReport, Response } from '@flexpaxos/client';
-import type { KvReadOp } from '@flexpaxos/kv';
+import type { KvQueryOp } from '@flexpaxos/kv';
 import type { LeaseStatus, NodeId, Ready, ReadMode, ReadResult } from '@flexpaxos/paxos';
 import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 
@@ -34,8 +34,8 @@ export interface ReadableReplica {
   read(request: { readonly id: number; readonly mode: ReadMode }): ReadResult;
 }
 
-/** A read operation of the KV machine (get or range). */
-export type ReadOp = KvReadOp;
+/** A query of the KV machine: get, range, lease-ttl or lease-list. */
+export type ReadOp = KvQueryOp;
 
 /** Counts of reads by how they were served (exported on `/metrics` and `/status`). */
 export interface ReadCounts {

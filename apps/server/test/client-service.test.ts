@@ -3,20 +3,30 @@ import { decodeResponse, encodeRequest } from '@flexpaxos/client';
 import type { AdminRequest, ReadMode, Response } from '@flexpaxos/client';
 import {
   KvStateMachine,
+  decodeReply,
   decodeResult,
   encodeCommand,
   kvCommand,
   kvGet,
+  kvLeaseExpire,
+  kvLeaseGrant,
+  kvLeaseKeepalive,
+  kvLeaseList,
+  kvLeaseRevoke,
+  kvLeaseTtl,
+  kvLessorEpoch,
   kvPut,
+  kvTxn,
+  leaseId,
 } from '@flexpaxos/kv';
-import type { KvOp } from '@flexpaxos/kv';
+import type { KvCommandOp, LeaseId } from '@flexpaxos/kv';
 import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
 import { ClientService, PENDING_EXPIRY_MS } from '../src/client-service.js';
 import type { ReadOp, ServerStatusReport } from '../src/reads.js';
 
-const command = (op: KvOp, seq?: number): Uint8Array =>
+const command = (op: KvCommandOp, seq?: number): Uint8Array =>
   encodeCommand(seq === undefined ? kvCommand(op) : kvCommand(op, 'client-1', seq));
-const frame = (op: KvOp, seq?: number, readMode: ReadMode | 'none' = 'none'): Uint8Array =>
+const frame = (op: KvCommandOp, seq?: number, readMode: ReadMode | 'none' = 'none'): Uint8Array =>
   encodeRequest({ kind: 'command', readMode, command: command(op, seq) });
 
 function decoded(f: Uint8Array | undefined): Response {
@@ -37,6 +47,7 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
   };
   const reads: { op: ReadOp; mode: string }[] = [];
   const admins: AdminRequest[] = [];
+  const keepalives: LeaseId[] = [];
   let kicks = 0;
   const service = new ClientService({
     nodeId: 1,
@@ -58,6 +69,12 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
         respond({ kind: 'error', code: 'refused', message: 'recorded' });
       },
     },
+    lessor: {
+      keepalive: (lease, respond) => {
+        keepalives.push(lease);
+        respond({ kind: 'not-leader', leader: 2 });
+      },
+    },
     kick: () => {
       kicks++;
     },
@@ -73,7 +90,17 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
     const r = kv.applySlot(++slot, { kind: 'commands', commands: cmds });
     service.onApplied(cmds, r.replies);
   };
-  return { replica, reads, admins, service, replies, send, applyProposed, kicks: () => kicks };
+  return {
+    replica,
+    reads,
+    admins,
+    keepalives,
+    service,
+    replies,
+    send,
+    applyProposed,
+    kicks: () => kicks,
+  };
 }
 
 describe('ClientService', () => {
@@ -126,6 +153,50 @@ describe('ClientService', () => {
     expect(t.reads.map((r) => r.mode)).toEqual(['lease', 'quorum', 'stale', 'lease']);
     expect(t.replica.proposed).toEqual([]);
     expect(t.replies.map((f) => decoded(f).kind)).toEqual(['result', 'result', 'result', 'result']);
+  });
+
+  it('serves lease-ttl and lease-list as reads, and hands keep-alives to the lessor', () => {
+    const t = setup();
+    t.send(frame(kvLeaseTtl(leaseId(5), true), undefined, 'lease'));
+    t.send(frame(kvLeaseList(), undefined, 'stale'));
+    t.send(frame(kvLeaseKeepalive(leaseId(5))));
+    expect(t.reads.map((r) => [r.op.type, r.mode])).toEqual([
+      ['lease-ttl', 'lease'],
+      ['lease-list', 'stale'],
+    ]);
+    expect(t.keepalives).toEqual([5]);
+    expect(decoded(t.replies[2])).toEqual({ kind: 'not-leader', leader: 2 });
+    expect(t.replica.proposed).toEqual([]);
+  });
+
+  it('proposes transactions and lease writes under a session like any write', () => {
+    const t = setup();
+    t.send(frame(kvTxn([], [kvPut('a', '1')]), 1));
+    t.send(frame(kvLeaseGrant(2000), 2));
+    t.send(frame(kvLeaseRevoke(leaseId(1)), 3));
+    expect(t.replica.proposed).toHaveLength(3);
+    t.applyProposed();
+    const types = t.replies.map((f) => {
+      const r = decoded(f);
+      const d = r.kind === 'result' ? decodeReply(r.result) : undefined;
+      return d?.ok ? d.value.type : r.kind;
+    });
+    expect(types).toEqual(['txn', 'lease-grant', 'lease-revoke']);
+  });
+
+  it('refuses host-only operations from a client: lessor epochs and expiry revocations', () => {
+    const t = setup();
+    t.send(frame(kvLessorEpoch('me'), 1));
+    t.send(frame(kvLeaseExpire(leaseId(1), 1), 2));
+    t.send(frame(kvLessorEpoch('me')));
+    expect(t.replica.proposed).toEqual([]);
+    for (const f of t.replies) {
+      const r = decoded(f);
+      const d = r.kind === 'result' ? decodeReply(r.result) : undefined;
+      expect(d?.ok && d.value).toMatchObject({ type: 'error', code: 'invalid' });
+      expect(d?.ok && d.value.type === 'error' && d.value.message).toMatch(/host-only/);
+    }
+    expect(t.replies).toHaveLength(3);
   });
 
   it('answers a batch in one reply, in request order, once every item is answered', () => {

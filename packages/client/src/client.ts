@@ -18,21 +18,29 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   RANGE_LIMIT_MAX,
   bytesToUtf8,
-  decodeResult,
+  decodeReply,
   encodeCommand,
   kvCas,
   kvCommand,
   kvDelete,
   kvGet,
+  kvLeaseGrant,
+  kvLeaseKeepalive,
+  kvLeaseList,
+  kvLeaseRevoke,
+  kvLeaseTtl,
   kvPut,
   kvRange,
   validateCommand,
 } from '@flexpaxos/kv';
-import type { KeyValue, KvCommand, KvOp, KvResult } from '@flexpaxos/kv';
+import type { KvCommand, KvCommandOp, KvQueryOp, KvReply } from '@flexpaxos/kv';
+import { toEntry } from './entry.js';
+import type { Entry } from './entry.js';
 import {
   ClientClosedError,
   InvalidArgumentError,
   InvalidKeyError,
+  LeaseNotFoundError,
   RejectedError,
   TimeoutError,
   UnavailableError,
@@ -48,6 +56,18 @@ import {
 import type { NodeStatusReport, ReadMode, Response } from './protocol.js';
 import { adminRequestProblems } from './admin.js';
 import type { AdminReply, AdminRequest } from './admin.js';
+import { checkLeaseId } from './leases.js';
+import type {
+  LeaseGrantOutcome,
+  LeaseKeepaliveOutcome,
+  LeaseListOutcome,
+  LeaseRevokeOutcome,
+  LeaseTtlOutcome,
+} from './leases.js';
+import { buildTxn, txnOutcome } from './txn.js';
+import type { TxnOutcome, TxnSpec } from './txn.js';
+
+export type { Entry } from './entry.js';
 
 /** Default deadline of an admin request: adding a node waits for it to catch up. */
 export const ADMIN_TIMEOUT_MS = 60_000;
@@ -80,16 +100,10 @@ export interface ReadOptions extends CallOptions {
   readonly readMode?: ReadMode;
 }
 
-/** A key with its value (UTF-8 decoded and raw) and metadata. */
-export interface Entry {
-  readonly key: string;
-  /** The value decoded as UTF-8 (invalid sequences replaced). */
-  readonly value: string;
-  readonly valueBytes: Uint8Array;
-  /** Writes since the key was created (>= 1). */
-  readonly version: number;
-  /** The log slot of the key's last change. */
-  readonly revision: number;
+/** Options of `put`. */
+export interface PutOptions extends CallOptions {
+  /** Attach the key to this key lease (see `leaseGrant`); without, it is detached from any. */
+  readonly lease?: number;
 }
 
 /** Result of `put`. */
@@ -132,16 +146,6 @@ interface Session {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function toEntry(kv: KeyValue): Entry {
-  return {
-    key: bytesToUtf8(kv.key),
-    value: bytesToUtf8(kv.value),
-    valueBytes: kv.value,
-    version: kv.version,
-    revision: kv.revision,
-  };
-}
 
 /** Checks a command locally and throws the matching typed error. */
 function checkCommand(command: KvCommand): void {
@@ -247,13 +251,17 @@ export class FlexPaxosClient {
     return { entries: r.kvs.map(toEntry), more: r.more };
   }
 
-  /** Writes `value` at `key`. Exactly once, also across retries. */
+  /**
+   * Writes `value` at `key`, attached to key lease `options.lease` when given (a
+   * `LeaseNotFoundError` if it does not exist). Exactly once, also across retries.
+   */
   async put(
     key: string | Uint8Array,
     value: string | Uint8Array,
-    options: CallOptions = {},
+    options: PutOptions = {},
   ): Promise<PutOutcome> {
-    const r = await this.#write(kvPut(key, value), options);
+    const lease = options.lease === undefined ? undefined : checkLeaseId(options.lease);
+    const r = await this.#write(kvPut(key, value, lease), options);
     if (r.type !== 'put')
       throw new RejectedError('bad-reply', `expected a put result, got ${r.type}`);
     return { version: r.version, revision: r.revision };
@@ -281,6 +289,81 @@ export class FlexPaxosClient {
     if (r.type !== 'cas')
       throw new RejectedError('bad-reply', `expected a cas result, got ${r.type}`);
     return { succeeded: r.succeeded, version: r.version, revision: r.revision };
+  }
+
+  // ------------------------------------------------- transactions and key leases
+
+  /**
+   * An atomic transaction (etcd's `Txn`): if every compare holds, `success` runs, else
+   * `failure`, in order, at one revision. Exactly once, like every write. The results are the
+   * outcomes of the branch that ran (a get after a put of the same branch sees the put).
+   */
+  async txn(spec: TxnSpec, options: CallOptions = {}): Promise<TxnOutcome> {
+    const r = await this.#write(buildTxn(spec), options);
+    if (r.type !== 'txn')
+      throw new RejectedError('bad-reply', `expected a txn result, got ${r.type}`);
+    return txnOutcome(r);
+  }
+
+  /**
+   * Grants a key lease of `ttlMs` (1 s .. 30 days). Keys put with `{ lease }` are deleted when
+   * it is revoked or expires; keep it alive with {@link leaseKeepalive} well within `ttlMs`.
+   */
+  async leaseGrant(ttlMs: number, options: CallOptions = {}): Promise<LeaseGrantOutcome> {
+    const r = await this.#write(kvLeaseGrant(ttlMs), options);
+    if (r.type !== 'lease-grant')
+      throw new RejectedError('bad-reply', `expected a lease-grant result, got ${r.type}`);
+    return { lease: r.lease, ttlMs: r.ttlMs, revision: r.revision };
+  }
+
+  /**
+   * Renews `lease` for its full TTL, counted from when this call was sent. Answered by the
+   * leader's lessor alone (never through the log). A lease whose deadline has passed is never
+   * renewed: `LeaseNotFoundError`.
+   */
+  async leaseKeepalive(lease: number, options: CallOptions = {}): Promise<LeaseKeepaliveOutcome> {
+    const command = kvCommand(kvLeaseKeepalive(checkLeaseId(lease)));
+    checkCommand(command);
+    const r = await this.#call(encodeCommand(command), 'none', options.timeoutMs);
+    if (r.type !== 'lease-keepalive')
+      throw new RejectedError('bad-reply', `expected a lease-keepalive result, got ${r.type}`);
+    return { lease: r.lease, ttlMs: r.ttlMs };
+  }
+
+  /** Revokes `lease` and deletes every key attached to it (`LeaseNotFoundError` if it is gone). */
+  async leaseRevoke(lease: number, options: CallOptions = {}): Promise<LeaseRevokeOutcome> {
+    const r = await this.#write(kvLeaseRevoke(checkLeaseId(lease)), options);
+    if (r.type !== 'lease-revoke')
+      throw new RejectedError('bad-reply', `expected a lease-revoke result, got ${r.type}`);
+    return { deleted: r.deleted, revision: r.revision };
+  }
+
+  /**
+   * `lease`'s TTL, grant revision, the time it has left (from the leader's lessor) and, with
+   * `keys: true`, its keys. A read: `readMode` as for `get`.
+   */
+  async leaseTtl(
+    lease: number,
+    options: ReadOptions & { readonly keys?: boolean } = {},
+  ): Promise<LeaseTtlOutcome> {
+    const r = await this.#read(kvLeaseTtl(checkLeaseId(lease), options.keys === true), options);
+    if (r.type !== 'lease-ttl')
+      throw new RejectedError('bad-reply', `expected a lease-ttl result, got ${r.type}`);
+    return {
+      lease: r.lease,
+      ttlMs: r.ttlMs,
+      grantedRevision: r.grantedRevision,
+      remainingMs: r.remainingMs,
+      keys: r.keys.map(bytesToUtf8),
+    };
+  }
+
+  /** Every live key lease with its TTL, by id. A read: `readMode` as for `get`. */
+  async leaseList(options: ReadOptions = {}): Promise<LeaseListOutcome> {
+    const r = await this.#read(kvLeaseList(), options);
+    if (r.type !== 'lease-list')
+      throw new RejectedError('bad-reply', `expected a lease-list result, got ${r.type}`);
+    return { leases: r.leases.map((l) => ({ lease: l.lease, ttlMs: l.ttlMs })) };
   }
 
   /** The status of one node (`nodeId`) or of whichever node answers the shared subject. */
@@ -466,13 +549,13 @@ export class FlexPaxosClient {
     if (this.#closed) throw new ClientClosedError();
   }
 
-  async #read(op: KvOp, options: ReadOptions): Promise<KvResult> {
+  async #read(op: KvQueryOp, options: ReadOptions): Promise<KvReply> {
     const command = kvCommand(op);
     checkCommand(command);
     return this.#call(encodeCommand(command), options.readMode ?? 'lease', options.timeoutMs);
   }
 
-  async #write(op: KvOp, options: CallOptions): Promise<KvResult> {
+  async #write(op: KvCommandOp, options: CallOptions): Promise<KvReply> {
     checkCommand(kvCommand(op));
     const session = this.#freeSessions.pop() ?? {
       id: `${this.#clientId}-${++this.#sessionCount}`,
@@ -496,7 +579,7 @@ export class FlexPaxosClient {
     command: Uint8Array,
     readMode: ReadMode | 'none',
     timeoutMs: number | undefined,
-  ): Promise<KvResult> {
+  ): Promise<KvReply> {
     const response = await this.#roundTrip(
       encodeRequest({ kind: 'command', readMode, command }),
       timeoutMs,
@@ -505,9 +588,11 @@ export class FlexPaxosClient {
     if (response.kind !== 'result') {
       throw new RejectedError('bad-reply', `a ${response.kind} frame answered a command`);
     }
-    const result = decodeResult(response.result);
+    const result = decodeReply(response.result);
     if (!result.ok) throw new RejectedError('bad-reply', result.error);
     if (result.value.type === 'error') {
+      if (result.value.code === 'lease-not-found')
+        throw new LeaseNotFoundError(result.value.message);
       throw new RejectedError(result.value.code, result.value.message);
     }
     return result.value;

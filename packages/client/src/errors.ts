@@ -72,11 +72,23 @@ export class InvalidArgumentError extends FlexPaxosClientError {
  * `session-expired` or `bad-command`, or a protocol error); `reason` says which.
  */
 export class RejectedError extends FlexPaxosClientError {
-  override readonly name = 'RejectedError';
+  override readonly name: string = 'RejectedError';
   readonly reason: string;
   constructor(reason: string, message: string) {
     super('REJECTED', `${reason}: ${message}`);
     this.reason = reason;
+  }
+}
+
+/**
+ * The key lease does not exist (never granted, revoked or expired): from `leaseKeepalive`,
+ * `leaseRevoke`, `leaseTtl`, or a `put` or `txn` that attaches a key to it. A `RejectedError`
+ * with reason `lease-not-found`. Grant a new lease; the old one's keys are gone.
+ */
+export class LeaseNotFoundError extends RejectedError {
+  override readonly name = 'LeaseNotFoundError';
+  constructor(message: string) {
+    super('lease-not-found', message);
   }
 }
 

@@ -7,6 +7,7 @@ export type {
   ClientOptions,
   DeleteOutcome,
   Entry,
+  PutOptions,
   PutOutcome,
   RangeOutcome,
   ReadOptions,
@@ -16,12 +17,29 @@ export {
   FlexPaxosClientError,
   InvalidArgumentError,
   InvalidKeyError,
+  LeaseNotFoundError,
   RejectedError,
   TimeoutError,
   UnavailableError,
   ValueTooLargeError,
 } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
+export type {
+  LeaseGrantOutcome,
+  LeaseKeepaliveOutcome,
+  LeaseListEntry,
+  LeaseListOutcome,
+  LeaseRevokeOutcome,
+  LeaseTtlOutcome,
+} from './leases.js';
+export type {
+  TxnCompareSpec,
+  TxnNumericTarget,
+  TxnOpOutcome,
+  TxnOpSpec,
+  TxnOutcome,
+  TxnSpec,
+} from './txn.js';
 export {
   CLIENT_QUEUE_GROUP,
   PROTOCOL_VERSION,

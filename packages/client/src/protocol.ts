@@ -19,6 +19,22 @@
  *   kind 6 (admin):      JSON utf8 (AdminReply, `admin.ts`)
  * ```
  *
+ * Which KV commands go where (the node decides from the command inside a kind-1 frame):
+ *
+ * - reads, served without the log by the read mode: `get`, `range`, `lease-ttl` (its
+ *   `remainingMs` comes from the leader's lessor when the leader answers), `lease-list`;
+ * - writes, through the log, under the client's session (exactly once): `put` (with or without
+ *   a lease), `delete`, `cas`, `txn`, `lease-grant`, `lease-revoke`;
+ * - `lease-keepalive` (no session, read mode none): never through the log. The leader's lessor
+ *   answers it with a result frame (a `lease-keepalive` result, or a `lease-not-found` error
+ *   result) while the node could serve a lease read (it holds its leader lease, no transfer
+ *   runs); otherwise `not-leader` (not leading, no leader lease, a transfer began) or error
+ *   `unavailable` (the new leader's lessor is starting). The client retries both at the leader.
+ *   Chosen over a request kind of its own so keep-alives batch with other commands and reuse
+ *   the KV codec;
+ * - host-only, refused with an `invalid` error result: `lessor-epoch` and an expiry
+ *   `lease-revoke` (only the leader's lessor proposes them).
+ *
  * Decoders never throw: they return `{ ok: false, error }` on malformed input.
  */
 
