@@ -418,6 +418,13 @@ const defaultIo: CliIo = {
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const program = buildProgram(io);
   try {
+    const [first, second] = argv;
+    if (
+      first === 'help' &&
+      second !== undefined &&
+      !program.commands.some((c) => c.name() === second)
+    )
+      program.error(`error: unknown command '${second}'`, { exitCode: USAGE_EXIT });
     await program.parseAsync([...argv], { from: 'user' });
     return takeResult().code;
   } catch (err) {

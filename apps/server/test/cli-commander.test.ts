@@ -161,6 +161,9 @@ describe('flexpaxos (commander)', () => {
       expect(r.err, args.join(' ')).toContain(message);
       expect(r.err, args.join(' ')).toContain(hint);
     }
+    const helpUnknown = await runHere(['help', 'frobnicate']);
+    expect(helpUnknown.code).toBe(2);
+    expect(helpUnknown.err).toContain("error: unknown command 'frobnicate'");
     // No command at all: the help, on stderr, and exit 2.
     const none = await runHere([]);
     expect(none.code).toBe(2);
