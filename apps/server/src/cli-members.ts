@@ -13,94 +13,178 @@
  * A change waits until it is in force and prints the new configuration (exit 0); a refused
  * change exits 1 with the rule it breaks (the client's `RejectedError`, reason `refused`).
  */
-import type {
-  AdminReply,
-  ConfigReport,
-  FlexPaxosClient,
-  NodeStatusReport,
-} from '@flexpaxos/client';
+import type { Command } from 'commander';
+import { Argument, InvalidArgumentError, Option } from 'commander';
+import type { AdminReply, ConfigReport, NodeStatusReport } from '@flexpaxos/client';
+import {
+  CLIENT_GLOBALS,
+  action,
+  examples,
+  intAtLeast,
+  withClient,
+  withGlobals,
+} from './cli-context.js';
+import type { CliIo, ClientContext } from './cli-context.js';
 
-/** The commands this file serves. */
-export const MEMBERSHIP_COMMANDS = ['members', 'quorum', 'leader'] as const;
+/** A node id argument: an integer >= 1. */
+const nodeIdArg = (name = 'id', what = 'the node id'): Argument =>
+  new Argument(`<${name}>`, what).argParser(intAtLeast(1));
 
-/** Thrown for a malformed command line (the CLI prints usage and exits 2). */
-export class MembershipUsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** The call options of a change: `--timeout-ms` when given, else the client's admin default. */
+const call = (ctx: ClientContext): { timeoutMs?: number } =>
+  ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs };
 
-/** What a membership command needs from the CLI. */
-export interface MembershipContext {
-  readonly client: FlexPaxosClient;
-  readonly command: string;
-  readonly positionals: readonly string[];
-  readonly replication: string | undefined;
-  readonly election: string | undefined;
-  /** Deadline of a change; undefined: the client's admin default. */
-  readonly timeoutMs: number | undefined;
-  /** Prints `obj` as JSON with `--json`, else `text`. */
-  readonly out: (obj: unknown, text: string) => void;
-}
+/** Adds `members`, `quorum` and `leader` (with their subcommands) to `program`. */
+export function addMembershipCommands(program: Command, io: CliIo, group: string): void {
+  const members = withGlobals(
+    program
+      .command('members')
+      .helpGroup(group)
+      .summary('the configuration in force and one row per member; add or remove members')
+      .description(
+        'Print the configuration in force (N, P, L, voters, learners, a pending change) and one row per member: id, role (leader, voter, learner, not a member), up, committed, behind (slots behind the leader).',
+      ),
+    CLIENT_GLOBALS,
+  );
+  examples(members, [
+    'flexpaxos members',
+    'flexpaxos members --nats nats://127.0.0.1:4222 --cluster demo -w json',
+    'flexpaxos members add 4        # node 4 runs with --join',
+    'flexpaxos members remove 2',
+  ]);
+  action(members, (_args, cmd) => withClient(cmd, io, listMembers));
 
-/** Runs one membership command; resolves with the exit code. */
-export async function runMembershipCommand(ctx: MembershipContext): Promise<number> {
-  const [sub, arg, extra] = ctx.positionals;
-  const call = { ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }) };
-  const usage = (line: string): never => {
-    throw new MembershipUsageError(`flexpaxos ${line}`);
-  };
-  const nodeId = (s: string | undefined, line: string): number => {
-    const n = s === undefined ? NaN : Number(s);
-    if (!Number.isSafeInteger(n) || n < 1 || extra !== undefined) usage(line);
-    return n;
-  };
-  switch (ctx.command) {
-    case 'members': {
-      if (sub === undefined) return await listMembers(ctx);
-      if (sub === 'add')
-        return printReply(ctx, await ctx.client.addMember(nodeId(arg, 'members add ID'), call));
-      if (sub === 'remove')
-        return printReply(
-          ctx,
-          await ctx.client.removeMember(nodeId(arg, 'members remove ID'), call),
-        );
-      return usage('members [add ID | remove ID]');
-    }
-    case 'quorum': {
-      if (sub !== 'set' || arg !== undefined || ctx.replication === undefined) {
-        return usage('quorum set --replication P [--election L]');
-      }
-      const size = (s: string, flag: string): number => {
-        const n = Number(s);
-        if (!Number.isSafeInteger(n) || n < 1)
-          usage(`quorum set: ${flag} must be a positive integer`);
-        return n;
-      };
-      const replication = size(ctx.replication, '--replication');
-      const election = ctx.election === undefined ? undefined : size(ctx.election, '--election');
+  const add = withGlobals(
+    members
+      .command('add')
+      .summary('add a node started with --join (learner first, then voter)')
+      .description(
+        'Add a node (started with --join) to the configuration: a learner first, a voter once caught up; waits until the change is in force.',
+      )
+      .addArgument(nodeIdArg('id', 'the id of the node to add')),
+    CLIENT_GLOBALS,
+  );
+  examples(add, ['flexpaxos members add 4', 'flexpaxos members add 4 --timeout-ms 120000']);
+  action(add, ([id], cmd) =>
+    withClient(cmd, io, async (ctx) =>
+      printReply(ctx, await ctx.client.addMember(id as number, call(ctx))),
+    ),
+  );
+
+  const remove = withGlobals(
+    members
+      .command('remove')
+      .summary('remove a member')
+      .description('Remove a member from the configuration; waits until the change is in force.')
+      .addArgument(nodeIdArg('id', 'the id of the member to remove')),
+    CLIENT_GLOBALS,
+  );
+  examples(remove, ['flexpaxos members remove 2', 'flexpaxos members remove 2 -w json']);
+  action(remove, ([id], cmd) =>
+    withClient(cmd, io, async (ctx) =>
+      printReply(ctx, await ctx.client.removeMember(id as number, call(ctx))),
+    ),
+  );
+
+  const quorum = withGlobals(
+    program
+      .command('quorum')
+      .helpGroup(group)
+      .summary('change the quorum sizes P and L of the running cluster')
+      .description('Change the quorum sizes of the running cluster (`quorum set`).'),
+    CLIENT_GLOBALS,
+  );
+  examples(quorum, ['flexpaxos quorum set --replication 3']);
+  const set = withGlobals(
+    quorum
+      .command('set')
+      .summary('set P (and L) through a joint configuration')
+      .description(
+        'Set P (phase-2, replication) and L (phase-1, election; default N - P + 1) through a joint configuration; waits until in force. L + P must exceed N.',
+      )
+      .addOption(
+        new Option('--replication <P>', 'P: the phase-2 (replication) quorum size')
+          .argParser(intAtLeast(1))
+          .makeOptionMandatory(),
+      )
+      .addOption(
+        new Option(
+          '--election <L>',
+          'L: the phase-1 (election) quorum size (default N - P + 1)',
+        ).argParser(intAtLeast(1)),
+      ),
+    CLIENT_GLOBALS,
+  );
+  examples(set, [
+    'flexpaxos quorum set --replication 3',
+    'flexpaxos quorum set --replication 2 --election 4   # N=5: fast writes, elections need 4',
+  ]);
+  action(set, (_args, cmd) =>
+    withClient(cmd, io, async (ctx) => {
+      const o = cmd.opts<{ replication: number; election?: number }>();
       return printReply(
         ctx,
         await ctx.client.setQuorum(
-          { replication, ...(election === undefined ? {} : { election }) },
-          call,
+          {
+            replication: o.replication,
+            ...(o.election === undefined ? {} : { election: o.election }),
+          },
+          call(ctx),
         ),
       );
-    }
-    case 'leader': {
-      if (sub === 'transfer') {
-        return printReply(
-          ctx,
-          await ctx.client.transferLeader(nodeId(arg, 'leader transfer ID'), call),
-        );
-      }
-      if (sub === 'prefer') {
-        const id = arg === 'none' ? null : nodeId(arg, 'leader prefer ID|none');
-        return printReply(ctx, await ctx.client.preferLeader(id, call));
-      }
-      return usage('leader transfer ID | leader prefer ID|none');
-    }
-    default:
-      return usage(`${ctx.command}: unknown command`);
-  }
+    }),
+  );
+
+  const leader = withGlobals(
+    program
+      .command('leader')
+      .helpGroup(group)
+      .summary('move leadership to a node, or set the preferred leader')
+      .description(
+        'Move leadership (`leader transfer`) or set the preferred leader (`leader prefer`).',
+      ),
+    CLIENT_GLOBALS,
+  );
+  examples(leader, ['flexpaxos leader transfer 2', 'flexpaxos leader prefer none']);
+  const transfer = withGlobals(
+    leader
+      .command('transfer')
+      .summary('move leadership to a caught-up voter')
+      .description('Move leadership to a caught-up voter now.')
+      .addArgument(nodeIdArg('id', 'the voter to lead')),
+    CLIENT_GLOBALS,
+  );
+  examples(transfer, ['flexpaxos leader transfer 2']);
+  action(transfer, ([id], cmd) =>
+    withClient(cmd, io, async (ctx) =>
+      printReply(ctx, await ctx.client.transferLeader(id as number, call(ctx))),
+    ),
+  );
+  const prefer = withGlobals(
+    leader
+      .command('prefer')
+      .summary('set or clear (none) the preferred leader')
+      .description(
+        'Set the preferred leader: the cluster moves leadership to it whenever it is healthy and caught up; `none` clears it.',
+      )
+      .addArgument(
+        new Argument('<id|none>', 'the preferred voter, or none').argParser((v) => {
+          if (v === 'none') return null;
+          try {
+            return intAtLeast(1)(v);
+          } catch {
+            throw new InvalidArgumentError('must be a node id (an integer >= 1) or none.');
+          }
+        }),
+      ),
+    CLIENT_GLOBALS,
+  );
+  examples(prefer, ['flexpaxos leader prefer 2', 'flexpaxos leader prefer none']);
+  action(prefer, ([id], cmd) =>
+    withClient(cmd, io, async (ctx) =>
+      printReply(ctx, await ctx.client.preferLeader(id as number | null, call(ctx))),
+    ),
+  );
 }
 
 /** One line: `N=5 P=2 L=4 [1,2,3,4,5] learners [6] preferred 2 index 41`. */
@@ -114,11 +198,14 @@ export function describeConfigReport(c: ConfigReport): string {
   return parts.join(' ');
 }
 
-function printReply(ctx: MembershipContext, reply: AdminReply): number {
-  ctx.out(
-    reply,
-    `${reply.detail}\n${describeConfigReport(reply.config)}\nleader ${reply.leader ?? 'unknown'}\n`,
-  );
+function printReply(ctx: ClientContext, reply: AdminReply): number {
+  ctx.print(reply, {
+    lines: [
+      reply.detail,
+      describeConfigReport(reply.config),
+      `leader ${reply.leader ?? 'unknown'}`,
+    ],
+  });
   return 0;
 }
 
@@ -173,8 +260,7 @@ export function memberRows(nodes: readonly NodeStatusReport[]): {
   return { config, leader, rows };
 }
 
-async function listMembers(ctx: MembershipContext): Promise<number> {
-  if (ctx.positionals.length > 0) throw new MembershipUsageError('flexpaxos members');
+async function listMembers(ctx: ClientContext): Promise<number> {
   const nodes = await ctx.client.clusterStatus();
   const { config, leader, rows } = memberRows(nodes);
   if (config === null) throw new Error('no node that answered knows the configuration');
@@ -189,24 +275,13 @@ async function listMembers(ctx: MembershipContext): Promise<number> {
       `last change: ${config.lastChange.result} ${config.lastChange.target} (reason: ${config.lastChange.reason})${config.lastChange.detail === null ? '' : `: ${config.lastChange.detail}`}`,
     );
   }
-  const widths = ['id', 'role', 'up', 'committed', 'behind'];
-  const cells = [
-    widths,
-    ...rows.map((r) => [
-      String(r.id),
-      r.role,
-      r.up ? 'yes' : 'no',
-      r.committed === null ? '-' : String(r.committed),
-      r.behind === null ? '-' : String(r.behind),
-    ]),
-  ];
-  const w = widths.map((_, i) => Math.max(...cells.map((c) => (c[i] ?? '').length)));
-  const table = cells.map((c) =>
-    c
-      .map((x, i) => x.padEnd(w[i] ?? 0))
-      .join('  ')
-      .trimEnd(),
+  ctx.print(
+    { config, leader, members: rows },
+    {
+      lines,
+      headers: ['id', 'role', 'up', 'committed', 'behind'],
+      rows: rows.map((r) => [r.id, r.role, r.up ? 'yes' : 'no', r.committed, r.behind]),
+    },
   );
-  ctx.out({ config, leader, members: rows }, `${lines.join('\n')}\n${table.join('\n')}\n`);
   return 0;
 }

@@ -75,6 +75,11 @@ export class ClusterFileError extends Error {
   }
 }
 
+/** `--nats` without `--cluster` or the reverse: a usage error (the CLI exits 2). */
+export class ClusterTargetUsageError extends Error {
+  override readonly name = 'ClusterTargetUsageError';
+}
+
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 const isIntOrNull = (v: unknown): boolean => v === null || isInt(v);
 const isStrOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
@@ -186,7 +191,7 @@ export function resolveClusterTarget(opts: {
   const cluster = opts.cluster ?? (opts.dir === undefined ? envCluster : undefined);
   if (opts.dir === undefined && (nats !== undefined || cluster !== undefined)) {
     if (nats === undefined || cluster === undefined) {
-      throw new Error(
+      throw new ClusterTargetUsageError(
         'give both --nats URL and --cluster NAME (or FLEXPAXOS_NATS / FLEXPAXOS_CLUSTER), or --dir DIR of a local cluster',
       );
     }

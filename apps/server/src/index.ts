@@ -38,7 +38,8 @@ export {
   writeClusterFile,
 } from './cluster-file.js';
 export type { ClusterFile, ClusterFileNode } from './cluster-file.js';
-export { NATS_INSTALL_HINT, START_USAGE, runStart } from './launcher.js';
+export { NATS_INSTALL_HINT, runStart } from './launcher.js';
+export type { StartOptions } from './launcher.js';
 export { LEASE_RETRIES_MAX, ReadServer, leaseReport, leaseSummary } from './reads.js';
 export type {
   LeaseReport,

@@ -40,7 +40,6 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { FlexPaxosClient } from '@flexpaxos/client';
@@ -56,7 +55,7 @@ import {
   writeClusterFile,
 } from './cluster-file.js';
 import type { ClusterFile, ClusterFileNode } from './cluster-file.js';
-import { LOG_FORMATS, LogFollower, logLineFormatter } from './log-view.js';
+import { LogFollower, logLineFormatter } from './log-view.js';
 import type { LogFormat } from './log-view.js';
 
 /** Env var a node reads: drain and exit when stdin closes (the launcher died). */
@@ -66,11 +65,6 @@ export const STOP_WITH_STDIN_ENV = 'FLEXPAXOS_STOP_WITH_STDIN';
 export const NATS_INSTALL_HINT =
   'install it with `apt-get install -y nats-server` (Debian/Ubuntu; it lands in /usr/sbin), ' +
   'or point NATS_SERVER=/path/to/nats-server (or --nats-server PATH) at a binary';
-
-/** The start command's usage line. */
-export const START_USAGE =
-  'flexpaxos start [--nodes N] [--replication P] [--election L] [--dir DIR] [--nats-server PATH] [--log-level LEVEL] [--log-format pretty|json|none] [--leader-timeout-ms MS] [-- NODE FLAGS...]\n' +
-  '  flexpaxos start --dir DIR --add-node   (adds one node to the cluster running in DIR)';
 
 /** The subject a running launcher serves `--add-node` requests on. */
 export function launcherSubject(cluster: string): string {
@@ -102,14 +96,6 @@ function cliEntry(): { execArgv: string[]; entry: string } {
   const here = fileURLToPath(import.meta.url);
   const entry = join(dirname(here), here.endsWith('.ts') ? 'cli.ts' : 'cli.js');
   return { execArgv: [...process.execArgv], entry };
-}
-
-function parseIntFlag(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) {
-    throw new StartError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
-  }
-  return Number(v);
 }
 
 /** Finds `nats-server`: explicit path (flag or `NATS_SERVER`) must exist; else the usual search. */
@@ -187,77 +173,53 @@ interface RunningNode {
   readonly exit: Promise<void>;
 }
 
+/** What `flexpaxos start` is given (the CLI parses and checks the flags). */
+export interface StartOptions {
+  /** N of a new cluster (default 3); must agree with a stored cluster. */
+  readonly nodes?: number | undefined;
+  /** P of a new cluster (default a majority); must agree with a stored cluster. */
+  readonly replication?: number | undefined;
+  /** L of a new cluster (default N - P + 1); must agree with a stored cluster. */
+  readonly election?: number | undefined;
+  /** The cluster directory (default `.flexpaxos`). */
+  readonly dir?: string | undefined;
+  /** Path of `nats-server` (else `$NATS_SERVER`, then the usual search). */
+  readonly natsServer?: string | undefined;
+  /** The nodes' `--log-level` (default info). */
+  readonly logLevel?: string | undefined;
+  /** How the nodes' log lines are shown (default pretty on a terminal, else json). */
+  readonly logFormat?: LogFormat | undefined;
+  /** How long to wait for a leader before saying so (default 30000). */
+  readonly leaderTimeoutMs?: number | undefined;
+  /** Ask the launcher running on `dir` for one more node instead of starting a cluster. */
+  readonly addNode?: boolean | undefined;
+  /** Flags for every node (`flexpaxos node` flags, given after `--`). */
+  readonly nodeArgs?: readonly string[] | undefined;
+}
+
 /**
- * Runs `flexpaxos start` with `args` (after `start`); resolves with the exit code once the
- * cluster has been stopped (signal) or failed to start. `out` receives the human-readable
- * lines (stdout by default).
+ * Runs `flexpaxos start`; resolves with the exit code once the cluster has been stopped
+ * (signal) or failed to start. `out` receives the human-readable lines (stdout by default).
  */
 export async function runStart(
-  args: readonly string[],
+  options: StartOptions,
   env: Readonly<Record<string, string | undefined>> = process.env,
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
   const err = (l: string): void => {
     process.stderr.write(`flexpaxos start: ${l}\n`);
   };
-  // Everything after `--` goes to every node as it is (`flexpaxos node` flags).
-  const dashes = args.indexOf('--');
-  const nodeExtra = dashes < 0 ? [] : args.slice(dashes + 1);
-  if (args.includes('--help') || args.includes('-h')) {
-    out(`usage: ${START_USAGE}\nflags after -- go to every node (see flexpaxos --help)`);
-    return 0;
-  }
-  let values: Partial<Record<string, string>>;
-  try {
-    ({ values } = parseArgs({
-      args: dashes < 0 ? [...args] : args.slice(0, dashes),
-      strict: true,
-      allowPositionals: false,
-      options: {
-        nodes: { type: 'string' },
-        replication: { type: 'string' },
-        election: { type: 'string' },
-        dir: { type: 'string' },
-        'nats-server': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        'leader-timeout-ms': { type: 'string' },
-        'add-node': { type: 'boolean' },
-      },
-    }) as unknown as { values: Partial<Record<string, string>> });
-  } catch (e) {
-    err(`${(e as Error).message}\nusage: ${START_USAGE}`);
-    return 2;
-  }
-
-  let nodeCount: number | undefined;
-  let replication: number | undefined;
-  let election: number | undefined;
-  let leaderTimeoutMs: number;
-  try {
-    nodeCount = parseIntFlag('nodes', values.nodes, 1);
-    replication = parseIntFlag('replication', values.replication, 1);
-    election = parseIntFlag('election', values.election, 1);
-    leaderTimeoutMs =
-      parseIntFlag('leader-timeout-ms', values['leader-timeout-ms'], 1) ??
-      LEADER_TIMEOUT_MS_DEFAULT;
-  } catch (e) {
-    err(`${(e as Error).message}\nusage: ${START_USAGE}`);
-    return 2;
-  }
-  const logLevel = values['log-level'] ?? 'info';
-  const logFormatFlag = values['log-format'];
-  if (logFormatFlag !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormatFlag)) {
-    err(
-      `--log-format: must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(logFormatFlag)})\nusage: ${START_USAGE}`,
-    );
-    return 2;
-  }
+  const nodeExtra = [...(options.nodeArgs ?? [])];
+  const nodeCount = options.nodes;
+  let replication = options.replication;
+  let election = options.election;
+  const leaderTimeoutMs = options.leaderTimeoutMs ?? LEADER_TIMEOUT_MS_DEFAULT;
+  const logLevel = options.logLevel ?? 'info';
   const isTty = process.stdout.isTTY;
-  const logFormat = (logFormatFlag ?? (isTty ? 'pretty' : 'json')) as LogFormat;
-  const dir = resolve(values.dir ?? DEFAULT_CLUSTER_DIR);
-  const dirShown = values.dir ?? DEFAULT_CLUSTER_DIR;
-  if ((values as Record<string, unknown>)['add-node'] === true) {
+  const logFormat: LogFormat = options.logFormat ?? (isTty ? 'pretty' : 'json');
+  const dir = resolve(options.dir ?? DEFAULT_CLUSTER_DIR);
+  const dirShown = options.dir ?? DEFAULT_CLUSTER_DIR;
+  if (options.addNode === true) {
     if (nodeCount !== undefined || replication !== undefined || election !== undefined) {
       err('--add-node takes only --dir (quorum sizes change with `flexpaxos quorum set`)');
       return 2;
@@ -268,7 +230,7 @@ export async function runStart(
   // ---- nats-server first: a missing binary is the most likely problem on a new machine.
   let natsBin: string;
   try {
-    natsBin = locateNatsServer(values['nats-server'] ?? env['NATS_SERVER']);
+    natsBin = locateNatsServer(options.natsServer ?? env['NATS_SERVER']);
   } catch (e) {
     err((e as Error).message);
     return 1;
@@ -627,7 +589,7 @@ export async function runStart(
           `no leader within ${leaderTimeoutMs} ms; the nodes keep trying (see the logs in ${dirShown})`,
         );
       }
-      const dirFlag = values.dir === undefined ? '' : ` --dir ${dirShown}`;
+      const dirFlag = options.dir === undefined ? '' : ` --dir ${dirShown}`;
       // The configuration in force (it may have changed since the first start).
       const shape = await configShape(nodes.find((n) => n.id === leader)?.http ?? null);
       out(

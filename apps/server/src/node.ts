@@ -368,6 +368,7 @@ export class FlexPaxosNode {
       config,
       peers: s.peers.map((p) => ({ id: p.id, committed: p.committed ?? null, recent: p.recent })),
       lease: leaseSummary(lease),
+      ...dbBytes(this.#store),
       pid: process.pid,
       http: this.httpAddress,
       leaseState: lease,
@@ -632,4 +633,10 @@ export class FlexPaxosNode {
       reason: this.#fatal === undefined ? 'shutdown' : 'fatal',
     });
   }
+}
+
+/** `{ dbBytes }` of the status report, or nothing while the store cannot say. */
+function dbBytes(store: RocksStore): { dbBytes?: number } {
+  const bytes = store.dbBytes();
+  return bytes === undefined ? {} : { dbBytes: bytes };
 }

@@ -131,6 +131,11 @@ export interface NodeStatusReport {
     readonly redirected: number;
     readonly unavailable: number;
   };
+  /**
+   * Bytes of the node's database (RocksDB SST files plus memtables); absent from older
+   * servers and while the store is closed.
+   */
+  readonly dbBytes?: number;
   readonly pid: number;
   /** `http://host:port` of the node's HTTP endpoint, or null when it has none. */
   readonly http: string | null;

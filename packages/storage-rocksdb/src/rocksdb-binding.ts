@@ -55,6 +55,11 @@ export interface RocksDb {
   batch(): RocksBatch;
   iterator(options: RocksIteratorOptions): RocksIterator;
   getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]>;
+  /**
+   * A RocksDB property of the default column family (`DB::GetProperty`), as text; synchronous
+   * and cheap for the size properties. Throws unless the database is open.
+   */
+  getProperty(property: string): string;
 }
 
 interface RocksModule {

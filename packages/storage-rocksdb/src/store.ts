@@ -182,6 +182,22 @@ export class RocksStore {
   }
 
   /**
+   * Bytes of the database: its SST files (`rocksdb.total-sst-files-size`) plus its memtables
+   * (`rocksdb.cur-size-all-mem-tables`: writes not yet flushed, on disk only in the WAL).
+   * Two synchronous property reads, no I/O; `undefined` once the store is closed.
+   */
+  dbBytes(): number | undefined {
+    if (this.#closed || this.#db.status !== 'open') return undefined;
+    try {
+      const sst = Number(this.#db.getProperty('rocksdb.total-sst-files-size'));
+      const mem = Number(this.#db.getProperty('rocksdb.cur-size-all-mem-tables'));
+      return Number.isSafeInteger(sst) && Number.isSafeInteger(mem) ? sst + mem : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Makes `bundle` durable (synced) and then resolves with `held`. Rejects with a typed
    * storage error, and fail-stops the store, if the write fails. With `{ sync: false }` the
    * bundle is lazy: written in call order, resolved once written, durable with the next synced

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssertionError, type NodeId } from '@flexpaxos/paxos';
@@ -252,6 +253,29 @@ describe('RocksStore.persist', () => {
     ]);
     expect(text(await readRecord(again, 'data', utf8('a')))).toBe('1');
     expect(await readRecord(again, 'data', utf8('b'))).toBeUndefined();
+  });
+
+  it('reports the database size: grows with the data, kept across a reopen, none once closed', async () => {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const empty = store.dbBytes();
+    expect(empty).toBeGreaterThanOrEqual(0);
+    // Random bytes: RocksDB compresses its SST files, and these do not shrink.
+    await store.persist(
+      {
+        stateWrites: Array.from({ length: 300 }, (_, i) => ({
+          space: 'data' as const,
+          key: utf8(`k${i}`),
+          value: new Uint8Array(randomBytes(1000)),
+        })),
+      },
+      null,
+    );
+    expect(store.dbBytes()).toBeGreaterThanOrEqual((empty ?? 0) + 300_000);
+    await store.close();
+    expect(store.dbBytes()).toBeUndefined();
+    const again = await open(dir);
+    expect(again.dbBytes()).toBeGreaterThanOrEqual(300_000);
   });
 
   it('resolves with the held messages only after the write', async () => {
