@@ -35,6 +35,8 @@ import {
 } from './cli-context.js';
 import type { CliIo } from './cli-context.js';
 import { addEndpointCommands } from './cli-endpoint.js';
+import { addLeaseCommands } from './cli-leases.js';
+import { addTxnCommand } from './cli-txn.js';
 import { addMembershipCommands } from './cli-members.js';
 import { runStart } from './launcher.js';
 import { LOG_FORMATS } from './log-view.js';
@@ -89,19 +91,27 @@ function addKvCommands(program: Command, io: CliIo): void {
       .summary('write a value')
       .description('Write VALUE at KEY; prints the key, its new version and the revision.')
       .argument('<key>', 'the key')
-      .argument('<value>', 'the value (text)'),
+      .argument('<value>', 'the value (text)')
+      .addOption(
+        new Option(
+          '--lease <id>',
+          'attach the key to this lease (deleted with it); without, the key is detached from any',
+        ).argParser(intAtLeast(1)),
+      ),
     CLIENT_GLOBALS,
   );
   examples(put, [
     'flexpaxos put greeting hello',
     'flexpaxos put config/limit 10 --nats nats://127.0.0.1:4222 --cluster demo',
     'flexpaxos put greeting hello -w json',
+    'flexpaxos put service/a 10.0.0.1 --lease 7   # deleted when lease 7 ends',
     'flexpaxos put -- -dash-key value          # a key that starts with -',
   ]);
   action(put, ([key, value], cmd) =>
     withClient(cmd, io, async (ctx) => {
       const k = key as string;
-      const r = await ctx.client.put(k, value as string);
+      const lease = cmd.opts<{ lease?: number }>().lease;
+      const r = await ctx.client.put(k, value as string, lease === undefined ? {} : { lease });
       ctx.print(
         { key: k, ...r },
         { headers: ['key', 'version', 'revision'], rows: [[k, r.version, r.revision]] },
@@ -397,6 +407,8 @@ export function buildProgram(io: CliIo): Command {
   withGlobals(program);
   program.addHelpText('after', PROGRAM_HELP);
   addKvCommands(program, io);
+  addTxnCommand(program, io, GROUP_CLIENT);
+  addLeaseCommands(program, io, GROUP_CLIENT);
   addMembershipCommands(program, io, GROUP_CLUSTER);
   addEndpointCommands(program, io, GROUP_CLUSTER);
   addStartCommand(program);

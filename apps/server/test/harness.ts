@@ -42,12 +42,15 @@ export function spawnCli(
   args: readonly string[],
   safetyMs = 120_000,
   env: NodeJS.ProcessEnv = process.env,
+  /** Written to the process's stdin, which is then closed (else stdin is ignored). */
+  input?: string,
 ): NodeProcess & { stdout(): string } {
   const proc = spawn(process.execPath, [...NODE_ARGS, ...args], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env,
   });
+  if (input !== undefined) proc.stdin?.end(input);
   live.add(proc);
   const safety = setTimeout(() => proc.kill('SIGKILL'), safetyMs);
   safety.unref();
