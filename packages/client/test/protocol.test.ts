@@ -102,6 +102,13 @@ describe('encodeResponse', () => {
   });
 });
 
+/** The error of a request frame that must not decode. */
+function refusal(frame: Uint8Array): string {
+  const r = decodeRequest(frame);
+  if (r.ok) throw new Error('decoded');
+  return r.error;
+}
+
 describe('decodeRequest', () => {
   it('refuses other versions, unknown kinds and short frames without throwing', () => {
     expect(decodeRequest(Uint8Array.of(2, 1, 0)).ok).toBe(false);
@@ -122,16 +129,10 @@ describe('decodeRequest', () => {
     expect(decodeRequest(create.subarray(0, 12))).toMatchObject({ ok: false });
     const badFlags = create.slice();
     badFlags[2] = 8;
-    expect(decodeRequest(badFlags)).toMatchObject({
-      ok: false,
-      error: expect.stringMatching(/flags/),
-    });
+    expect(refusal(badFlags)).toMatch(/flags/);
     const longInbox = create.slice();
     longInbox[12] = 200; // inbox length past the frame
-    expect(decodeRequest(longInbox)).toMatchObject({
-      ok: false,
-      error: expect.stringMatching(/inbox/),
-    });
+    expect(refusal(longInbox)).toMatch(/inbox/);
     const control = encodeRequest({
       kind: 'watch-control',
       op: 'cancel',
@@ -140,7 +141,7 @@ describe('decodeRequest', () => {
     expect(decodeRequest(control.subarray(0, 10))).toMatchObject({ ok: false });
     const badOp = control.slice();
     badOp[2] = 4;
-    expect(decodeRequest(badOp)).toMatchObject({ ok: false, error: expect.stringMatching(/op/) });
+    expect(refusal(badOp)).toMatch(/op/);
   });
 
   it('never throws on arbitrary bytes', () => {
