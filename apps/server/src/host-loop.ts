@@ -11,6 +11,7 @@
  *    the committed index need not be durable (a restarted node re-learns it from its peers);
  * 3. meanwhile apply `rd.committed` to the KV machine, queue its writes and the applied index
  *    as a lazy bundle after it (written in call order, durable with the next synced write),
+ *    feed each slot's change events to the watch service (a snapshot install resets it),
  *    and hand each slot's replies to the client service (after the persist instead when it
  *    installs a snapshot: the store replaced the KV records, so the machine is rebuilt from
  *    them first);
@@ -30,7 +31,7 @@
  * the KV state it snapshotted durable before it deletes the log below it.
  */
 import { KvStateMachine } from '@flexpaxos/kv';
-import type { StateWrite } from '@flexpaxos/kv';
+import type { KvEvent, StateWrite } from '@flexpaxos/kv';
 import type { Message, Ready, Slot } from '@flexpaxos/paxos';
 import type { PersistBundle, PersistOptions, StoredRecord } from '@flexpaxos/storage-rocksdb';
 import type { Logger } from './logger.js';
@@ -103,6 +104,14 @@ export interface HostCompaction {
   maybeStart(): void;
 }
 
+/** The watch service's hooks into the loop (`watch-service.ts`). */
+export interface HostWatch {
+  /** One applied slot's change events: every slot, empty ones included, in order. */
+  applied(slot: Slot, events: readonly KvEvent[]): void;
+  /** A snapshot was installed: the KV state was replaced at `index`. */
+  reset(index: Slot): void;
+}
+
 /** Everything the loop talks to. */
 export interface HostLoopDeps {
   readonly replica: HostReplica;
@@ -113,6 +122,8 @@ export interface HostLoopDeps {
   readonly reads: HostReads;
   readonly clients: HostClients;
   readonly compaction: HostCompaction;
+  /** Watches fed from what is applied (none: no watches). */
+  readonly watch?: HostWatch;
   /** After a run of readies ended (the node looks for a role change). */
   readonly afterRun: () => void;
   /** A write failed or the loop threw: the node fail-stops. Called once. */
@@ -243,6 +254,7 @@ export class HostLoop {
           this.#kv = await loadStateMachine(store, installed.meta.index);
           this.counts.snapshotsInstalled++;
           compaction.installed(installed.meta.index);
+          this.#d.watch?.reset(installed.meta.index);
           this.#d.log.log('info', 'installed snapshot', {
             index: installed.meta.index,
             keys: this.#kv.size,
@@ -269,6 +281,7 @@ export class HostLoop {
         entry.value.kind === 'config' ? { kind: 'noop' } : entry.value,
       );
       for (const w of r.writes) writes.push(w);
+      this.#d.watch?.applied(entry.slot, r.events);
       applied = entry.slot;
       this.counts.slotsApplied++;
       if (entry.value.kind !== 'commands') continue;

@@ -8,6 +8,7 @@
  * | client requests, pending writes, replies, redirects | `client-service.ts` |
  * | membership and quorum changes, leadership transfer | `admin-service.ts` |
  * | lease and quorum reads | `reads.ts` |
+ * | watches (fed by the host loop, streamed to client inboxes) | `watch-service.ts` |
  * | snapshots and log compaction | `compaction.ts` |
  * | `/health` `/ready` `/status` `/metrics` | `http.ts`, `metrics.ts` |
  * | the tick clock | `tick-timer.ts` |
@@ -49,6 +50,7 @@ import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
 import { TestPartition, ackBeforeFsync, nodeClock, testPartitionSubject } from './test-faults.js';
 import { TickTimer } from './tick-timer.js';
+import { WatchService } from './watch-service.js';
 
 /** How long a stopping node waits for the running ready to finish (so its replies leave). */
 const DRAIN_READY_MS = 2000;
@@ -85,6 +87,7 @@ export class FlexPaxosNode {
   readonly #clients: ClientService;
   readonly #admin: AdminService;
   readonly #reads: ReadServer;
+  readonly #watch: WatchService;
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
   readonly #metrics: NodeMetrics;
@@ -143,12 +146,25 @@ export class FlexPaxosNode {
       kick,
     });
     this.#admin = new AdminService({ nodeId: config.id, replica, kick });
+    this.#watch = new WatchService({
+      nodeId: config.id,
+      appliedRevision: args.kv.applied,
+      hub: {
+        historyEventsMax: config.watchHistoryEventsMax,
+        watchersMax: config.watchWatchersMax,
+        watcherQueueEventsMax: config.watchQueueEventsMax,
+      },
+      publish: (subject, data) => transport.natsConnection.publish(subject, data),
+      maxPayload: () => transport.natsConnection.info?.max_payload ?? 1024 * 1024,
+      log: this.#logs.client,
+    });
     this.#clients = new ClientService({
       nodeId: config.id,
       replica,
       reads: this.#reads,
       status: () => this.status(),
       admin: this.#admin,
+      watch: this.#watch,
       kick,
     });
     this.#compaction = new Compaction({
@@ -169,6 +185,7 @@ export class FlexPaxosNode {
       reads: this.#reads,
       clients: this.#clients,
       compaction: this.#compaction,
+      watch: this.#watch,
       afterRun: () => {
         this.#observeRole();
         this.#admin.check();
@@ -195,6 +212,12 @@ export class FlexPaxosNode {
         storage: this.#store.stats(),
         reads: this.#reads.counts,
         readsWaiting: this.#reads.waiting,
+        watch: {
+          ...this.#watch.counts,
+          watchers: this.#watch.watchers,
+          historyEvents: this.#watch.historyEvents,
+          oldestRevision: this.#watch.oldestRevision,
+        },
         pendingClientRequests: this.#clients.pending,
         configChanges: {
           ...this.#configChanges,
@@ -464,6 +487,7 @@ export class FlexPaxosNode {
     }
 
     this.#ticks.start();
+    this.#watch.start();
     const cs = this.#replica.status().config.state;
     this.#log.log('info', 'node started', {
       config:
@@ -581,6 +605,8 @@ export class FlexPaxosNode {
     this.#compaction.stop();
     this.#clients.stop();
     this.#admin.stop();
+    // Every watch is told `shutdown` (the clients move on at once); flushed by the close below.
+    this.#watch.stop();
     const unavailable: Response = {
       kind: 'error',
       code: 'unavailable',
