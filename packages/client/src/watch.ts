@@ -399,6 +399,7 @@ export class Watch implements AsyncIterable<WatchEvent> {
     let target = first;
     const tried = new Set<number>();
     let compactRevision: number | undefined;
+    const compactedAt: number[] = [];
     let limitMessage: string | undefined;
     let nodes: number[] | undefined;
     let failures = 0;
@@ -407,13 +408,17 @@ export class Watch implements AsyncIterable<WatchEvent> {
       if (this.#ctx.closed()) throw new ClientClosedError();
       const r = await this.#createOnce(target);
       if (r.kind === 'created') return r.attempt;
-      if (r.kind === 'unreachable') {
+      if (r.kind === 'unreachable' && (nodes === undefined || target === undefined)) {
         await sleep(Math.min(1000, 50 * 2 ** Math.min(failures++, 5)));
         target = undefined;
         continue;
       }
-      if (r.kind === 'compacted') {
+      if (r.kind === 'unreachable') {
+        // Walking the node list after a compacted or limit answer: skip a node that is down.
+        tried.add(target ?? 0);
+      } else if (r.kind === 'compacted') {
         tried.add(r.nodeId);
+        compactedAt.push(r.nodeId);
         compactRevision = Math.min(compactRevision ?? Infinity, r.compactRevision);
       } else {
         if (target !== undefined) tried.add(target);
@@ -425,7 +430,7 @@ export class Watch implements AsyncIterable<WatchEvent> {
         if (compactRevision !== undefined) {
           throw new WatchCompactedError(
             compactRevision,
-            `revision ${this.#cursor.next ?? '?'} is compacted at every node that answered (${[...tried].join(', ')}); the oldest available is ${compactRevision}`,
+            `revision ${this.#cursor.next ?? '?'} is compacted at every node that answered (${compactedAt.join(', ')}); the oldest available is ${compactRevision}`,
           );
         }
         throw new RejectedError('limit-exceeded', limitMessage ?? 'every node refused the watch');
