@@ -2,11 +2,13 @@
  * Watch end to end on real processes: three `flexpaxos node` processes on a real nats-server
  * and RocksDB, clients over NATS. A follower serves a watch; a prefix watcher sees every put
  * and delete of a writer exactly once, in order; a consumer that stalls is cancelled as slow
- * and resumed from the history without losing or repeating an event; a start below every
+ * and resumed from the history without losing or repeating an event; so are frames lost while
+ * the watching client's NATS connection reconnects; a start below every
  * node's history throws `WatchCompactedError`; and a watcher at the leader keeps receiving
  * every event exactly once across a kill -9 of that leader.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
 import { FlexPaxosClient, WatchCompactedError } from '@flexpaxos/client';
 import type { Watch, WatchEvent } from '@flexpaxos/client';
 import { startTestCluster, waitFor } from './harness.js';
@@ -180,6 +182,43 @@ describe('watch on a real cluster', () => {
       .map((t) => Number(/^flexpaxos_watch_slow_cancels_total (\d+)/m.exec(t)?.[1] ?? 0))
       .reduce((a, b) => a + b, 0);
     expect(slow).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('delivers every event exactly once across NATS reconnects of the watching client', async () => {
+    const nc = await connect({ servers: [cluster.nats.url], reconnectTimeWait: 50 });
+    const own = FlexPaxosClient.fromConnection(nc, { cluster: 'watch' });
+    try {
+      const w = own.watch('r/', { prefix: true });
+      await w.ready;
+      const got = collect(w);
+      const acked: string[] = [];
+      let writing = true;
+      const writes = parallel(600, 8, async (i) => {
+        const p = await cluster.client.put(`r/${i}`, 'v');
+        acked.push(`put r/${i}@${p.revision}`);
+      }).finally(() => (writing = false));
+      let reconnects = 0;
+      while (writing) {
+        await new Promise((r) => setTimeout(r, 150));
+        await nc.reconnect();
+        reconnects++;
+      }
+      await writes;
+      const last = Math.max(...acked.map((a) => Number(a.split('@')[1])));
+      await waitFor(
+        'every acknowledged write seen',
+        () => Promise.resolve(w.revision >= last && w.buffered === 0 ? true : undefined),
+        30_000,
+      );
+      expect(reconnects).toBeGreaterThanOrEqual(2);
+      expectRevisionOrder(got.events);
+      expect(got.events.map(brief).sort()).toEqual([...acked].sort());
+      expect(w.resumes, 'frames lost in a reconnect are fetched again').toBeGreaterThanOrEqual(1);
+      w.cancel();
+    } finally {
+      await own.close();
+      await nc.close();
+    }
   }, 120_000);
 
   it('throws WatchCompactedError naming the oldest revision when no node keeps the start', async () => {

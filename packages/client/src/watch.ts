@@ -123,6 +123,8 @@ class Attempt {
   created = false;
   watchId = 0;
   nodeId = 0;
+  /** The first revision the node delivers on this attempt. */
+  startRevision = 0;
   windowEvents = 1024;
   /** Seq of the last frame of the last whole message received. */
   receivedSeq = 0;
@@ -381,7 +383,7 @@ export class Watch implements AsyncIterable<WatchEvent> {
         }
         const attempt = await this.#establish(target);
         if (attempt === undefined) return;
-        this.#resolveReady?.(this.#cursor.next ?? 0);
+        this.#resolveReady?.(attempt.startRevision);
         this.#resolveReady = undefined;
         const end = await attempt.done;
         this.#closeAttempt(attempt, end.cancelAtNode);
@@ -485,6 +487,7 @@ export class Watch implements AsyncIterable<WatchEvent> {
       attempt.created = true;
       attempt.watchId = r.watchId;
       attempt.nodeId = r.nodeId;
+      attempt.startRevision = r.startRevision;
       attempt.windowEvents = Math.max(1, r.windowEvents);
       attempt.lastFrameMs = performance.now();
       this.#cursor.created(r.startRevision);
