@@ -9,7 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
-import { FlexPaxosClient, WatchCompactedError } from '@flexpaxos/client';
+import {
+  FlexPaxosClient,
+  WatchCompactedError,
+  decodeResponse,
+  encodeRequest,
+  nodeClientSubject,
+} from '@flexpaxos/client';
 import type { Watch, WatchEvent } from '@flexpaxos/client';
 import { startTestCluster, waitFor } from './harness.js';
 import type { TestCluster } from './harness.js';
@@ -86,6 +92,46 @@ afterAll(async () => {
 });
 
 describe('watch on a real cluster', () => {
+  it('answers malformed watch requests with a typed error, counts them, and keeps serving', async () => {
+    const nc = await connect({ servers: [cluster.nats.url] });
+    try {
+      const ask = async (frame: Uint8Array): Promise<unknown> => {
+        const d = decodeResponse((await nc.request(nodeClientSubject('watch', 2), frame)).data);
+        return d.ok ? d.value : d.error;
+      };
+      expect(await ask(Uint8Array.of(1, 5, 0))).toMatchObject({
+        kind: 'error',
+        code: 'bad-request',
+      });
+      const create = (inbox: string, key: string): Uint8Array =>
+        encodeRequest({
+          kind: 'watch-create',
+          key: new TextEncoder().encode(key),
+          prefix: false,
+          prevKv: false,
+          startRevision: undefined,
+          inbox,
+        });
+      expect(await ask(create('flexpaxos.watch.peer.1', 'k'))).toMatchObject({
+        kind: 'error',
+        code: 'bad-request',
+        message: 'inbox: must not be under flexpaxos. (node subjects)',
+      });
+      expect(await ask(create('_INBOX.x', ''))).toMatchObject({
+        kind: 'error',
+        code: 'bad-request',
+      });
+      const http = (await cluster.nodes[1]?.started)?.http;
+      const text = await (await fetch(`${http}/metrics`)).text();
+      expect(Number(/^flexpaxos_watch_refused_total (\d+)/m.exec(text)?.[1])).toBe(2);
+      const w = watcher.watch('m/', { node: 2, prefix: true });
+      expect(await w.ready).toBeGreaterThan(0);
+      w.cancel();
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('is served by a follower, with previous values when asked', async () => {
     const leader = await leaderId();
     const follower = [1, 2, 3].find((id) => id !== leader) ?? 0;
