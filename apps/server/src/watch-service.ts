@@ -34,7 +34,7 @@
  * matching event from the start revision, once, in order, revisions whole).
  */
 import type { Response, WatchReply } from '@flexpaxos/client';
-import { encodeWatchFrames, encodeWatchMessage } from '@flexpaxos/client';
+import { WATCH_INBOX_BYTES_MAX, encodeWatchFrames, encodeWatchMessage } from '@flexpaxos/client';
 import type { Request, WatchItem } from '@flexpaxos/client';
 import { WatchHub } from '@flexpaxos/kv';
 import type { KvEvent, WatchHubConfig, WatchId, WatchOutput } from '@flexpaxos/kv';
@@ -52,8 +52,6 @@ export const WATCH_WINDOW_EVENTS = 1024;
 export const WATCH_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Frames are cut this far below the NATS `max_payload` (room for the protocol line). */
 const FRAME_HEADROOM_BYTES = 512;
-/** Most bytes of an inbox subject. */
-const INBOX_BYTES_MAX = 255;
 
 /** A watch request (the two watch kinds of the client protocol). */
 export type WatchRequest = Extract<Request, { kind: 'watch-create' | 'watch-control' }>;
@@ -116,7 +114,8 @@ const CANCEL_REASONS = new Set(['slow', 'compacted', 'reset']);
 /** Is `s` a subject a watch may stream to: tokens of printable characters, no wildcards, not ours. */
 export function inboxProblem(s: string): string | undefined {
   if (s.length === 0) return 'inbox: must not be empty';
-  if (Buffer.byteLength(s) > INBOX_BYTES_MAX) return `inbox: longer than ${INBOX_BYTES_MAX} bytes`;
+  if (Buffer.byteLength(s) > WATCH_INBOX_BYTES_MAX)
+    return `inbox: longer than ${WATCH_INBOX_BYTES_MAX} bytes`;
   // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f*>]/.test(s))
     return 'inbox: must not hold spaces, control characters, * or >';

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import {
   FlexPaxosClient,
+  InvalidArgumentError,
+  InvalidKeyError,
   WatchCompactedError,
   decodeResponse,
   encodeRequest,
@@ -124,9 +126,20 @@ describe('watch on a real cluster', () => {
       const http = (await cluster.nodes[1]?.started)?.http;
       const text = await (await fetch(`${http}/metrics`)).text();
       expect(Number(/^flexpaxos_watch_refused_total (\d+)/m.exec(text)?.[1])).toBe(2);
-      const w = watcher.watch('m/', { node: 2, prefix: true });
+      // The client refuses bad arguments before sending anything.
+      expect(() => watcher.watch('')).toThrow(InvalidKeyError);
+      expect(() => watcher.watch('k', { fromRevision: 0 })).toThrow(InvalidArgumentError);
+      expect(() => watcher.watch('k', { node: -1 })).toThrow(InvalidArgumentError);
+      // Node 2 still serves; an AbortSignal ends the iteration.
+      const abort = new AbortController();
+      const w = watcher.watch('m/', { node: 2, prefix: true, signal: abort.signal });
       expect(await w.ready).toBeGreaterThan(0);
-      w.cancel();
+      const got = collect(w);
+      await cluster.client.put('m/1', 'v');
+      await waitFor('the event', () => Promise.resolve(got.events.length === 1 ? true : undefined));
+      abort.abort();
+      await got.done;
+      expect(got.events.map((e) => e.key)).toEqual(['m/1']);
     } finally {
       await nc.close();
     }

@@ -43,7 +43,9 @@
  *   item tag 1 (events):    revision:u64be n:u32be event{n}      (all of one revision's events)
  *   item tag 2 (progress):  revision:u64be                       (everything up to it was sent)
  *   item tag 3 (cancelled): reason:u8 (1 slow, 2 compacted, 3 reset, 4 expired, 5 shutdown)
- *                           resumeRevision:u64be message:utf8    (always the last item)
+ *                           resumeRevision:u64be message:utf8    (always the last item;
+ *                           resumeRevision 0 for expired and shutdown: the client resumes
+ *                           from the revision after the last one it received whole)
  * event = type:u8 (1 put, 2 delete) hasPrev:u8 kv [prevKv]
  * kv    = keyLen:u32be key valueLen:u32be value version:u64be revision:u64be
  *         createRevision:u64be lease:u64be

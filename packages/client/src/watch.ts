@@ -244,7 +244,7 @@ export class Watch implements AsyncIterable<WatchEvent> {
     this.#timer.unref();
     this.#signal = options.signal;
     if (this.#signal?.aborted === true) {
-      this.cancel();
+      queueMicrotask(() => this.cancel()); // after the client registered the watch
       return;
     }
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
