@@ -295,7 +295,11 @@ describe('WatchService', () => {
     const f = new Fixture();
     const clients = new ClientService({
       nodeId: 3,
-      replica: { role: 'follower', leader: undefined, propose: () => ({ kind: 'not-leader' }) },
+      replica: {
+        role: 'follower',
+        leader: undefined,
+        propose: () => ({ kind: 'not-leader', leaderHint: undefined }),
+      },
       reads: { serve: () => undefined, serveStale: () => undefined },
       status: () => {
         throw new Error('no status');
