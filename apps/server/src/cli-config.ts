@@ -59,6 +59,12 @@ export const SETTING_HELP: Readonly<Record<ConfigField, readonly [string, string
   'auto-subset-hold-down-ms': ['<ms>', 'how long before subsetting (>= one election timeout)'],
   'auto-subset-voters-min': ['<n>', 'the fewest voters a subset may have'],
   'auto-subset-fault-tolerance-min': ['<n>', 'voter failures a subset must survive'],
+  'watch-history-events-max': ['<n>', 'change events kept for watches that start in the past'],
+  'watch-watchers-max': ['<n>', 'most watchers this node serves'],
+  'watch-queue-events-max': [
+    '<n>',
+    'most undelivered events a watcher queues before it is cancelled as slow',
+  ],
   'test-clock-rate': ['<rate>', "rate of the node's clock, 0.1..10"],
   'test-clock-offset-ms': ['<ms>', "where the node's clock starts"],
   'test-partition-control': ['<bool>', 'take partition requests over NATS'],

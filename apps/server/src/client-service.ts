@@ -6,6 +6,7 @@
  *   frames of their own, each decoded once, answered in one batch reply in order once every
  *   item is answered. The KV command inside is decoded once (as views of the frame, which
  *   the log keeps as is) and that decoded form is what is validated and what a read serves.
+ * - Watch requests go to the watch service (`watch-service.ts`).
  * - Reads never go through the log: `stale` → `reads.serveStale`, `lease`/`quorum` →
  *   `reads.serve` (`reads.ts`); `lease-ttl` and `lease-list` are reads too.
  * - A `lease-keepalive` never goes through the log: the lessor answers it
@@ -34,6 +35,7 @@ import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
 import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
 import type { ReadOp, ServerStatusReport } from './reads.js';
 import type { AdminRequest } from '@flexpaxos/client';
+import type { WatchRequest } from './watch-service.js';
 
 /** A client request waiting at the leader longer than this is dropped (the client retried). */
 export const PENDING_EXPIRY_MS = 30_000;
@@ -59,6 +61,11 @@ export interface ClientAdmin {
 /** The part of `LessorService` the client service uses. */
 export interface ClientLessor {
   keepalive(lease: LeaseId, respond: (r: Response) => void): void;
+}
+
+/** The part of `WatchService` the client service uses (`watch-service.ts`). */
+export interface ClientWatch {
+  onRequest(request: WatchRequest, respond: (r: Response) => void): void;
 }
 
 /** A client request as NATS hands it over (`Msg` of `@nats-io/transport-node` fits). */
@@ -97,6 +104,7 @@ export class ClientService {
   readonly #status: () => ServerStatusReport;
   readonly #admin: ClientAdmin;
   readonly #lessor: ClientLessor;
+  readonly #watch: ClientWatch | undefined;
   readonly #kick: () => void;
   /** Writes waiting for their command to apply, by session key. */
   readonly #pending = new Map<string, Waiter[]>();
@@ -112,6 +120,8 @@ export class ClientService {
     readonly admin: ClientAdmin;
     /** Answers key-lease keep-alives (the leader's lessor). */
     readonly lessor: ClientLessor;
+    /** Serves watch requests; without it they are refused. */
+    readonly watch?: ClientWatch;
     /** Runs the host loop (a proposal makes a ready). */
     readonly kick: () => void;
   }) {
@@ -121,6 +131,7 @@ export class ClientService {
     this.#status = deps.status;
     this.#admin = deps.admin;
     this.#lessor = deps.lessor;
+    this.#watch = deps.watch;
     this.#kick = deps.kick;
   }
 
@@ -186,6 +197,12 @@ export class ClientService {
     }
     if (req.value.kind === 'admin') {
       this.#admin.onRequest(req.value.admin, respond);
+      return;
+    }
+    if (req.value.kind === 'watch-create' || req.value.kind === 'watch-control') {
+      if (this.#watch === undefined)
+        respond({ kind: 'error', code: 'bad-request', message: 'this node serves no watches' });
+      else this.#watch.onRequest(req.value, respond);
       return;
     }
     const { readMode, command } = req.value;

@@ -75,6 +75,12 @@ export interface NodeConfig {
   readonly thrifty: boolean;
   /** Pre-vote before phase 1: a node campaigns only once a phase-1 quorum would promise it. */
   readonly preVote: boolean;
+  /** Watch history: most change events kept for watches that start in the past. */
+  readonly watchHistoryEventsMax: number;
+  /** Most watchers this node serves; more get `limit-exceeded`. */
+  readonly watchWatchersMax: number;
+  /** Most undelivered events a caught-up watcher may queue before it is cancelled as slow. */
+  readonly watchQueueEventsMax: number;
   /** TEST ONLY (fault injection, `test-faults.ts`): rate of the node's clock against real time. */
   readonly testClockRate: number;
   /** TEST ONLY (fault injection, `test-faults.ts`): where the node's clock starts (ms). */
@@ -117,6 +123,9 @@ export const CONFIG_DEFAULTS = {
   autoSubsetHoldDownMs: 1500,
   autoSubsetVotersMin: 3,
   autoSubsetFaultToleranceMin: 1,
+  watchHistoryEventsMax: 100_000,
+  watchWatchersMax: 10_000,
+  watchQueueEventsMax: 10_000,
   testClockRate: 1,
   testClockOffsetMs: 0,
 } as const;
@@ -152,6 +161,9 @@ export const CONFIG_FIELDS = [
   'auto-subset-hold-down-ms',
   'auto-subset-voters-min',
   'auto-subset-fault-tolerance-min',
+  'watch-history-events-max',
+  'watch-watchers-max',
+  'watch-queue-events-max',
   // Test-only fault injection (see test-faults.ts); never set them in a deployment.
   'test-clock-rate',
   'test-clock-offset-ms',
@@ -466,6 +478,14 @@ export function validateConfig(raw: RawConfig): {
     CONFIG_DEFAULTS.autoSubsetFaultToleranceMin,
   );
 
+  const watchHistoryEventsMax = int(
+    'watch-history-events-max',
+    1,
+    CONFIG_DEFAULTS.watchHistoryEventsMax,
+  );
+  const watchWatchersMax = int('watch-watchers-max', 1, CONFIG_DEFAULTS.watchWatchersMax);
+  const watchQueueEventsMax = int('watch-queue-events-max', 1, CONFIG_DEFAULTS.watchQueueEventsMax);
+
   // Test-only fault injection (test-faults.ts).
   const bool = (field: ConfigField): boolean => {
     const v = raw[field];
@@ -534,6 +554,9 @@ export function validateConfig(raw: RawConfig): {
       autoSubsetHoldDownMs,
       autoSubsetVotersMin,
       autoSubsetFaultToleranceMin,
+      watchHistoryEventsMax,
+      watchWatchersMax,
+      watchQueueEventsMax,
       testClockRate,
       testClockOffsetMs,
       testPartitionControl,

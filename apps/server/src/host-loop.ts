@@ -11,7 +11,8 @@
  *    the committed index need not be durable (a restarted node re-learns it from its peers);
  * 3. meanwhile apply `rd.committed` to the KV machine, queue its writes and the applied index
  *    as a lazy bundle after it (written in call order, durable with the next synced write),
- *    hand each slot's lease changes to the lessor and its replies to the client service (after the persist instead when it
+ *    feed each slot's change events to the watch service (a snapshot install resets it),
+ *    hand its lease changes to the lessor and its replies to the client service (after the persist instead when it
  *    installs a snapshot: the store replaced the KV records, so the machine is rebuilt from
  *    them first);
  * 4. await the synced persist and send what came back (Promise, Accepted, heartbeat reply);
@@ -30,7 +31,7 @@
  * the KV state it snapshotted durable before it deletes the log below it.
  */
 import { KvStateMachine } from '@flexpaxos/kv';
-import type { LeaseChange, StateWrite } from '@flexpaxos/kv';
+import type { KvEvent, LeaseChange, StateWrite } from '@flexpaxos/kv';
 import type { Message, Ready, Slot } from '@flexpaxos/paxos';
 import type { PersistBundle, PersistOptions, StoredRecord } from '@flexpaxos/storage-rocksdb';
 import type { Logger } from './logger.js';
@@ -109,6 +110,14 @@ export interface HostCompaction {
   maybeStart(): void;
 }
 
+/** The watch service's hooks into the loop (`watch-service.ts`). */
+export interface HostWatch {
+  /** One applied slot's change events: every slot, empty ones included, in order. */
+  applied(slot: Slot, events: readonly KvEvent[]): void;
+  /** A snapshot was installed: the KV state was replaced at `index`. */
+  reset(index: Slot): void;
+}
+
 /** Everything the loop talks to. */
 export interface HostLoopDeps {
   readonly replica: HostReplica;
@@ -121,6 +130,8 @@ export interface HostLoopDeps {
   readonly compaction: HostCompaction;
   /** Follows key-lease changes on the leader (absent: no lessor). */
   readonly lessor?: HostLessor;
+  /** Watches fed from what is applied (none: no watches). */
+  readonly watch?: HostWatch;
   /** After a run of readies ended (the node looks for a role change). */
   readonly afterRun: () => void;
   /** A write failed or the loop threw: the node fail-stops. Called once. */
@@ -251,6 +262,7 @@ export class HostLoop {
           this.#kv = await loadStateMachine(store, installed.meta.index);
           this.counts.snapshotsInstalled++;
           compaction.installed(installed.meta.index);
+          this.#d.watch?.reset(installed.meta.index);
           this.#d.log.log('info', 'installed snapshot', {
             index: installed.meta.index,
             keys: this.#kv.size,
@@ -278,6 +290,7 @@ export class HostLoop {
       );
       for (const w of r.writes) writes.push(w);
       if (r.leaseChanges.length > 0) this.#d.lessor?.observe(r.leaseChanges);
+      this.#d.watch?.applied(entry.slot, r.events);
       applied = entry.slot;
       this.counts.slotsApplied++;
       if (entry.value.kind !== 'commands') continue;

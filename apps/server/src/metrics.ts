@@ -37,6 +37,7 @@ import type { CompactionCounts } from './compaction.js';
 import type { HostLoopCounts } from './host-loop.js';
 import type { LessorCounts } from './lessor-service.js';
 import type { ReadCounts } from './reads.js';
+import type { WatchCounts } from './watch-service.js';
 
 /**
  * Latency buckets in seconds, 100 µs to 5 s: lease reads answer in well under a millisecond,
@@ -135,8 +136,17 @@ export interface NodeMetricsSource {
   readonly readsWaiting: number;
   /** Client sessions with a write waiting for its command to apply. */
   readonly pendingClientRequests: number;
+  /** The watch service's counts and its live watchers and history. */
+  readonly watch: WatchMetrics;
   /** Configuration changes this node completed or abandoned as leader, and admin requests. */
   readonly configChanges: ConfigChangeCounts;
+}
+
+/** What `/metrics` reads of the watch service. */
+export interface WatchMetrics extends WatchCounts {
+  readonly watchers: number;
+  readonly historyEvents: number;
+  readonly oldestRevision: number;
 }
 
 /** Configuration changes counted by the node (as leader), by who asked. */
@@ -637,6 +647,78 @@ export const NODE_METRICS: readonly MetricDefinition[] = [
     type: 'counter',
     help: 'Admin requests refused (a rule broken, a change in progress, a change abandoned)',
     value: (s) => s.configChanges.adminRefused,
+  },
+  {
+    name: 'watchers',
+    type: 'gauge',
+    help: 'Watchers this node serves',
+    value: (s) => s.watch.watchers,
+  },
+  {
+    name: 'watch_history_events',
+    type: 'gauge',
+    help: 'Change events in the watch history',
+    value: (s) => s.watch.historyEvents,
+  },
+  {
+    name: 'watch_oldest_revision',
+    type: 'gauge',
+    help: 'Oldest revision a new watch may start from at this node',
+    value: (s) => s.watch.oldestRevision,
+  },
+  {
+    name: 'watch_created_total',
+    type: 'counter',
+    help: 'Watches created',
+    value: (s) => s.watch.created,
+  },
+  {
+    name: 'watch_refused_total',
+    type: 'counter',
+    help: 'Watch requests refused (bad request, watcher limit, shutting down)',
+    value: (s) => s.watch.refused,
+  },
+  {
+    name: 'watch_compacted_total',
+    type: 'counter',
+    help: 'Watches refused or cancelled because the history no longer held their revision',
+    value: (s) => s.watch.compacted,
+  },
+  {
+    name: 'watch_events_sent_total',
+    type: 'counter',
+    help: 'Change events sent to watchers',
+    value: (s) => s.watch.eventsSent,
+  },
+  {
+    name: 'watch_frames_sent_total',
+    type: 'counter',
+    help: 'Watch stream frames published',
+    value: (s) => s.watch.framesSent,
+  },
+  {
+    name: 'watch_progress_sent_total',
+    type: 'counter',
+    help: 'Watch progress notifications sent',
+    value: (s) => s.watch.progressSent,
+  },
+  {
+    name: 'watch_slow_cancels_total',
+    type: 'counter',
+    help: 'Watchers cancelled because they did not keep up',
+    value: (s) => s.watch.slowCancels,
+  },
+  {
+    name: 'watch_expired_total',
+    type: 'counter',
+    help: 'Watchers cancelled because their client stopped refreshing them',
+    value: (s) => s.watch.expired,
+  },
+  {
+    name: 'watch_resets_total',
+    type: 'counter',
+    help: 'Watchers cancelled by a snapshot install',
+    value: (s) => s.watch.resets,
   },
 ];
 

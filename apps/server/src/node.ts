@@ -9,6 +9,7 @@
  * | membership and quorum changes, leadership transfer | `admin-service.ts` |
  * | lease and quorum reads | `reads.ts` |
  * | key leases: the leader's lessor (epoch, keep-alives, expiry) | `lessor-service.ts` |
+ * | watches (fed by the host loop, streamed to client inboxes) | `watch-service.ts` |
  * | snapshots and log compaction | `compaction.ts` |
  * | `/health` `/ready` `/status` `/metrics` | `http.ts`, `metrics.ts` |
  * | the tick clock | `tick-timer.ts` |
@@ -47,6 +48,7 @@ import { ReadServer, leaseReport, leaseSummary } from './reads.js';
 import type { ServerStatusReport } from './reads.js';
 import { TestPartition, ackBeforeFsync, nodeClock, testPartitionSubject } from './test-faults.js';
 import { TickTimer } from './tick-timer.js';
+import { WatchService } from './watch-service.js';
 
 /** How long a stopping node waits for the running ready to finish (so its replies leave). */
 const DRAIN_READY_MS = 2000;
@@ -84,6 +86,7 @@ export class FlexPaxosNode {
   readonly #admin: AdminService;
   readonly #reads: ReadServer;
   readonly #lessor: LessorService;
+  readonly #watch: WatchService;
   readonly #compaction: Compaction;
   readonly #ticks: TickTimer;
   readonly #metrics: NodeMetrics;
@@ -152,6 +155,18 @@ export class FlexPaxosNode {
       kick,
     });
     this.#admin = new AdminService({ nodeId: config.id, replica, kick });
+    this.#watch = new WatchService({
+      nodeId: config.id,
+      appliedRevision: args.kv.applied,
+      hub: {
+        historyEventsMax: config.watchHistoryEventsMax,
+        watchersMax: config.watchWatchersMax,
+        watcherQueueEventsMax: config.watchQueueEventsMax,
+      },
+      publish: (subject, data) => transport.natsConnection.publish(subject, data),
+      maxPayload: () => transport.natsConnection.info?.max_payload ?? 1024 * 1024,
+      log: this.#logs.client,
+    });
     this.#clients = new ClientService({
       nodeId: config.id,
       replica,
@@ -159,6 +174,7 @@ export class FlexPaxosNode {
       status: () => this.status(),
       admin: this.#admin,
       lessor: this.#lessor,
+      watch: this.#watch,
       kick,
     });
     this.#compaction = new Compaction({
@@ -186,6 +202,7 @@ export class FlexPaxosNode {
       clients: this.#clients,
       compaction: this.#compaction,
       lessor: this.#lessor,
+      watch: this.#watch,
       afterRun: () => {
         this.#observeRole();
         this.#admin.check();
@@ -216,6 +233,12 @@ export class FlexPaxosNode {
         keyLeases: this.#loop.kv.leaseCount,
         lessorRunning: this.#lessor.role === 'leader',
         readsWaiting: this.#reads.waiting,
+        watch: {
+          ...this.#watch.counts,
+          watchers: this.#watch.watchers,
+          historyEvents: this.#watch.historyEvents,
+          oldestRevision: this.#watch.oldestRevision,
+        },
         pendingClientRequests: this.#clients.pending,
         configChanges: {
           ...this.#configChanges,
@@ -495,6 +518,7 @@ export class FlexPaxosNode {
     }
 
     this.#ticks.start();
+    this.#watch.start();
     const cs = this.#replica.status().config.state;
     this.#log.log('info', 'node started', {
       config:
@@ -618,6 +642,8 @@ export class FlexPaxosNode {
     this.#clients.stop();
     this.#admin.stop();
     this.#lessor.stop();
+    // Every watch is told `shutdown` (the clients move on at once); flushed by the close below.
+    this.#watch.stop();
     const unavailable: Response = {
       kind: 'error',
       code: 'unavailable',

@@ -8,6 +8,8 @@ import { REPO_ROOT, startTestCluster, waitFor, type TestCluster } from './harnes
 
 const EXAMPLE = join(REPO_ROOT, 'packages/client/examples/quick-start.ts');
 const example = readFileSync(EXAMPLE, 'utf8');
+const WATCH_EXAMPLE = join(REPO_ROOT, 'packages/client/examples/watch.ts');
+const watchExample = readFileSync(WATCH_EXAMPLE, 'utf8');
 const readme = readFileSync(join(REPO_ROOT, 'packages/client/README.md'), 'utf8');
 
 describe('@flexpaxos/client README example', () => {
@@ -50,6 +52,28 @@ describe('@flexpaxos/client README example', () => {
       'delete: true absent',
       'error: INVALID_KEY',
       'leaders: 1',
+    ]);
+  });
+
+  it('has the watch example verbatim, and it prints what its comments say', () => {
+    expect(readme).toContain('```ts\n' + watchExample + '```');
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', WATCH_EXAMPLE],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, FLEXPAXOS_NATS: cluster.nats.url, FLEXPAXOS_CLUSTER: 'readme' },
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trimEnd().split('\n')).toEqual([
+      'put app/config v2 prev v1',
+      'put app/feature on prev -',
+      'delete app/feature - prev on',
+      'caught up: true',
     ]);
   });
 });

@@ -31,6 +31,7 @@ import {
   kvLeaseTtl,
   kvPut,
   kvRange,
+  toBytes,
   validateCommand,
 } from '@flexpaxos/kv';
 import type { KvCommand, KvCommandOp, KvQueryOp, KvReply } from '@flexpaxos/kv';
@@ -68,6 +69,8 @@ import { buildTxn, txnOutcome } from './txn.js';
 import type { TxnOutcome, TxnSpec } from './txn.js';
 
 export type { Entry } from './entry.js';
+import { Watch } from './watch.js';
+import type { WatchContext, WatchOptions } from './watch.js';
 
 /** Default deadline of an admin request: adding a node waits for it to catch up. */
 export const ADMIN_TIMEOUT_MS = 60_000;
@@ -174,6 +177,8 @@ export class FlexPaxosClient {
   #closed = false;
   readonly #queues = new Map<string, Queued[]>();
   #batchesSent = 0;
+  /** Running watches (`watch.ts`), closed with the client. */
+  readonly #watches = new Set<Watch>();
 
   private constructor(
     nc: NatsConnection,
@@ -463,10 +468,43 @@ export class FlexPaxosClient {
     return this.admin({ op: 'prefer-leader', id }, options);
   }
 
+  /**
+   * Watches `keyOrPrefix` (every key under it with `prefix: true`): an async iterable of its
+   * changes from `fromRevision` (default: from now on), each exactly once and in revision
+   * order, across node failures and NATS reconnects (see `watch.ts`). Throws
+   * `WatchCompactedError` (while iterating) when no node keeps that revision any more.
+   */
+  watch(keyOrPrefix: string | Uint8Array, options: WatchOptions = {}): Watch {
+    this.#checkOpen();
+    const key = typeof keyOrPrefix === 'string' ? toBytes(keyOrPrefix) : keyOrPrefix;
+    const w = new Watch(this.#watchContext(), key, options);
+    this.#watches.add(w);
+    return w;
+  }
+
+  #watchContext(): WatchContext {
+    return {
+      nc: this.#nc,
+      cluster: this.cluster,
+      requestTimeoutMs: this.#attemptTimeoutMs,
+      closed: () => this.#closed,
+      nodes: async () => {
+        const ids = new Set<number>();
+        for (const s of await this.clusterStatus({ waitMs: 300 })) {
+          ids.add(s.id);
+          for (const m of s.members) ids.add(m);
+        }
+        return [...ids].sort((a, b) => a - b);
+      },
+      ended: (w) => this.#watches.delete(w),
+    };
+  }
+
   /** Closes the NATS connection (when the client opened it). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const w of [...this.#watches]) w.close();
     if (this.#ownsConnection) await this.#nc.close();
   }
 
@@ -672,6 +710,7 @@ export class FlexPaxosClient {
           throw new RejectedError(response.code, response.message);
         case 'status':
         case 'batch':
+        case 'watch':
           throw new RejectedError('bad-reply', `a ${response.kind} frame answered a request`);
         case 'result':
         case 'admin':

@@ -12,7 +12,8 @@ export type ClientErrorCode =
   | 'INVALID_KEY'
   | 'INVALID_ARGUMENT'
   | 'REJECTED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'COMPACTED';
 
 /** Base class of every client error. */
 export class FlexPaxosClientError extends Error {
@@ -97,5 +98,19 @@ export class ClientClosedError extends FlexPaxosClientError {
   override readonly name = 'ClientClosedError';
   constructor() {
     super('CLOSED', 'the client is closed');
+  }
+}
+
+/**
+ * A watch asked for revisions no node keeps any more (each node keeps a bounded history of
+ * recent changes). `compactRevision` is the oldest revision a watch can start from now: read
+ * the current state (`range`) and watch from its revision + 1 instead.
+ */
+export class WatchCompactedError extends FlexPaxosClientError {
+  override readonly name = 'WatchCompactedError';
+  readonly compactRevision: number;
+  constructor(compactRevision: number, message: string) {
+    super('COMPACTED', message);
+    this.compactRevision = compactRevision;
   }
 }

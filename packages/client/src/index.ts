@@ -22,6 +22,7 @@ export {
   TimeoutError,
   UnavailableError,
   ValueTooLargeError,
+  WatchCompactedError,
 } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export type {
@@ -43,6 +44,7 @@ export type {
 export {
   CLIENT_QUEUE_GROUP,
   PROTOCOL_VERSION,
+  WATCH_INBOX_BYTES_MAX,
   clusterClientSubject,
   clusterStatusSubject,
   decodeRequest,
@@ -58,4 +60,25 @@ export type {
   ReadMode,
   Request,
   Response,
+  WatchControlOp,
+  WatchReply,
 } from './protocol.js';
+export {
+  WATCH_FRAME_KIND,
+  FrameAssembler,
+  WatchCursor,
+  decodeWatchFrame,
+  decodeWatchMessage,
+  encodeWatchFrames,
+  encodeWatchMessage,
+} from './watch-stream.js';
+export type {
+  AssembleResult,
+  WatchFrame,
+  WatchItem,
+  WatchStreamCancelReason,
+  WireEvent,
+  WireKeyValue,
+} from './watch-stream.js';
+export { WATCH_KEEPALIVE_INTERVAL_MS, WATCH_STALL_MS, Watch } from './watch.js';
+export type { WatchEvent, WatchKeyValue, WatchOptions } from './watch.js';

@@ -219,6 +219,14 @@ export class WatchHub {
     return { kind: 'created', watchId: id, startRevision: start };
   }
 
+  /**
+   * Whether watcher `id` was cancelled by the hub and its cancellation waits to be taken (a
+   * host that paces `take` still takes such a watcher at once).
+   */
+  isCancelled(id: WatchId): boolean {
+    return this.watchers.get(id)?.cancelled !== undefined;
+  }
+
   /** Removes a watcher (the client cancelled or went away); false if it was not live. */
   cancel(id: WatchId): boolean {
     return this.watchers.delete(id);

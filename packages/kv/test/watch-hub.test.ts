@@ -135,13 +135,16 @@ describe('WatchHub', () => {
     const f = new Fixture({ watcherQueueEventsMax: 3 });
     const w = created(f.hub, 'k', false);
     f.slot(kvPut('k', '1'));
+    expect(f.hub.isCancelled(w)).toBe(false);
     expect(show(f.hub.take(w))).toEqual(['@1 put:k']);
     f.slot(kvPut('k', '2'));
     f.slot(kvPut('k', '3'));
     f.slot(kvPut('k', '4'));
     f.slot(kvPut('k', '5')); // fourth undelivered event: over the bound
     expect(f.hub.ready()).toEqual([w]);
+    expect(f.hub.isCancelled(w)).toBe(true);
     const [cancelled] = f.hub.take(w);
+    expect(f.hub.isCancelled(w)).toBe(false); // taken: gone
     expect(cancelled).toMatchObject({ kind: 'cancelled', reason: 'slow', resumeRevision: 2 });
     if (cancelled?.kind !== 'cancelled') return;
     const again = created(f.hub, 'k', false, cancelled.resumeRevision);
