@@ -5,6 +5,7 @@
  * flexpaxos start  [--nodes N] [--replication P] [--dir DIR] [-- NODE FLAGS]  # local cluster
  * flexpaxos node   --id 1 --cluster demo --members 1,2,3 --nats URL --data-dir d1 [...]
  * flexpaxos put KEY VALUE | get KEY | del KEY | cas KEY EXPECTED_VERSION VALUE | range PREFIX
+ * flexpaxos txn | lease grant|keepalive|revoke|timetolive|list | watch KEY [--prefix]
  * flexpaxos status | endpoint status | endpoint health
  * flexpaxos members [add ID | remove ID] | quorum set ... | leader transfer|prefer ...
  * flexpaxos config check FILE | completion bash|zsh | help [COMMAND]
@@ -37,6 +38,7 @@ import type { CliIo } from './cli-context.js';
 import { addEndpointCommands } from './cli-endpoint.js';
 import { addLeaseCommands } from './cli-leases.js';
 import { addTxnCommand } from './cli-txn.js';
+import { addWatchCommand } from './cli-watch.js';
 import { addMembershipCommands } from './cli-members.js';
 import { runStart } from './launcher.js';
 import { LOG_FORMATS } from './log-view.js';
@@ -409,6 +411,7 @@ export function buildProgram(io: CliIo): Command {
   addKvCommands(program, io);
   addTxnCommand(program, io, GROUP_CLIENT);
   addLeaseCommands(program, io, GROUP_CLIENT);
+  addWatchCommand(program, io, GROUP_CLIENT);
   addMembershipCommands(program, io, GROUP_CLUSTER);
   addEndpointCommands(program, io, GROUP_CLUSTER);
   addStartCommand(program);

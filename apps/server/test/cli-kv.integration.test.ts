@@ -106,4 +106,55 @@ describe('transactions and key leases from the command line', () => {
     expect(badTtl.code).toBe(2);
     expect(badTtl.err).toContain('TTL must be seconds or have a unit');
   });
+
+  it('watch prints every change from a revision, one line per event, and stops after --count', async () => {
+    const first = await c.client.put('w/0', 'a');
+    const p = spawnCli(
+      [
+        '--nats',
+        c.nats.url,
+        '--cluster',
+        CLUSTER,
+        'watch',
+        'w/',
+        '--prefix',
+        '--from-revision',
+        String(first.revision),
+        '--count',
+        '3',
+        '--prev-kv',
+      ],
+      30_000,
+    );
+    const second = await c.client.put('w/1', 'b');
+    const gone = await c.client.delete('w/0');
+    expect(await p.exited, p.stderr()).toBe(0);
+    expect(p.stdout()).toBe(
+      [
+        `put w/0 a (rev ${first.revision}, ver 1)`,
+        `put w/1 b (rev ${second.revision}, ver 1)`,
+        `delete w/0 (rev ${gone.revision}, prev "a")`,
+        '',
+      ].join('\n'),
+    );
+    const json = await cli([
+      'watch',
+      'w/1',
+      '--from-revision',
+      String(first.revision),
+      '--count',
+      '1',
+      '-w',
+      'json',
+    ]);
+    expect(json.code, json.err).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({
+      type: 'put',
+      key: 'w/1',
+      value: 'b',
+      revision: second.revision,
+    });
+    const bad = await cli(['watch', 'w/', '--from-revision', 'zero']);
+    expect(bad.code).toBe(2);
+  });
 });
