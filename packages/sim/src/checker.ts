@@ -50,7 +50,7 @@ import type {
 } from './core-types.js';
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
-import { decodeCommand, decodeResult, type KvResult } from '@flexpaxos/kv';
+import { decodeCommand, decodeReply, type KvResult } from '@flexpaxos/kv';
 import type { ApplyOutcome } from './state-machine.js';
 
 /** The invariants checked, by their number in the design brief. */
@@ -204,7 +204,7 @@ export class InvariantChecker {
   private recordWrite(command: Uint8Array | undefined, reply: Uint8Array | undefined): void {
     if (command === undefined || reply === undefined) return;
     const c = decodeCommand(command);
-    const r = decodeResult(reply);
+    const r = decodeReply(reply);
     if (!c.ok || !r.ok) return;
     const op = c.value.op;
     const res = r.value;
@@ -212,6 +212,15 @@ export class InvariantChecker {
       this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });
     } else if (op.type === 'cas' && res.type === 'cas' && res.succeeded) {
       this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });
+    } else if (op.type === 'txn' && res.type === 'txn') {
+      // The last put to a key in the branch is what the key holds at the transaction's revision.
+      const branch = res.succeeded ? op.success : op.failure;
+      branch.forEach((o, i) => {
+        const x = res.results[i];
+        if (o.type === 'put' && x?.type === 'put') {
+          this.written.set(`${bytesToText(o.key)}@${x.revision}`, { value: bytesToText(o.value), version: x.version });
+        }
+      });
     }
   }
 

@@ -18,19 +18,36 @@
  * Stale reads stay out of it (they are only serializable; the invariant checker checks them
  * for something weaker).
  */
-import { decodeResult, kvCas, kvDelete, kvGet, kvPut, kvRange, type KvOp, type KvResult } from '@flexpaxos/kv';
-import { fromKvOp, fromKvResult, type FlexKvInput, type FlexKvOutput, type HistoryRecorder } from '@flexpaxos/checker';
+import {
+  decodeReply,
+  kvCas,
+  kvCompare,
+  kvDelete,
+  kvGet,
+  kvPut,
+  kvRange,
+  kvTxn,
+  type KvCommandOp,
+  type KvOp,
+  type KvReply,
+  type KvResult,
+  type TxnCompare,
+  type TxnOp,
+} from '@flexpaxos/kv';
+import { fromKvOp, fromKvResult, type FlexKvInput, type FlexKvOutput, type HistoryRecorder, type KvOpLike, type KvResultLike } from '@flexpaxos/checker';
 import type { SimCluster } from './cluster.js';
 import type { SimReadMode } from './core-types.js';
 import { commandId, encodeWrite } from './commands.js';
 import type { Prng, Ratio } from './prng.js';
+
+const utf8 = new TextDecoder();
 
 /** Read modes the clients use. */
 export type ClientReadMode = SimReadMode | 'stale';
 
 /** An operation in flight. */
 interface Outstanding {
-  readonly op: KvOp;
+  readonly op: KvCommandOp;
   /** Command bytes and id of a write; undefined for a read. */
   readonly bytes: Uint8Array | undefined;
   readonly id: string;
@@ -60,6 +77,8 @@ export interface ClientConfig {
   readonly readPercent: number;
   /** Read modes to pick from (repeat a mode to weigh it). */
   readonly readModes: readonly ClientReadMode[];
+  /** Out of 100: the share of transactions among writes (0: none). */
+  readonly txnPercent: number;
 }
 
 /** What the clients share: the history, read ids, the client registry for answers. */
@@ -69,7 +88,7 @@ export class ClientContext {
   readonly readOwner = new Map<number, SimClient>();
   private nextReadId = 1;
   /** Statistics. */
-  readonly stats = { writes: 0, reads: { lease: 0, quorum: 0, stale: 0 }, readsAnswered: 0, errors: 0 };
+  readonly stats = { writes: 0, reads: { lease: 0, quorum: 0, stale: 0 }, readsAnswered: 0, errors: 0, txns: { succeeded: 0, failed: 0 } };
   /**
    * When set, lease reads go to this node whatever the client believes (the lease nemesis
    * keeps clients reading from the leader it isolates).
@@ -101,6 +120,8 @@ export class SimClient {
   private readonly context: ClientContext;
   /** The version the client last saw per key (its cas guesses). */
   private readonly versions = new Map<string, number>();
+  /** The value the client last saw per key (its transactions' value compares). */
+  private readonly values = new Map<string, string>();
   completed = 0;
   retries = 0;
   /** Sum of answer latencies in ticks. */
@@ -120,23 +141,63 @@ export class SimClient {
       return this.start(now, op, undefined, mode);
     }
     const value = `v${this.id}.${this.seq + 1}${'x'.repeat(config.padBytes)}`;
+    // Drawn only when transactions are on, so a workload without them draws as before.
+    if (config.txnPercent > 0 && random.nextInt(100) < config.txnPercent) return this.invokeWrite(now, this.drawTxn(config, random));
     const draw = random.nextInt(10);
     const op: KvOp =
       draw < 5 ? kvPut(key, value) : draw < 7 ? kvDelete(key) : kvCas(key, random.nextInt(4) === 0 ? random.nextInt(3) : (this.versions.get(key) ?? 0), value);
     return this.invokeWrite(now, op);
   }
 
+  /**
+   * A transaction: 1..3 compares on the version or value of keys (mostly what the client last
+   * saw, so both branches run), then a success list of 1..3 operations (put of a unique value,
+   * delete, get) and a failure list: mostly gets of the compared keys, else 0..2 operations.
+   */
+  private drawTxn(config: ClientConfig, random: Prng): KvCommandOp {
+    const compares: TxnCompare[] = [];
+    for (let i = random.pick([1, 1, 2, 3]); i > 0; i--) {
+      const key = random.pick(config.keys);
+      const draw = random.nextInt(10);
+      const seenValue = this.values.get(key);
+      if (draw < 3) {
+        // Values: equal to the one last seen, or another one (never written: `v` and a digit).
+        const op = random.pick(['=', '=', '!=', '<', '>'] as const);
+        compares.push(kvCompare('value', key, op, seenValue !== undefined && random.nextInt(4) !== 0 ? seenValue : `v${random.nextInt(10)}`));
+      } else {
+        const seen = this.versions.get(key) ?? 0;
+        if (draw < 8) compares.push(kvCompare('version', key, '=', seen));
+        else if (draw < 9) compares.push(kvCompare('version', key, '<', seen + 1));
+        else compares.push(kvCompare('version', key, random.pick(['!=', '>'] as const), random.nextInt(3)));
+      }
+    }
+    const pad = 'x'.repeat(config.padBytes);
+    const branch = (n: number, tag: string): TxnOp[] => {
+      const ops: TxnOp[] = [];
+      for (let i = 0; i < n; i++) {
+        const key = random.pick(config.keys);
+        const draw = random.nextInt(10);
+        ops.push(draw < 5 ? kvPut(key, `v${this.id}.${this.seq + 1}${tag}${i}${pad}`) : draw < 7 ? kvDelete(key) : kvGet(key));
+      }
+      return ops;
+    };
+    // Mostly the etcd pattern: on failure, read what the compares looked at (so the next
+    // transaction compares with fresher versions); else 0..2 random operations.
+    const failure = random.nextInt(3) < 2 ? [...new Set(compares.map((c) => utf8.decode(c.key)))].map((k) => kvGet(k)) : branch(random.nextInt(3), 'f');
+    return kvTxn(compares, branch(random.between(1, 3), 's'), failure);
+  }
+
   /** Starts write `op` (must be idle); returns its command id. */
-  invokeWrite(now: number, op: KvOp): string {
+  invokeWrite(now: number, op: KvCommandOp): string {
     if (op.type === 'get' || op.type === 'range') throw new Error('invokeWrite needs a write');
     this.seq++;
     const bytes = encodeWrite(this.id, this.seq, op);
     return this.start(now, op, bytes, undefined);
   }
 
-  private start(now: number, op: KvOp, bytes: Uint8Array | undefined, mode: ClientReadMode | undefined): string {
+  private start(now: number, op: KvCommandOp, bytes: Uint8Array | undefined, mode: ClientReadMode | undefined): string {
     const id = bytes === undefined ? `${this.id}:read@${now}` : (commandId(bytes) as string);
-    const historyId = mode === 'stale' ? undefined : this.context.history.invoke(`c${this.id}`, fromKvOp(op));
+    const historyId = mode === 'stale' ? undefined : this.context.history.invoke(`c${this.id}`, fromKvOp(op as KvOpLike));
     if (bytes !== undefined) this.context.stats.writes++;
     else if (mode !== undefined) this.context.stats.reads[mode]++;
     this.outstanding = { op, bytes, id, mode, historyId, invokedAt: now, triedAt: new Set(), readIds: new Set(), nextTryAt: now, deadline: 0 };
@@ -147,7 +208,7 @@ export class SimClient {
   onApplied(node: number, id: string, reply: Uint8Array, now: number, cluster: SimCluster): void {
     const o = this.outstanding;
     if (o === undefined || o.id !== id || !o.triedAt.has(node)) return;
-    const d = decodeResult(reply);
+    const d = decodeReply(reply);
     if (!d.ok) throw new Error(`undecodable KV reply for ${id}: ${d.error}`);
     this.complete(now, cluster, node, d.value);
   }
@@ -169,11 +230,11 @@ export class SimClient {
     o.nextTryAt = now + 1 + random.nextInt(3);
   }
 
-  private complete(now: number, cluster: SimCluster, node: number, result: KvResult): void {
+  private complete(now: number, cluster: SimCluster, node: number, result: KvReply): void {
     const o = this.outstanding;
     if (o === undefined) return;
     if (o.bytes !== undefined) cluster.checker.onAck(o.id);
-    const out = fromKvResult(result);
+    const out = fromKvResult(result as KvResultLike);
     if (o.historyId !== undefined) {
       if (out === undefined) this.context.history.fail(o.historyId);
       else this.context.history.complete(o.historyId, out);
@@ -182,6 +243,7 @@ export class SimClient {
       this.context.stats.errors++;
       this.context.onError?.(`client ${this.id} got ${result.code} for ${o.id}: ${result.message}`);
     }
+    if (result.type === 'txn') this.context.stats.txns[result.succeeded ? 'succeeded' : 'failed']++;
     this.learn(o.op, result);
     this.latencyTicks += now - o.invokedAt;
     this.completed++;
@@ -190,23 +252,31 @@ export class SimClient {
     this.outstanding = undefined;
   }
 
-  /** Remembers versions seen, for later cas guesses. */
-  private learn(op: KvOp, result: KvResult): void {
-    const key = new TextDecoder().decode(op.type === 'range' ? op.prefix : op.key);
-    switch (result.type) {
-      case 'get':
-        this.versions.set(key, result.kv?.version ?? 0);
-        break;
-      case 'put':
-      case 'cas':
-        this.versions.set(key, result.version);
-        break;
-      case 'delete':
-        this.versions.set(key, 0);
-        break;
-      case 'range':
-      case 'error':
-        break;
+  /** Remembers versions and values seen, for later cas and transaction compares. */
+  private learn(op: KvCommandOp, result: KvReply): void {
+    if (op.type === 'txn' && result.type === 'txn') {
+      const branch = result.succeeded ? op.success : op.failure;
+      branch.forEach((o, i) => {
+        const r = result.results[i];
+        if (r !== undefined) this.learn(o, r);
+      });
+      return;
+    }
+    if (op.type !== 'get' && op.type !== 'put' && op.type !== 'delete' && op.type !== 'cas') return;
+    const key = utf8.decode(op.key);
+    if (result.type === 'get') {
+      this.versions.set(key, result.kv?.version ?? 0);
+      if (result.kv === undefined) this.values.delete(key);
+      else this.values.set(key, utf8.decode(result.kv.value));
+    } else if (result.type === 'put') {
+      this.versions.set(key, result.version);
+      if (op.type === 'put') this.values.set(key, utf8.decode(op.value));
+    } else if (result.type === 'cas') {
+      this.versions.set(key, result.version);
+      if (result.succeeded && op.type === 'cas') this.values.set(key, utf8.decode(op.value));
+    } else if (result.type === 'delete') {
+      this.versions.set(key, 0);
+      this.values.delete(key);
     }
   }
 
@@ -238,7 +308,7 @@ export class SimClient {
     const node = cluster.node(target);
     const reply = node.up ? node.sm.replies.get(o.id) : undefined;
     if (reply !== undefined && node.sm.effects.has(o.id)) {
-      const d = decodeResult(reply);
+      const d = decodeReply(reply);
       if (!d.ok) throw new Error(`undecodable KV reply for ${o.id}: ${d.error}`);
       this.complete(now, cluster, target, d.value);
       return;

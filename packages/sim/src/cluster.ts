@@ -25,7 +25,7 @@ import { SimDisk } from './disk.js';
 import { SimNetwork, type NetworkConfig } from './network.js';
 import type { Prng} from './prng.js';
 import { type Ratio, NEVER } from './prng.js';
-import { SimStateMachine, type CommandOutcome } from './state-machine.js';
+import { SimStateMachine, type CommandOutcome, type TxnSabotage } from './state-machine.js';
 import { formatPersist, formatMessage } from './format.js';
 
 /**
@@ -40,7 +40,8 @@ import { formatPersist, formatMessage } from './format.js';
  *   N - max(L, P), so no quorum can form;
  * - `corruptStaleReads`: the host answers stale reads with a value nobody wrote;
  * - `followersServeReads`: a follower answers lease and quorum reads from its own applied
- *   state instead of sending the client to the leader (a stale read in a linearizable mode).
+ *   state instead of sending the client to the leader (a stale read in a linearizable mode);
+ * - `txn`: every state machine applies transactions non-atomically (see `TxnSabotage`).
  */
 export interface Sabotage {
   readonly forgetPromiseOnRestart?: boolean;
@@ -51,6 +52,7 @@ export interface Sabotage {
   readonly keepDownInLiveness?: number;
   readonly corruptStaleReads?: boolean;
   readonly followersServeReads?: boolean;
+  readonly txn?: TxnSabotage;
 }
 
 /** Leader lease settings of a cluster (the clock model is `ClusterConfig.clock`). */
@@ -213,6 +215,7 @@ export class SimCluster {
       const clock = new SimClock(config.clock, config.tickMs, seed.child(`clock-${id}`));
       const node = new SimNode(id, seed.child(`node-${id}`), clock);
       if (config.sabotage.noDedupe === true) node.sm.dedupe = false;
+      node.sm.txnSabotage = config.sabotage.txn;
       this.nodes.push(node);
       this.start(node, undefined);
     }

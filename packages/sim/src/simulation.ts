@@ -65,6 +65,12 @@ export interface SeedOptions {
    */
   readonly now?: (() => number) | undefined;
   readonly sabotage?: Sabotage | undefined;
+  /**
+   * The client workload: `full` (the default) adds transactions, key leases and watchers to
+   * the basic one; `basic` is get, put, delete, cas and range only (the runs of earlier
+   * versions: the new operations draw from their own child seeds).
+   */
+  readonly workload?: 'basic' | 'full' | undefined;
   /** Ticks of the safety phase. */
   readonly safetyTicks?: number | undefined;
   /** Ticks the liveness phase may take to converge. */
@@ -238,6 +244,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
     leaseNemesis: pickRatio(root.child('lease-nemesis-rate'), [NEVER, ratio(1, 10)]),
   };
   const workRandom = root.child('workload');
+  const full = opts.workload !== 'basic';
+  const extrasRandom = root.child('workload-extras');
   const clientConfig: ClientConfig = {
     issue: ratio(1, 4),
     retryTimeoutTicks: cfgRandom.pick([1, 2, 4]) * (electionTimeoutTicks + electionTimeoutJitterTicks),
@@ -246,6 +254,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     prefixes: ['a/', 'b/'],
     readPercent: workRandom.pick([20, 50, 80]),
     readModes: ['lease', 'lease', 'quorum', 'stale'],
+    txnPercent: full ? extrasRandom.pick([10, 20, 30]) : 0,
   };
   const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
   // The double fault: the partition holds until the leader's subset change is done (at most 10
@@ -414,6 +423,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     `${doubleFaultReport === undefined ? '' : ` | double fault (${doubleFaultReport.variant}, side of ${doubleFaultReport.sideSize}, auto-subset ${opts.autoSubset === false ? 'off' : 'on'}): ${doubleFaultReport.recoveredAfterTicks === undefined ? 'LOCKED UP until healed' : `writes resumed ${doubleFaultReport.recoveredAfterTicks} ticks after the leader crash`}`}` +
     `${reconfigFaults === undefined ? '' : ` | reconfig${config.unsafeReconfig ? ' UNSAFE' : ''}: ${reconfigFaults.counts.started} changes, ${reconfigFaults.counts.transfers} transfers, ${reconfigFaults.counts.refused} refused, ${spares} spares, final ${describeState(currentConfig(cluster as SimCluster, bootstrap))}`}` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
+    `${full ? ` (txns ${context.stats.txns.succeeded} succeeded, ${context.stats.txns.failed} failed)` : ''}` +
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
     ` KV state at ${checker.kvStatesCompared} applies, ${checker.staleReadsChecked} stale reads,` +
@@ -450,7 +460,7 @@ export function replayCommand(
   seed: number,
   opts: Pick<
     SeedOptions,
-    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset' | 'preVote'
+    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset' | 'preVote' | 'workload'
   >,
 ): string {
   const parts = ['pnpm sim --seeds 1', `--first-seed ${seed}`];
@@ -467,6 +477,7 @@ export function replayCommand(
   if (opts.autoSubset === false) parts.push('--no-auto-subset');
   if (opts.preVote === false) parts.push('--no-pre-vote');
   if (opts.preVote === true) parts.push('--pre-vote');
+  if (opts.workload === 'basic') parts.push('--basic-workload');
   parts.push('--verbose');
   return parts.join(' ');
 }

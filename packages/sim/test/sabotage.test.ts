@@ -60,6 +60,19 @@ describe('runSeed', () => {
     expect(invariantsCaught(6, { sabotage: { followersServeReads: true } })).toContain(5);
   });
 
+  it('catches transactions applied non-atomically (invariant 5, linearizability)', () => {
+    // Both branches' writes happen (the reply names one), or only the first operation of the
+    // branch does (the reply reports them all).
+    for (const txn of ['both-branches', 'first-op-only'] as const) {
+      const details: string[] = [];
+      for (let seed = 1; seed <= 6; seed++) {
+        const r = runSeed({ seed, factory: paxosReplicaFactory, sabotage: { txn } });
+        for (const v of r.violations) if (v.invariant === 5) details.push(v.detail);
+      }
+      expect(details.some((d) => d.includes('not linearizable')), txn).toBe(true);
+    }
+  });
+
   it('catches two nodes holding a lease at once (invariant 6) when a replica claims one whenever it leads', () => {
     // No grants, no drift margin: a deposed leader that has not heard of its successor yet
     // still claims the lease.
