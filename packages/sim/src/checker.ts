@@ -50,7 +50,8 @@ import type {
 } from './core-types.js';
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
-import { decodeCommand, decodeReply, type KvResult } from '@flexpaxos/kv';
+import { decodeCommand, decodeReply, type KvEvent, type KvResult } from '@flexpaxos/kv';
+import { checkWatchDelivery, type WatchDelivery, type WatchEventRecord, type WatchProblem } from '@flexpaxos/checker';
 import type { ApplyOutcome } from './state-machine.js';
 
 /** The invariants checked, by their number in the design brief. */
@@ -65,6 +66,7 @@ export const INVARIANTS = {
   7: 'promises-never-regress',
   8: 'liveness',
   9: 'config-intersection',
+  10: 'watch-delivery',
 } as const;
 
 /** An invariant number. */
@@ -119,6 +121,15 @@ export class InvariantChecker {
   private readonly acceptedBy = new Map<number, Map<string, { ballot: SimBallot; nodes: Set<number> }>>();
   /** Per ballot: its lowest slot and the configurations among its entries, by slot. */
   private readonly ballotLogs = new Map<string, { first: number; configs: Map<number, SimConfigState> }>();
+  /**
+   * The change events of the chosen log in order (each slot's at its first apply), when
+   * `recordChanges` is set: what every watcher must see (invariant 10).
+   */
+  readonly changeLog: WatchEventRecord[] = [];
+  recordChanges = false;
+  /** Statistics of invariant 10. */
+  watchSegmentsChecked = 0;
+  watchEventsChecked = 0;
   /** Tick at which each command was first proposed. */
   readonly proposedAt = new Map<string, number>();
   /** Command ids acknowledged to clients, with the ack tick. */
@@ -163,6 +174,7 @@ export class InvariantChecker {
     slot: number,
     value: SimSlotValue,
     outcomes: readonly { id: string | undefined; outcome: ApplyOutcome; reply?: Uint8Array; command?: Uint8Array }[],
+    events: readonly KvEvent[] = [],
   ): void {
     this.appliedSlots++;
     const key = valueKey(value);
@@ -170,6 +182,7 @@ export class InvariantChecker {
     if (seen === undefined) {
       this.slotValue.set(slot, { key, node });
       for (const o of outcomes) if (o.outcome === 'applied') this.recordWrite(o.command, o.reply);
+      if (this.recordChanges) for (const e of events) this.changeLog.push(eventRecord(e));
     } else if (seen.key !== key) {
       this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
     }
@@ -401,9 +414,72 @@ export class InvariantChecker {
     }
   }
 
+  /**
+   * Invariant 10 at the end of a seed: every segment of every watcher received exactly the
+   * changes of the chosen log to its keys from its start, in order (no gap, duplicate or
+   * reorder, no progress before everything up to it), through `through` when the watcher was
+   * drained at the end.
+   */
+  checkWatchers(
+    watchers: readonly {
+      readonly label: string;
+      readonly prefix: string;
+      readonly segments: readonly { readonly start: number; readonly received: readonly WatchDelivery[] }[];
+      readonly through: number | undefined;
+    }[],
+  ): void {
+    for (const w of watchers) {
+      w.segments.forEach((seg, i) => {
+        this.watchSegmentsChecked++;
+        const last = i === w.segments.length - 1;
+        const r = checkWatchDelivery(
+          this.changeLog,
+          { key: w.prefix, prefix: true, startRevision: seg.start },
+          seg.received,
+          last && w.through !== undefined ? { throughRevision: w.through } : {},
+        );
+        this.watchEventsChecked += r.delivered;
+        const p = r.problems[0];
+        if (p !== undefined) {
+          this.report(
+            10,
+            `watcher ${w.label} (prefix '${w.prefix}', segment from revision ${seg.start}): ${describeWatchProblem(p)}` +
+              `${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problems)` : ''}; ${r.delivered} of ${r.expected} changes delivered in order`,
+          );
+        }
+      });
+    }
+  }
+
   /** Proposed command count. */
   get proposedCount(): number {
     return this.proposed.size;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** A KV change event as the watch check compares it (keys and values as UTF-8). */
+export function eventRecord(e: KvEvent): WatchEventRecord {
+  return { type: e.type, key: utf8.decode(e.kv.key), revision: e.kv.revision, version: e.kv.version, value: utf8.decode(e.kv.value) };
+}
+
+function describeChange(e: WatchEventRecord): string {
+  return `${e.type} ${e.key}${e.type === 'put' ? `=${short(e.value ?? '')}` : ''} version ${e.version} at revision ${e.revision}`;
+}
+
+function describeWatchProblem(p: WatchProblem): string {
+  switch (p.kind) {
+    case 'gap':
+      return `missed ${describeChange(p.missing)} (delivery ${p.index})`;
+    case 'reorder':
+      return `got ${describeChange(p.event)} before ${describeChange(p.expected)}`;
+    case 'duplicate':
+      return `got ${describeChange(p.event)} twice (delivery ${p.index})`;
+    case 'unexpected':
+      return `got ${describeChange(p.event)}, which the chosen log does not hold`;
+    case 'early-progress':
+      return `progress at revision ${p.revision} before ${describeChange(p.missing)}`;
   }
 }
 

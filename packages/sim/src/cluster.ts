@@ -5,7 +5,7 @@
  * `messagesAfterPersist`, apply `committed`, `advance()`. A crash loses the in-flight write
  * and with it the after-persist messages of that Ready.
  */
-import type { KvReadOp, KvResult } from '@flexpaxos/kv';
+import { WatchHub, type KvEvent, type KvReadOp, type KvResult, type WatchHubConfig } from '@flexpaxos/kv';
 import type { ClockModel } from '@flexpaxos/lease';
 import type {
   ReplicaFactory,
@@ -41,7 +41,11 @@ import { formatPersist, formatMessage } from './format.js';
  * - `corruptStaleReads`: the host answers stale reads with a value nobody wrote;
  * - `followersServeReads`: a follower answers lease and quorum reads from its own applied
  *   state instead of sending the client to the leader (a stale read in a linearizable mode);
- * - `txn`: every state machine applies transactions non-atomically (see `TxnSabotage`).
+ * - `txn`: every state machine applies transactions non-atomically (see `TxnSabotage`);
+ * - `dropWatchEvent`: a node's watch hub loses the first event of every fourth non-empty
+ *   revision the node publishes;
+ * - `shortWatchHistory`: watch hubs keep a history of 2 events, while the compaction check
+ *   holds them to the configured bound (a hub that answers `compacted` too early).
  */
 export interface Sabotage {
   readonly forgetPromiseOnRestart?: boolean;
@@ -53,6 +57,8 @@ export interface Sabotage {
   readonly corruptStaleReads?: boolean;
   readonly followersServeReads?: boolean;
   readonly txn?: TxnSabotage;
+  readonly dropWatchEvent?: boolean;
+  readonly shortWatchHistory?: boolean;
 }
 
 /** Leader lease settings of a cluster (the clock model is `ClusterConfig.clock`). */
@@ -101,6 +107,11 @@ export interface ClusterConfig {
   readonly autoSubset: boolean;
   /** Pre-vote in the core (its default: on). */
   readonly preVote: boolean;
+  /**
+   * Every node keeps a watch hub with these bounds, fed from what it applies (reset when it
+   * installs a snapshot, empty after a restart); undefined: no hubs.
+   */
+  readonly watch: Partial<WatchHubConfig> | undefined;
   /** Trace tests: messages wait for the script and disks complete at once unless held. */
   readonly manual: boolean;
   readonly sabotage: Sabotage;
@@ -124,6 +135,14 @@ export class SimNode {
   readonly clock: SimClock;
   /** Lease and quorum reads accepted here and not answered yet: read id -> read. */
   reads = new Map<number, PendingRead>();
+  /** The node's watch hub (volatile: replaced on restart), when the cluster keeps hubs. */
+  hub: WatchHub | undefined;
+  /** The hub holds what was published after this revision (its creation or last reset). */
+  hubBase = 0;
+  /** Events published to the hub since `hubBase`, per non-empty revision (compaction check). */
+  hubPublished: { readonly revision: number; readonly events: number }[] = [];
+  /** Non-empty revisions published (the `dropWatchEvent` sabotage counts them). */
+  private hubBatches = 0;
   constructor(id: number, random: Prng, clock: SimClock) {
     this.id = id;
     this.random = random;
@@ -132,6 +151,33 @@ export class SimNode {
   /** Whether the node runs (not crashed). */
   get up(): boolean {
     return this.replica !== undefined;
+  }
+
+  /** A fresh hub whose history starts after the applied index (start, restart, snapshot). */
+  resetHub(config: Partial<WatchHubConfig> | undefined): void {
+    this.hub = config === undefined ? undefined : new WatchHub(this.sm.applied, config);
+    this.hubBase = this.sm.applied;
+    this.hubPublished = [];
+  }
+
+  /** Publishes an applied slot's events to the hub (`drop`: the sabotage). */
+  publish(slot: number, events: readonly KvEvent[], drop: boolean): void {
+    if (this.hub === undefined) return;
+    let out = events;
+    if (events.length > 0 && drop && ++this.hubBatches % 4 === 0) out = events.slice(1);
+    this.hub.publish(slot, out);
+    if (out.length > 0) this.hubPublished.push({ revision: slot, events: out.length });
+  }
+
+  /** Events published to the hub at revisions `revision` and later. */
+  hubEventsSince(revision: number): number {
+    let n = 0;
+    for (let i = this.hubPublished.length - 1; i >= 0; i--) {
+      const p = this.hubPublished[i] as { revision: number; events: number };
+      if (p.revision < revision) break;
+      n += p.events;
+    }
+    return n;
   }
 }
 
@@ -267,6 +313,8 @@ export class SimCluster {
 
   private start(node: SimNode, recovered: SimRecoveredState | undefined): void {
     if (recovered !== undefined) node.clock.restart(this.now);
+    const watch = this.config.watch;
+    node.resetHub(watch !== undefined && this.config.sabotage.shortWatchHistory === true ? { ...watch, historyEventsMax: 2 } : watch);
     node.replica = this.factory(this.options(node), recovered);
     this.pump(node);
   }
@@ -280,6 +328,7 @@ export class SimCluster {
     node.inbox = [];
     node.paused = false;
     node.reads = new Map();
+    node.hub = undefined;
     this.leaseHolders.delete(id);
     node.disk.crash();
     node.crashes++;
@@ -463,6 +512,10 @@ export class SimCluster {
     if (p.entries.length > 0) this.checker.onDurableEntries(node.id, p.entries);
     if (p.snapshot !== undefined && p.snapshot.meta.index > node.sm.applied) {
       node.sm.restore(p.snapshot.data);
+      // The history no longer connects to the state: every watcher is cancelled ('reset').
+      node.hub?.reset(node.sm.applied);
+      node.hubBase = node.sm.applied;
+      node.hubPublished = [];
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
       this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.answerReads(node);
@@ -489,7 +542,8 @@ export class SimCluster {
         value = { kind: 'commands', commands: [encodeCommand(999, 1)] };
       }
       const outcomes: CommandOutcome[] = node.sm.apply(e.slot, value);
-      this.checker.onApply(node.id, e.slot, value, outcomes);
+      this.checker.onApply(node.id, e.slot, value, outcomes, node.sm.lastEvents);
+      node.publish(e.slot, node.sm.lastEvents, this.config.sabotage.dropWatchEvent === true);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
       this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.log(`${node.id} apply ${e.slot} ${describeValue(value)}`);
@@ -714,6 +768,7 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     unsafeReconfig: false,
     autoSubset: true,
     preVote: true,
+    watch: undefined,
     manual: false,
     sabotage: {},
   };

@@ -19,6 +19,7 @@ import { stateMembers, stateVoters, type ConfigState } from '@flexpaxos/paxos';
 import { ReconfigFaults, type ReconfigCounts } from './reconfig-faults.js';
 import { DoubleFaultScenario, drawDoubleFaultShape, type DoubleFaultReport } from './double-fault.js';
 import { NEVER, Prng, ratio, type Ratio } from './prng.js';
+import { SimWatcher, type WatchStats } from './watchers.js';
 
 /** What to simulate for one seed. */
 export interface SeedOptions {
@@ -193,6 +194,13 @@ export function runSeed(opts: SeedOptions): SeedResult {
     (opts.unsafeReconfig === true || (opts.reconfig ?? root.child('reconfig-on').nextInt(3) === 0));
   const reconfigRandom = root.child('reconfig');
   const spares = reconfigOn ? reconfigRandom.between(1, 3) : 0;
+  const full = opts.workload !== 'basic';
+  // Watch hubs: a history of 16 or 64 events (watchers starting far back get 'compacted') or
+  // the default; watcher queues of 4 or 32 events (slow watchers get cancelled) or the default.
+  const watchRandom = root.child('watch');
+  const watchConfig = full
+    ? { historyEventsMax: watchRandom.pick([16, 64, 100_000]), watcherQueueEventsMax: watchRandom.pick([4, 32, 10_000]) }
+    : undefined;
   const config: ClusterConfig = {
     nodes: shape.nodes,
     replication: shape.replication,
@@ -227,6 +235,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     unsafeReconfig: opts.unsafeReconfig === true,
     autoSubset: opts.autoSubset !== false,
     preVote: opts.preVote ?? opts.seed % 4 !== 0,
+    watch: watchConfig,
     manual: false,
     sabotage: opts.sabotage ?? {},
   };
@@ -244,7 +253,6 @@ export function runSeed(opts: SeedOptions): SeedResult {
     leaseNemesis: pickRatio(root.child('lease-nemesis-rate'), [NEVER, ratio(1, 10)]),
   };
   const workRandom = root.child('workload');
-  const full = opts.workload !== 'basic';
   const extrasRandom = root.child('workload-extras');
   const clientConfig: ClientConfig = {
     issue: ratio(1, 4),
@@ -275,6 +283,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const barrier = new SimClient(clientCount + 1, context);
   const all = [...clients, barrier];
   const clientRandom = root.child('clients');
+  const watchStats: WatchStats = { events: 0, progress: 0, moves: 0, cancelled: { slow: 0, compacted: 0, reset: 0 }, compactedAnswers: 0 };
+  const watchers: SimWatcher[] = [];
   let faults: FaultInjector | undefined;
   let reconfigFaults: ReconfigFaults | undefined;
   let doubleFault: DoubleFaultScenario | undefined;
@@ -295,6 +305,14 @@ export function runSeed(opts: SeedOptions): SeedResult {
     cluster = new SimCluster(config, opts.factory, root);
     checker = cluster.checker;
     const c = cluster;
+    if (watchConfig !== undefined) {
+      c.checker.recordChanges = true;
+      const count = watchRandom.pick([1, 2, 3]);
+      for (let i = 1; i <= count; i++) {
+        const r = watchRandom.child(`watcher-${i}`);
+        watchers.push(new SimWatcher(`w${i}`, r.pick(['a/', 'b/', 'l/', '']), r, watchConfig, watchStats, (d) => c.checker.report(10, d)));
+      }
+    }
     if (opts.trace !== undefined) {
       const sink = opts.trace;
       c.trace = (line) => sink(`t=${c.now} ${line}`);
@@ -332,6 +350,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
         if (cl.outstanding === undefined && clientRandom.chance(clientConfig.issue)) cl.invoke(c.now, clientConfig, clientRandom);
         cl.act(c.now, c, clientRandom, clientConfig);
       }
+      for (const w of watchers) w.act(c.now, c);
     }
     doubleFaultReport = doubleFault?.report(c.now);
     // Liveness phase: at most N - max(L, P) voters of the configuration in force stay down
@@ -357,6 +376,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     while (c.now - liveStart < livenessBound && !storm()) {
       c.step();
       for (const cl of all) cl.act(c.now, c, clientRandom, clientConfig);
+      for (const w of watchers) w.act(c.now, c);
       if (all.every((cl) => cl.outstanding === undefined)) {
         const live = inConfig(c, bootstrap);
         const first = live[0];
@@ -381,6 +401,11 @@ export function runSeed(opts: SeedOptions): SeedResult {
     }
     // Without convergence the liveness violation says it all; lagging replicas would only add noise.
     if (convergedAfter !== undefined) checker.checkDurability(inConfig(c, bootstrap).map((n) => ({ id: n.id, has: (cmd: string) => n.sm.effects.has(cmd) })));
+    // Invariant 10: each watcher's deliveries against the chosen log (drained to the end when
+    // the cluster converged).
+    checker.checkWatchers(
+      watchers.map((w) => ({ label: w.label, prefix: w.prefix, segments: w.segments, through: convergedAfter === undefined ? undefined : w.drain() })),
+    );
     // Invariant 9 (a deliberately broken quorum system cannot be built from its spec).
     if (opts.unsafeQuorum !== true) {
       checker.checkConfigIntersection(bootstrap, (state) => quorumOfState(state));
@@ -427,6 +452,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
     ` KV state at ${checker.kvStatesCompared} applies, ${checker.staleReadsChecked} stale reads,` +
+    `${watchers.length === 0 ? '' : ` ${watchers.length} watchers (${checker.watchSegmentsChecked} segments, ${checker.watchEventsChecked} changes in order, ${watchStats.moves} moves, cancelled ${watchStats.cancelled.reset} reset/${watchStats.cancelled.slow} slow/${watchStats.cancelled.compacted} compacted, ${watchStats.compactedAnswers} compacted answers; history ${watchConfig?.historyEventsMax}, queue ${watchConfig?.watcherQueueEventsMax}),`}` +
     ` history of ${ops.length} ops ${lin.verdict},` +
     ` leases ${config.lease === undefined ? 'off' : `${config.lease.leaseDurationMs}/${config.lease.clockDriftBoundMs} ms${config.lease.unsafeLease ? ' UNSAFE' : ''}`} (clocks ${config.clock.rateErrorPpm} ppm, steps ${config.clock.stepMsMax} ms, jitter ${config.clock.jitterMsMax} ms),` +
     ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;

@@ -73,6 +73,14 @@ describe('runSeed', () => {
     }
   });
 
+  it('catches a watch hub that drops an event (invariant 10)', () => {
+    expect(invariantsCaught(4, { sabotage: { dropWatchEvent: true } })).toContain(10);
+  });
+
+  it('catches a watch hub that answers compacted while its history must still hold the start (invariant 10)', () => {
+    expect(invariantsCaught(4, { sabotage: { shortWatchHistory: true } })).toContain(10);
+  });
+
   it('catches two nodes holding a lease at once (invariant 6) when a replica claims one whenever it leads', () => {
     // No grants, no drift margin: a deposed leader that has not heard of its successor yet
     // still claims the lease.
