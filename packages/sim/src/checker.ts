@@ -51,7 +51,15 @@ import type {
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
 import { decodeCommand, decodeReply, type KvEvent, type KvResult } from '@flexpaxos/kv';
-import { checkWatchDelivery, type WatchDelivery, type WatchEventRecord, type WatchProblem } from '@flexpaxos/checker';
+import {
+  checkLeaseExpiry,
+  checkWatchDelivery,
+  type LeaseExpiryProblem,
+  type LeasedKeyLoss,
+  type WatchDelivery,
+  type WatchEventRecord,
+  type WatchProblem,
+} from '@flexpaxos/checker';
 import type { ApplyOutcome } from './state-machine.js';
 
 /** The invariants checked, by their number in the design brief. */
@@ -67,6 +75,7 @@ export const INVARIANTS = {
   8: 'liveness',
   9: 'config-intersection',
   10: 'watch-delivery',
+  11: 'key-lease-expiry',
 } as const;
 
 /** An invariant number. */
@@ -127,6 +136,22 @@ export class InvariantChecker {
    */
   readonly changeLog: WatchEventRecord[] = [];
   recordChanges = false;
+  /** True simulated time per tick, in ms (lease timelines are in true time). */
+  tickMs = 10;
+  /**
+   * Invariant 11: per lease, its TTL, when its grant was first applied, the keep-alives the
+   * leader acknowledged and when a client's revoke was first applied (true time, ms).
+   */
+  private readonly leaseTimelines = new Map<number, { ttlMs: number; grantedAtMs: number; keepalivesAtMs: number[]; revokedAtMs?: number }>();
+  /** Leased keys deleted by a revocation (expiry or a client's), at the first apply. */
+  private readonly leaseLosses: LeasedKeyLoss[] = [];
+  /** Keep-alives acknowledged before the grant's apply was seen (checked, then dropped). */
+  private readonly orphanKeepalives: { lease: number; atMs: number }[] = [];
+  /** Called at the first apply of a command without session (a lessor's): bytes (latin1), reply. */
+  onChosenAnonymous: ((text: string, reply: Uint8Array) => void) | undefined;
+  /** Statistics of invariant 11. */
+  keepalivesAcked = 0;
+  leasesExpired = 0;
   /** Statistics of invariant 10. */
   watchSegmentsChecked = 0;
   watchEventsChecked = 0;
@@ -173,7 +198,7 @@ export class InvariantChecker {
     node: number,
     slot: number,
     value: SimSlotValue,
-    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome; reply?: Uint8Array; command?: Uint8Array }[],
+    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome; reply?: Uint8Array; command?: Uint8Array; events?: readonly KvEvent[] }[],
     events: readonly KvEvent[] = [],
   ): void {
     this.appliedSlots++;
@@ -183,6 +208,10 @@ export class InvariantChecker {
       this.slotValue.set(slot, { key, node });
       for (const o of outcomes) if (o.outcome === 'applied') this.recordWrite(o.command, o.reply);
       if (this.recordChanges) for (const e of events) this.changeLog.push(eventRecord(e));
+      for (const o of outcomes) {
+        if (o.outcome !== 'deduped') this.recordLease(o.command, o.reply, o.events);
+        if (o.outcome === 'not-a-command' && o.id !== undefined && o.reply !== undefined) this.onChosenAnonymous?.(o.id, o.reply);
+      }
     } else if (seen.key !== key) {
       this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
     }
@@ -209,6 +238,64 @@ export class InvariantChecker {
       if (first === undefined) this.effectSlot.set(o.id, { slot, node });
       else if (first.slot !== slot) {
         this.report(4, `command ${o.id} took effect at slot ${slot} on node ${node} and at slot ${first.slot} on node ${first.node}`);
+      }
+    }
+  }
+
+  /** A keep-alive of `lease` the leader acknowledged at true time `atMs` (invariant 11). */
+  onKeepaliveAck(lease: number, atMs: number): void {
+    this.keepalivesAcked++;
+    const t = this.leaseTimelines.get(lease);
+    if (t === undefined) this.orphanKeepalives.push({ lease, atMs });
+    else t.keepalivesAtMs.push(atMs);
+  }
+
+  /** Follows grants, client revokes and the keys revocations delete, at a slot's first apply. */
+  private recordLease(command: Uint8Array | undefined, reply: Uint8Array | undefined, events: readonly KvEvent[] | undefined): void {
+    if (command === undefined || reply === undefined) return;
+    const c = decodeCommand(command);
+    if (!c.ok) return;
+    const op = c.value.op;
+    if (op.type !== 'lease-grant' && op.type !== 'lease-revoke') return;
+    const r = decodeReply(reply);
+    if (!r.ok) return;
+    const atMs = this.now * this.tickMs;
+    if (op.type === 'lease-grant' && r.value.type === 'lease-grant') {
+      this.leaseTimelines.set(r.value.lease, { ttlMs: r.value.ttlMs, grantedAtMs: atMs, keepalivesAtMs: [] });
+      return;
+    }
+    if (op.type !== 'lease-revoke' || r.value.type !== 'lease-revoke' || !r.value.revoked) return;
+    if (op.reason === 'client') {
+      const t = this.leaseTimelines.get(op.lease);
+      if (t !== undefined) t.revokedAtMs = atMs;
+    } else this.leasesExpired++;
+    for (const e of events ?? []) if (e.type === 'delete') this.leaseLosses.push({ key: utf8.decode(e.kv.key), lease: op.lease, atMs });
+  }
+
+  /**
+   * Invariant 11 at the end of a seed: no leased key disappeared before its lease was revoked
+   * by a client or had gone its TTL, in true time, without an acknowledged keep-alive (after
+   * the grant's first apply and the last acknowledged keep-alive); `slackMs(ttl)` is the drift
+   * the clock model allows the leader's clock over a TTL. Also: no keep-alive acknowledged
+   * after the lease's keys were gone, none for a lease never granted.
+   */
+  checkLeaseExpiry(slackMs: (ttlMs: number) => number): void {
+    for (const k of this.orphanKeepalives) {
+      this.report(11, `a keep-alive of lease ${k.lease} was acknowledged at ${k.atMs} ms, before any grant of it was applied`);
+    }
+    const byLease = new Map<number, LeasedKeyLoss[]>();
+    for (const l of this.leaseLosses) {
+      let list = byLease.get(l.lease);
+      if (list === undefined) byLease.set(l.lease, (list = []));
+      list.push(l);
+    }
+    for (const [lease, losses] of byLease) {
+      const t = this.leaseTimelines.get(lease);
+      const timeline = t === undefined ? [] : [{ lease, ...t }];
+      const r = checkLeaseExpiry(timeline, losses, { slackMs: t === undefined ? 0 : slackMs(t.ttlMs) });
+      const p = r.problems[0];
+      if (p !== undefined) {
+        this.report(11, `${describeLeaseProblem(p, t)}${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problems)` : ''}`);
       }
     }
   }
@@ -462,6 +549,18 @@ const utf8 = new TextDecoder();
 /** A KV change event as the watch check compares it (keys and values as UTF-8). */
 export function eventRecord(e: KvEvent): WatchEventRecord {
   return { type: e.type, key: utf8.decode(e.kv.key), revision: e.kv.revision, version: e.kv.version, value: utf8.decode(e.kv.value) };
+}
+
+function describeLeaseProblem(p: LeaseExpiryProblem, t: { ttlMs: number; grantedAtMs: number; keepalivesAtMs: number[] } | undefined): string {
+  const timeline = t === undefined ? 'no timeline' : `TTL ${t.ttlMs} ms, granted at ${t.grantedAtMs} ms, keep-alives acknowledged at [${t.keepalivesAtMs.slice(-4).join(', ')}] ms`;
+  switch (p.kind) {
+    case 'early-expiry':
+      return `key ${p.key} of lease ${p.lease} disappeared at ${p.atMs} ms, before ${p.earliestMs} ms (${timeline})`;
+    case 'keepalive-after-loss':
+      return `a keep-alive of lease ${p.lease} was acknowledged at ${p.keepaliveAtMs} ms, after its keys were gone at ${p.lostAtMs} ms (${timeline})`;
+    case 'unknown-lease':
+      return `key ${p.key} of lease ${p.lease}, whose grant was never applied, disappeared at ${p.atMs} ms`;
+  }
 }
 
 function describeChange(e: WatchEventRecord): string {

@@ -24,6 +24,9 @@ import {
   kvCompare,
   kvDelete,
   kvGet,
+  kvLeaseGrant,
+  kvLeaseKeepalive,
+  kvLeaseRevoke,
   kvPut,
   kvRange,
   kvTxn,
@@ -31,6 +34,7 @@ import {
   type KvOp,
   type KvReply,
   type KvResult,
+  type LeaseId,
   type TxnCompare,
   type TxnOp,
 } from '@flexpaxos/kv';
@@ -79,6 +83,33 @@ export interface ClientConfig {
   readonly readModes: readonly ClientReadMode[];
   /** Out of 100: the share of transactions among writes (0: none). */
   readonly txnPercent: number;
+  /** The keys lease clients attach to their leases (`l/0`, ...). */
+  readonly leaseKeys: readonly string[];
+  /** TTLs lease clients grant (ms). */
+  readonly leaseTtlsMs: readonly number[];
+  /** True simulated time per tick (ms), to turn TTLs into ticks. */
+  readonly tickMs: number;
+}
+
+/** A lease a lease client holds, and what it plans to do with it. */
+interface HeldLease {
+  readonly id: LeaseId;
+  readonly ttlTicks: number;
+  /** The tick of the last acknowledged keep-alive (at first: when the grant was sent). */
+  lastAckTick: number;
+  /** Keep-alives every this many ticks. */
+  readonly intervalTicks: number;
+  /** Keep-alives stop at this tick; then the client revokes, or lets the lease expire. */
+  readonly keepUntil: number;
+  readonly revoke: boolean;
+}
+
+/** What a lease client will do with the lease it is granting. */
+interface LeasePlan {
+  readonly ttlTicks: number;
+  readonly intervalTicks: number;
+  readonly keepTicks: number;
+  readonly revoke: boolean;
 }
 
 /** What the clients share: the history, read ids, the client registry for answers. */
@@ -88,7 +119,7 @@ export class ClientContext {
   readonly readOwner = new Map<number, SimClient>();
   private nextReadId = 1;
   /** Statistics. */
-  readonly stats = { writes: 0, reads: { lease: 0, quorum: 0, stale: 0 }, readsAnswered: 0, errors: 0, txns: { succeeded: 0, failed: 0 } };
+  readonly stats = { writes: 0, reads: { lease: 0, quorum: 0, stale: 0 }, readsAnswered: 0, errors: 0, txns: { succeeded: 0, failed: 0 }, leases: { granted: 0, keepalives: 0, lost: 0 } };
   /**
    * When set, lease reads go to this node whatever the client believes (the lease nemesis
    * keeps clients reading from the leader it isolates).
@@ -122,18 +153,29 @@ export class SimClient {
   private readonly versions = new Map<string, number>();
   /** The value the client last saw per key (its transactions' value compares). */
   private readonly values = new Map<string, string>();
+  /**
+   * A lease client grants key leases, attaches keys to them, keeps them alive for a while, then
+   * revokes them or stops (they expire); it also reads its keys. Others run the KV workload.
+   */
+  readonly leaseClient: boolean;
+  private lease: HeldLease | undefined;
+  private plan: LeasePlan | undefined;
+  /** Lease clients grant again from this tick on (after a lease ran out). */
+  private nextGrantAt = 0;
   completed = 0;
   retries = 0;
   /** Sum of answer latencies in ticks. */
   latencyTicks = 0;
 
-  constructor(id: number, context: ClientContext) {
+  constructor(id: number, context: ClientContext, leaseClient = false) {
     this.id = id;
     this.context = context;
+    this.leaseClient = leaseClient;
   }
 
-  /** Starts a new operation drawn from `config` (must be idle); returns its id. */
-  invoke(now: number, config: ClientConfig, random: Prng): string {
+  /** Starts a new operation drawn from `config` (must be idle); returns its id, if any. */
+  invoke(now: number, config: ClientConfig, random: Prng): string | undefined {
+    if (this.leaseClient) return this.invokeLease(now, config, random);
     const key = random.pick(config.keys);
     if (random.nextInt(100) < config.readPercent) {
       const mode = random.pick(config.readModes);
@@ -147,6 +189,37 @@ export class SimClient {
     const op: KvOp =
       draw < 5 ? kvPut(key, value) : draw < 7 ? kvDelete(key) : kvCas(key, random.nextInt(4) === 0 ? random.nextInt(3) : (this.versions.get(key) ?? 0), value);
     return this.invokeWrite(now, op);
+  }
+
+  /** The lease client's next operation (see `leaseClient`), or undefined when it waits. */
+  private invokeLease(now: number, config: ClientConfig, random: Prng): string | undefined {
+    const l = this.lease;
+    if (l === undefined) {
+      if (now < this.nextGrantAt) return undefined;
+      const ttlMs = random.pick(config.leaseTtlsMs);
+      const ttlTicks = Math.ceil(ttlMs / config.tickMs);
+      this.plan = {
+        ttlTicks,
+        intervalTicks: Math.floor(ttlTicks / random.pick([3, 4, 6])),
+        keepTicks: random.pick([0, 0, 0, 1, 3]) * ttlTicks,
+        revoke: random.nextInt(3) === 0,
+      };
+      return this.invokeWrite(now, kvLeaseGrant(ttlMs));
+    }
+    const key = random.pick(config.leaseKeys);
+    const read = (): string => this.start(now, kvGet(key), undefined, random.pick(config.readModes));
+    if (now >= l.keepUntil) {
+      if (l.revoke) return this.invokeWrite(now, kvLeaseRevoke(l.id));
+      // Let it expire: watch its keys go (reads), then grant a new one.
+      if (now - l.lastAckTick > 2 * l.ttlTicks) {
+        this.lease = undefined;
+        return undefined;
+      }
+      return random.nextInt(4) === 0 ? read() : undefined;
+    }
+    if (now - l.lastAckTick >= l.intervalTicks) return this.start(now, kvLeaseKeepalive(l.id), undefined, undefined);
+    if (random.nextInt(3) === 0) return read();
+    return this.invokeWrite(now, kvPut(key, `v${this.id}.${this.seq + 1}${'x'.repeat(config.padBytes)}`, l.id));
   }
 
   /**
@@ -197,7 +270,8 @@ export class SimClient {
 
   private start(now: number, op: KvCommandOp, bytes: Uint8Array | undefined, mode: ClientReadMode | undefined): string {
     const id = bytes === undefined ? `${this.id}:read@${now}` : (commandId(bytes) as string);
-    const historyId = mode === 'stale' ? undefined : this.context.history.invoke(`c${this.id}`, fromKvOp(op as KvOpLike));
+    const recorded = mode !== 'stale' && op.type !== 'lease-keepalive';
+    const historyId = recorded ? this.context.history.invoke(`c${this.id}`, fromKvOp(op as KvOpLike)) : undefined;
     if (bytes !== undefined) this.context.stats.writes++;
     else if (mode !== undefined) this.context.stats.reads[mode]++;
     this.outstanding = { op, bytes, id, mode, historyId, invokedAt: now, triedAt: new Set(), readIds: new Set(), nextTryAt: now, deadline: 0 };
@@ -239,9 +313,19 @@ export class SimClient {
       if (out === undefined) this.context.history.fail(o.historyId);
       else this.context.history.complete(o.historyId, out);
     }
-    if (result.type === 'error') {
+    // A lease can run out while a client uses it: its puts and the client's revoke then find
+    // it gone.
+    const leaseGone = result.type === 'error' && result.code === 'lease-not-found' && ((o.op.type === 'put' && o.op.lease !== undefined) || o.op.type === 'lease-revoke');
+    if (result.type === 'error' && !leaseGone) {
       this.context.stats.errors++;
       this.context.onError?.(`client ${this.id} got ${result.code} for ${o.id}: ${result.message}`);
+    }
+    if (leaseGone || result.type === 'lease-revoke') this.lease = undefined;
+    if (result.type === 'lease-grant' && this.plan !== undefined) {
+      // The client counts the TTL from when it sent the grant.
+      const p = this.plan;
+      this.lease = { id: result.lease, ttlTicks: p.ttlTicks, lastAckTick: o.invokedAt, intervalTicks: Math.max(1, p.intervalTicks), keepUntil: o.invokedAt + p.keepTicks, revoke: p.revoke };
+      this.context.stats.leases.granted++;
     }
     if (result.type === 'txn') this.context.stats.txns[result.succeeded ? 'succeeded' : 'failed']++;
     this.learn(o.op, result);
@@ -298,6 +382,10 @@ export class SimClient {
       o.nextTryAt = now;
     }
     if (o.deadline > 0 || now < o.nextTryAt) return;
+    if (o.op.type === 'lease-keepalive') {
+      this.actKeepalive(o, o.op.lease, now, cluster, random);
+      return;
+    }
     if (o.bytes === undefined) {
       this.actRead(o, now, cluster, random, config);
       return;
@@ -323,6 +411,49 @@ export class SimClient {
       this.leaderGuess = r.leaderHint !== undefined && r.leaderHint !== target ? r.leaderHint : random.pick(cluster.members);
       o.nextTryAt = now + 1 + random.nextInt(3);
     }
+  }
+
+  /**
+   * A keep-alive goes to the believed leader and follows hints; one not answered within the
+   * lease's TTL is given up with the lease (it may have expired meanwhile).
+   */
+  private actKeepalive(o: Outstanding, lease: LeaseId, now: number, cluster: SimCluster, random: Prng): void {
+    const done = (): void => {
+      this.completed++;
+      this.latencyTicks += now - o.invokedAt;
+      this.outstanding = undefined;
+    };
+    const l = this.lease;
+    if (l === undefined || l.id !== lease || now - o.invokedAt > l.ttlTicks) {
+      this.context.stats.leases.lost++;
+      this.lease = undefined;
+      done();
+      return;
+    }
+    const target = this.leaderGuess ?? random.pick(cluster.members);
+    const r = cluster.keepalive(target, lease);
+    switch (r.kind) {
+      case 'renewed':
+        this.context.stats.leases.keepalives++;
+        l.lastAckTick = now;
+        this.leaderGuess = target;
+        done();
+        return;
+      case 'not-found':
+        this.context.stats.leases.lost++;
+        this.lease = undefined;
+        done();
+        return;
+      case 'not-leader':
+        this.leaderGuess = r.leaderHint !== undefined && r.leaderHint !== target ? r.leaderHint : random.pick(cluster.members);
+        break;
+      case 'unavailable':
+        break;
+      case 'down':
+        this.leaderGuess = random.pick(cluster.members);
+        break;
+    }
+    o.nextTryAt = now + 1 + random.nextInt(3);
   }
 
   private actRead(o: Outstanding, now: number, cluster: SimCluster, random: Prng, config: ClientConfig): void {

@@ -5,7 +5,8 @@
  * `messagesAfterPersist`, apply `committed`, `advance()`. A crash loses the in-flight write
  * and with it the after-persist messages of that Ready.
  */
-import { WatchHub, type KvEvent, type KvReadOp, type KvResult, type WatchHubConfig } from '@flexpaxos/kv';
+import { WatchHub, type KeepaliveOutcome, type KvEvent, type KvReadOp, type KvResult, type LeaseId, type LeaseRevokeOp, type LessorConfig, type WatchHubConfig } from '@flexpaxos/kv';
+import { LessorHost, type LessorSabotage } from './lessor-host.js';
 import type { ClockModel } from '@flexpaxos/lease';
 import type {
   ReplicaFactory,
@@ -45,7 +46,8 @@ import { formatPersist, formatMessage } from './format.js';
  * - `dropWatchEvent`: a node's watch hub loses the first event of every fourth non-empty
  *   revision the node publishes;
  * - `shortWatchHistory`: watch hubs keep a history of 2 events, while the compaction check
- *   holds them to the configured bound (a hub that answers `compacted` too early).
+ *   holds them to the configured bound (a hub that answers `compacted` too early);
+ * - `lessor`: the key-lease lessor expires leases early or ignores keep-alives.
  */
 export interface Sabotage {
   readonly forgetPromiseOnRestart?: boolean;
@@ -59,6 +61,8 @@ export interface Sabotage {
   readonly txn?: TxnSabotage;
   readonly dropWatchEvent?: boolean;
   readonly shortWatchHistory?: boolean;
+  /** Every node's lessor host is broken (see `LessorSabotage`). */
+  readonly lessor?: LessorSabotage;
 }
 
 /** Leader lease settings of a cluster (the clock model is `ClusterConfig.clock`). */
@@ -112,6 +116,11 @@ export interface ClusterConfig {
    * installs a snapshot, empty after a restart); undefined: no hubs.
    */
   readonly watch: Partial<WatchHubConfig> | undefined;
+  /**
+   * Every node runs a key-lease lessor with this configuration while it leads (`LessorHost`);
+   * undefined: no lessors (leased keys never expire).
+   */
+  readonly lessor: Partial<LessorConfig> | undefined;
   /** Trace tests: messages wait for the script and disks complete at once unless held. */
   readonly manual: boolean;
   readonly sabotage: Sabotage;
@@ -143,6 +152,8 @@ export class SimNode {
   hubPublished: { readonly revision: number; readonly events: number }[] = [];
   /** Non-empty revisions published (the `dropWatchEvent` sabotage counts them). */
   private hubBatches = 0;
+  /** The node's key-lease lessor (volatile: replaced on restart), when the cluster runs them. */
+  lessor: LessorHost | undefined;
   constructor(id: number, random: Prng, clock: SimClock) {
     this.id = id;
     this.random = random;
@@ -214,6 +225,18 @@ export type ReadOutcome =
   /** Node down or paused (the request times out). */
   | { readonly kind: 'down' };
 
+/** What a node said to a keep-alive. */
+export type KeepaliveAnswer =
+  /** The lease runs its TTL again from now. */
+  | { readonly kind: 'renewed'; readonly lease: LeaseId }
+  /** Unknown, revoked or expired. */
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: number | undefined }
+  /** The node leads but cannot answer now (no leader lease held, lessor not started). */
+  | { readonly kind: 'unavailable' }
+  /** Node down or paused. */
+  | { readonly kind: 'down' };
+
 /** A simulated cluster. */
 export class SimCluster {
   readonly config: ClusterConfig;
@@ -237,6 +260,8 @@ export class SimCluster {
   onApplyCommand: ApplyListener | undefined;
   onReadAnswer: ReadListener | undefined;
   onReadFailed: ReadFailedListener | undefined;
+  /** Called when a node's lessor host proposes an expiry (the history records it). */
+  onExpiryProposed: ((node: number, bytes: Uint8Array, op: LeaseRevokeOp) => void) | undefined;
   /** Nodes whose lease was held at their last check (invariant 6). */
   private readonly leaseHolders = new Set<number>();
   /** Pairs of (node, ballot) already reported for invariant 6 (one report per overlap). */
@@ -251,6 +276,7 @@ export class SimCluster {
     this.config = config;
     this.factory = factory;
     this.network = new SimNetwork(config.network, seed.child('network'), config.manual);
+    this.checker.tickMs = config.tickMs;
     this.diskRandom = seed.child('disk');
     this.clockRandom = seed.child('clock');
     this.members = [];
@@ -315,6 +341,7 @@ export class SimCluster {
     if (recovered !== undefined) node.clock.restart(this.now);
     const watch = this.config.watch;
     node.resetHub(watch !== undefined && this.config.sabotage.shortWatchHistory === true ? { ...watch, historyEventsMax: 2 } : watch);
+    node.lessor = this.config.lessor === undefined ? undefined : new LessorHost(this.config.lessor, () => node.clock.nowMs(), this.config.sabotage.lessor);
     node.replica = this.factory(this.options(node), recovered);
     this.pump(node);
   }
@@ -329,6 +356,7 @@ export class SimCluster {
     node.paused = false;
     node.reads = new Map();
     node.hub = undefined;
+    node.lessor = undefined;
     this.leaseHolders.delete(id);
     node.disk.crash();
     node.crashes++;
@@ -516,6 +544,7 @@ export class SimCluster {
       node.hub?.reset(node.sm.applied);
       node.hubBase = node.sm.applied;
       node.hubPublished = [];
+      node.lessor?.afterSnapshot(node.sm.kv);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
       this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.answerReads(node);
@@ -544,6 +573,7 @@ export class SimCluster {
       const outcomes: CommandOutcome[] = node.sm.apply(e.slot, value);
       this.checker.onApply(node.id, e.slot, value, outcomes, node.sm.lastEvents);
       node.publish(e.slot, node.sm.lastEvents, this.config.sabotage.dropWatchEvent === true);
+      node.lessor?.observe(node.sm.lastLeaseChanges, node.sm.kv);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
       this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.log(`${node.id} apply ${e.slot} ${describeValue(value)}`);
@@ -703,6 +733,41 @@ export class SimCluster {
       node.replica.tick();
       this.pump(node);
     }
+    if (this.config.lessor !== undefined) for (const node of this.nodes) this.tickLessor(node);
+  }
+
+  /** The lessor duties of a node at this tick: campaign on a new leadership, propose expiries. */
+  private tickLessor(node: SimNode): void {
+    const host = node.lessor;
+    const replica = node.replica;
+    if (host === undefined || replica === undefined || node.paused) return;
+    const leading = (replica.role ?? (replica.status() as { role?: string }).role) === 'leader';
+    const ballot = leading ? ballotOf(replica.status()) : undefined;
+    const retry = 3 * (this.config.electionTimeoutTicks + this.config.electionTimeoutJitterTicks);
+    for (const p of host.tick(this.now, leading, ballot, retry)) {
+      if (p.expiry !== undefined) this.onExpiryProposed?.(node.id, p.bytes, p.expiry);
+      this.log(`${node.id} lessor proposes ${p.expiry === undefined ? 'its epoch' : `the expiry of lease ${p.expiry.lease}`}`);
+      this.propose(node.id, p.bytes);
+    }
+  }
+
+  /**
+   * A keep-alive of `lease` at node `id`: answered by its lessor only while the node holds its
+   * leader lease (like a lease read); an acknowledged one is recorded for invariant 11.
+   */
+  keepalive(id: number, lease: LeaseId): KeepaliveAnswer {
+    const node = this.node(id);
+    const replica = node.replica;
+    if (replica === undefined || node.paused) return { kind: 'down' };
+    const st = replica.status() as { role?: string; leader?: number };
+    if (st.role !== 'leader') return { kind: 'not-leader', leaderHint: st.leader };
+    if (node.lessor === undefined || !leaseHeld(st)) return { kind: 'unavailable' };
+    const r: KeepaliveOutcome = node.lessor.keepalive(lease);
+    if (r.kind === 'not-leader') return { kind: 'unavailable' };
+    this.log(`${id} keepalive of lease ${lease}: ${r.kind}`);
+    if (r.kind === 'not-found') return { kind: 'not-found' };
+    this.checker.onKeepaliveAck(lease, this.now * this.config.tickMs);
+    return { kind: 'renewed', lease };
   }
 
   /** Whether `id` has applied command `cmd` (its state machine holds it). */
@@ -769,6 +834,7 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     autoSubset: true,
     preVote: true,
     watch: undefined,
+    lessor: undefined,
     manual: false,
     sabotage: {},
   };

@@ -7,7 +7,9 @@
  * through the linearizability checker (invariant 5).
  */
 import { HistoryRecorder, checkLinearizability, flexKvModel, type FlexKvInput, type FlexKvOutput, type Verdict } from '@flexpaxos/checker';
-import { kvPut } from '@flexpaxos/kv';
+import { decodeReply, kvPut } from '@flexpaxos/kv';
+import { fromKvOp, fromKvResult, type KvResultLike } from '@flexpaxos/checker';
+import { bytesToText } from './commands.js';
 import { requiredClockDriftBoundMs, type ClockModel } from '@flexpaxos/lease';
 import { InvariantChecker, type Violation } from './checker.js';
 import { ClientContext, SimClient, type ClientConfig } from './clients.js';
@@ -236,6 +238,8 @@ export function runSeed(opts: SeedOptions): SeedResult {
     autoSubset: opts.autoSubset !== false,
     preVote: opts.preVote ?? opts.seed % 4 !== 0,
     watch: watchConfig,
+    // Key leases: every node runs a lessor while it leads (the default configuration).
+    lessor: full ? {} : undefined,
     manual: false,
     sabotage: opts.sabotage ?? {},
   };
@@ -263,8 +267,13 @@ export function runSeed(opts: SeedOptions): SeedResult {
     readPercent: workRandom.pick([20, 50, 80]),
     readModes: ['lease', 'lease', 'quorum', 'stale'],
     txnPercent: full ? extrasRandom.pick([10, 20, 30]) : 0,
+    leaseKeys: ['l/0', 'l/1', 'l/2'].slice(0, extrasRandom.pick([1, 2, 3])),
+    leaseTtlsMs: [1000, 1000, 1500],
+    tickMs,
   };
   const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
+  // Lease clients (besides the others): grant, attach keys, keep alive, revoke or let expire.
+  const leaseClientCount = full ? extrasRandom.pick([1, 2, 2]) : 0;
   // The double fault: the partition holds until the leader's subset change is done (at most 10
   // election timeouts), then the leader crashes, then the survivors get 30 election timeouts.
   const holdTicks = 10 * electionTimeoutTicks;
@@ -280,11 +289,14 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const context = new ClientContext(history);
   const clients: SimClient[] = [];
   for (let i = 1; i <= clientCount; i++) clients.push(new SimClient(i, context));
-  const barrier = new SimClient(clientCount + 1, context);
+  for (let i = 1; i <= leaseClientCount; i++) clients.push(new SimClient(clientCount + i, context, true));
+  const barrier = new SimClient(clientCount + leaseClientCount + 1, context);
   const all = [...clients, barrier];
   const clientRandom = root.child('clients');
   const watchStats: WatchStats = { events: 0, progress: 0, moves: 0, cancelled: { slow: 0, compacted: 0, reset: 0 }, compactedAnswers: 0 };
   const watchers: SimWatcher[] = [];
+  /** The lessors' expiry proposals not yet seen chosen, by command bytes: history ids. */
+  const expiryProposals = new Map<string, number[]>();
   let faults: FaultInjector | undefined;
   let reconfigFaults: ReconfigFaults | undefined;
   let doubleFault: DoubleFaultScenario | undefined;
@@ -327,6 +339,26 @@ export function runSeed(opts: SeedOptions): SeedResult {
       context.readOwner.get(readId)?.onReadFailed(readId, hint, c.now, clientRandom, c);
     };
     context.onError = (detail) => checker.report(4, `unexpected KV error reply: ${detail}`);
+    // Expiries go into the history as operations of their own (a leased key may disappear
+    // there): invoked when proposed, completed when first applied.
+    c.onExpiryProposed = (node, bytes, op) => {
+      const text = bytesToText(bytes);
+      let list = expiryProposals.get(text);
+      if (list === undefined) expiryProposals.set(text, (list = []));
+      list.push(history.invoke(`lessor-${node}`, fromKvOp(op)));
+    };
+    c.checker.onChosenAnonymous = (text, reply) => {
+      const pending = expiryProposals.get(text);
+      const first = pending?.shift();
+      if (pending === undefined || first === undefined) return;
+      const d = decodeReply(reply);
+      const out = d.ok ? fromKvResult(d.value as KvResultLike) : undefined;
+      if (out?.type === 'lease-revoke' && out.revoked) {
+        // The lease is gone: later copies of this expiry can change nothing.
+        history.complete(first, out);
+        for (const id of pending.splice(0)) history.fail(id);
+      } else history.fail(first);
+    };
     faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose, {
       nemesisRandom: root.child('lease-nemesis'),
       onLeaseReadTarget: (id) => (context.leaseReadTarget = id),
@@ -401,6 +433,10 @@ export function runSeed(opts: SeedOptions): SeedResult {
     }
     // Without convergence the liveness violation says it all; lagging replicas would only add noise.
     if (convergedAfter !== undefined) checker.checkDurability(inConfig(c, bootstrap).map((n) => ({ id: n.id, has: (cmd: string) => n.sm.effects.has(cmd) })));
+    // Invariant 11: leased keys disappear only through a revoke or a TTL without keep-alives.
+    checker.checkLeaseExpiry((ttlMs) => expirySlackMs(config.clock, ttlMs));
+    // Expiries never chosen by the end had no effect (after convergence nothing else is).
+    if (convergedAfter !== undefined) for (const list of expiryProposals.values()) for (const id of list.splice(0)) history.fail(id);
     // Invariant 10: each watcher's deliveries against the chosen log (drained to the end when
     // the cluster converged).
     checker.checkWatchers(
@@ -421,7 +457,12 @@ export function runSeed(opts: SeedOptions): SeedResult {
     if (unanswered !== undefined) history.fail(unanswered);
   }
   const clock = opts.now;
-  const ops = history.operations();
+  // An expiry of a lease no completed grant names concerns no operation of the history (its
+  // grant's reply was lost with a seed that did not converge).
+  const all_ = history.operations();
+  const granted = new Set<number>();
+  for (const o of all_) if (o.output?.type === 'lease-grant') granted.add(o.output.lease);
+  const ops = all_.filter((o) => o.input.type !== 'lease-revoke' || o.input.reason !== 'expired' || granted.has(o.input.lease));
   const checkStart = clock?.() ?? 0;
   const lin = checkLinearizability(
     flexKvModel,
@@ -453,6 +494,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
     ` KV state at ${checker.kvStatesCompared} applies, ${checker.staleReadsChecked} stale reads,` +
     `${watchers.length === 0 ? '' : ` ${watchers.length} watchers (${checker.watchSegmentsChecked} segments, ${checker.watchEventsChecked} changes in order, ${watchStats.moves} moves, cancelled ${watchStats.cancelled.reset} reset/${watchStats.cancelled.slow} slow/${watchStats.cancelled.compacted} compacted, ${watchStats.compactedAnswers} compacted answers; history ${watchConfig?.historyEventsMax}, queue ${watchConfig?.watcherQueueEventsMax}),`}` +
+    `${leaseClientCount === 0 ? '' : ` key leases (${leaseClientCount} clients: ${context.stats.leases.granted} granted, ${checker.keepalivesAcked} keep-alives acknowledged, ${checker.leasesExpired} expired, ${context.stats.leases.lost} found lost),`}` +
     ` history of ${ops.length} ops ${lin.verdict},` +
     ` leases ${config.lease === undefined ? 'off' : `${config.lease.leaseDurationMs}/${config.lease.clockDriftBoundMs} ms${config.lease.unsafeLease ? ' UNSAFE' : ''}`} (clocks ${config.clock.rateErrorPpm} ppm, steps ${config.clock.stepMsMax} ms, jitter ${config.clock.jitterMsMax} ms),` +
     ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;
@@ -560,6 +602,17 @@ function describeState(state: ConfigState): string {
   const one = (q: ConfigState['incoming']['quorum']): string =>
     q.kind === 'counting' ? `N=${q.voters.length} P=${q.replication} L=${q.election}` : 'grid';
   return state.outgoing === undefined ? one(state.incoming.quorum) : `joint(${one(state.outgoing.quorum)}|${one(state.incoming.quorum)})`;
+}
+
+/**
+ * How much earlier than a TTL in true time a leader may decide a lease expired: its clock may
+ * run fast by the rate error, step forward (at most once per three leader leases) and jitter
+ * at both ends of the interval (the clock model of `clock.ts`).
+ */
+export function expirySlackMs(clock: ClockModel, ttlMs: number): number {
+  const rho = clock.rateErrorPpm / 1_000_000;
+  const steps = clock.stepMsMax * (Math.floor(ttlMs / (3 * clock.leaseDurationMs)) + 2);
+  return Math.max(0, Math.ceil(ttlMs - (ttlMs - steps - 2 * clock.jitterMsMax) / (1 + rho)));
 }
 
 /** No random faults (a staged scenario injects its own). */

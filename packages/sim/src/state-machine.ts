@@ -30,6 +30,8 @@ export interface CommandOutcome {
   readonly reply: Uint8Array;
   /** The command bytes as applied. */
   readonly command: Uint8Array;
+  /** The change events the command made, in order. */
+  readonly events: readonly KvEvent[];
 }
 
 /**
@@ -95,7 +97,7 @@ export class SimStateMachine {
         this.lastEvents.push(...r.events);
         this.lastLeaseChanges.push(...r.leaseChanges);
         if (id === undefined) {
-          out.push({ id: bytesToText(c), outcome: 'not-a-command', reply: r.reply, command });
+          out.push({ id: bytesToText(c), outcome: 'not-a-command', reply: r.reply, command, events: r.events });
           continue;
         }
         // A command takes effect when it changes state (data or its session record); a
@@ -104,9 +106,9 @@ export class SimStateMachine {
         if (changed && (!this.dedupe || !this.effects.has(id))) {
           this.effects.set(id, slot);
           if (!this.replies.has(id)) this.replies.set(id, r.reply);
-          out.push({ id, outcome: 'applied', reply: r.reply, command });
+          out.push({ id, outcome: 'applied', reply: r.reply, command, events: r.events });
         } else {
-          out.push({ id, outcome: 'deduped', reply: this.replies.get(id) ?? r.reply, command });
+          out.push({ id, outcome: 'deduped', reply: this.replies.get(id) ?? r.reply, command, events: r.events });
         }
       }
     }
