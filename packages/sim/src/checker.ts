@@ -37,7 +37,16 @@
  *    a phase-2 quorum of the configuration the leader of b0 counted t with: the newest
  *    configuration among b0's own entries below t, else the one the chosen log has in force at
  *    b0's first slot (below that, b0's leader knew the log chosen). Checked at the end of a seed,
- *    when the chosen log and every acceptance are known.
+ *    when the chosen log and every acceptance are known;
+ * 10. watch delivery: every watcher received, from its start revision, exactly the changes of
+ *    the chosen log to its keys (each slot's events at its first apply), in order, with no gap,
+ *    duplicate or reorder, and no progress notification ahead of them; a node answered
+ *    `compacted` only for a start really below its hub's history (see `watchers.ts`);
+ * 11. key-lease expiry: a key attached to a lease disappeared (through a revocation) only after
+ *    a client revoked the lease, or after the lease's TTL in true time, less the drift the
+ *    clock model allows the leader's clock, since its grant was first applied and since the
+ *    last keep-alive a leader acknowledged; no keep-alive was acknowledged after the keys were
+ *    gone.
  */
 import type { QuorumSystem } from '@flexpaxos/quorum';
 import type {

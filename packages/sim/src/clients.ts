@@ -2,21 +2,27 @@
  * Simulated clients running a key-value workload through the real `@flexpaxos/kv` state
  * machine. Each client has at most one operation outstanding:
  *
- * - writes (`put` of a unique value, `delete`, `cas` on the version the client last saw) are
- *   KV commands with the client's session (client id + sequence number, exactly once). The
+ * - writes (`put` of a unique value, `delete`, `cas` on the version the client last saw, and
+ *   transactions: compares on the version or value of keys, then a list of puts, deletes and
+ *   gets, or another) are KV commands with the client's session (client id + sequence
+ *   number, exactly once). The
  *   client proposes to the node it believes leads, follows `leaderHint`, and when no answer
  *   arrives within its retry timeout re-proposes the *same bytes* elsewhere. A write is
  *   answered when a node it was proposed to applies it (or already had it applied when
  *   retried there), with that node's KV reply;
  * - reads (`get` or `range` by prefix) in one of three modes: `lease` and `quorum` go to the
  *   believed leader through the core's `read` (a lease read the lease cannot serve falls back
- *   to a quorum read); `stale` goes to any node and is answered from what it applied.
+ *   to a quorum read); `stale` goes to any node and is answered from what it applied;
+ * - a lease client instead grants key leases (`lease-grant`, a write), attaches `l/` keys to
+ *   them (puts with the lease), keeps them alive for a while (`lease-keepalive` to the leader,
+ *   answered by its lessor, never through the log) and then revokes them (a write) or stops
+ *   and lets them expire; it also reads its keys.
  *
  * Every write and every lease/quorum read is recorded in the seed's history for the
  * linearizability check; reads that never got an answer are dropped from it (they had no
  * effect), writes that never got one stay pending (they may take effect later or never).
  * Stale reads stay out of it (they are only serializable; the invariant checker checks them
- * for something weaker).
+ * for something weaker), and so do keep-alives (invariant 11 checks what they promise).
  */
 import {
   decodeReply,

@@ -3,7 +3,9 @@
  * the invariant checker, advanced one tick at a time. The host loop follows the core's
  * contract per Ready: send `messages`, persist (simulated fsync latency), then send
  * `messagesAfterPersist`, apply `committed`, `advance()`. A crash loses the in-flight write
- * and with it the after-persist messages of that Ready.
+ * and with it the after-persist messages of that Ready. Beside the state machine, a node may
+ * keep a watch hub (fed every applied slot, reset when it installs a snapshot) and run a
+ * key-lease lessor while it leads (`lessor-host.ts`); both are volatile, rebuilt on restart.
  */
 import { WatchHub, type KeepaliveOutcome, type KvEvent, type KvReadOp, type KvResult, type LeaseId, type LeaseRevokeOp, type LessorConfig, type WatchHubConfig } from '@flexpaxos/kv';
 import { LessorHost, type LessorSabotage } from './lessor-host.js';

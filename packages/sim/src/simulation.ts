@@ -4,15 +4,16 @@
  * clients propose; a liveness phase stops the faults (keeping at most N - max(L, P) nodes
  * down, so both an election and a replication quorum are connected) and must converge within
  * a bound. Every invariant is checked along the way and at the end; the client history goes
- * through the linearizability checker (invariant 5).
+ * through the linearizability checker (invariant 5), the watchers' deliveries through the
+ * watch delivery check (invariant 10), the leased keys' disappearances through the key-lease
+ * expiry check (invariant 11).
  */
-import { HistoryRecorder, checkLinearizability, flexKvModel, type FlexKvInput, type FlexKvOutput, type Verdict } from '@flexpaxos/checker';
+import { HistoryRecorder, checkLinearizability, flexKvModel, fromKvOp, fromKvResult, type FlexKvInput, type FlexKvOutput, type KvResultLike, type Verdict } from '@flexpaxos/checker';
 import { decodeReply, kvPut } from '@flexpaxos/kv';
-import { fromKvOp, fromKvResult, type KvResultLike } from '@flexpaxos/checker';
-import { bytesToText } from './commands.js';
 import { requiredClockDriftBoundMs, type ClockModel } from '@flexpaxos/lease';
 import { InvariantChecker, type Violation } from './checker.js';
 import { ClientContext, SimClient, type ClientConfig } from './clients.js';
+import { bytesToText } from './commands.js';
 import { SimCluster, type ClusterConfig, type Sabotage } from './cluster.js';
 import type { ReplicaFactory } from './core-types.js';
 import { FaultInjector, type FaultConfig, type FaultCounts } from './faults.js';
@@ -459,10 +460,10 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const clock = opts.now;
   // An expiry of a lease no completed grant names concerns no operation of the history (its
   // grant's reply was lost with a seed that did not converge).
-  const all_ = history.operations();
+  const recorded = history.operations();
   const granted = new Set<number>();
-  for (const o of all_) if (o.output?.type === 'lease-grant') granted.add(o.output.lease);
-  const ops = all_.filter((o) => o.input.type !== 'lease-revoke' || o.input.reason !== 'expired' || granted.has(o.input.lease));
+  for (const o of recorded) if (o.output?.type === 'lease-grant') granted.add(o.output.lease);
+  const ops = recorded.filter((o) => o.input.type !== 'lease-revoke' || o.input.reason !== 'expired' || granted.has(o.input.lease));
   const checkStart = clock?.() ?? 0;
   const lin = checkLinearizability(
     flexKvModel,
