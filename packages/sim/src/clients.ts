@@ -166,8 +166,6 @@ export class SimClient {
   readonly leaseClient: boolean;
   private lease: HeldLease | undefined;
   private plan: LeasePlan | undefined;
-  /** Lease clients grant again from this tick on (after a lease ran out). */
-  private nextGrantAt = 0;
   completed = 0;
   retries = 0;
   /** Sum of answer latencies in ticks. */
@@ -201,7 +199,6 @@ export class SimClient {
   private invokeLease(now: number, config: ClientConfig, random: Prng): string | undefined {
     const l = this.lease;
     if (l === undefined) {
-      if (now < this.nextGrantAt) return undefined;
       const ttlMs = random.pick(config.leaseTtlsMs);
       const ttlTicks = Math.ceil(ttlMs / config.tickMs);
       this.plan = {
