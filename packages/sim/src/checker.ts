@@ -59,7 +59,7 @@ import type {
 } from './core-types.js';
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
-import { decodeCommand, decodeReply, type KvEvent, type KvResult } from '@flexpaxos/kv';
+import { decodeCommand, decodeReply, type KvCommandOp, type KvEvent, type KvResult } from '@flexpaxos/kv';
 import {
   checkLeaseExpiry,
   checkWatchDelivery,
@@ -215,10 +215,17 @@ export class InvariantChecker {
     const seen = this.slotValue.get(slot);
     if (seen === undefined) {
       this.slotValue.set(slot, { key, node });
-      for (const o of outcomes) if (o.outcome === 'applied') this.recordWrite(o.command, o.reply);
+
       if (this.recordChanges) for (const e of events) this.changeLog.push(eventRecord(e));
       for (const o of outcomes) {
-        if (o.outcome !== 'deduped') this.recordLease(o.command, o.reply, o.events);
+        if (o.outcome !== 'deduped' && o.command !== undefined && o.reply !== undefined) {
+          const c = decodeCommand(o.command);
+          if (c.ok) {
+            const op = c.value.op;
+            if (o.outcome === 'applied') this.recordWrite(op, o.reply);
+            if (op.type === 'lease-grant' || op.type === 'lease-revoke') this.recordLease(op, o.reply, o.events);
+          }
+        }
         if (o.outcome === 'not-a-command' && o.id !== undefined && o.reply !== undefined) this.onChosenAnonymous?.(o.id, o.reply);
       }
     } else if (seen.key !== key) {
@@ -260,11 +267,7 @@ export class InvariantChecker {
   }
 
   /** Follows grants, client revokes and the keys revocations delete, at a slot's first apply. */
-  private recordLease(command: Uint8Array | undefined, reply: Uint8Array | undefined, events: readonly KvEvent[] | undefined): void {
-    if (command === undefined || reply === undefined) return;
-    const c = decodeCommand(command);
-    if (!c.ok) return;
-    const op = c.value.op;
+  private recordLease(op: KvCommandOp, reply: Uint8Array, events: readonly KvEvent[] | undefined): void {
     if (op.type !== 'lease-grant' && op.type !== 'lease-revoke') return;
     const r = decodeReply(reply);
     if (!r.ok) return;
@@ -310,12 +313,10 @@ export class InvariantChecker {
   }
 
   /** Remembers what an applied write stored (for the stale read check). */
-  private recordWrite(command: Uint8Array | undefined, reply: Uint8Array | undefined): void {
-    if (command === undefined || reply === undefined) return;
-    const c = decodeCommand(command);
+  private recordWrite(op: KvCommandOp, reply: Uint8Array): void {
+    if (op.type !== 'put' && op.type !== 'cas' && op.type !== 'txn') return;
     const r = decodeReply(reply);
-    if (!c.ok || !r.ok) return;
-    const op = c.value.op;
+    if (!r.ok) return;
     const res = r.value;
     if (op.type === 'put' && res.type === 'put') {
       this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });

@@ -204,7 +204,7 @@ export class SimClient {
       this.plan = {
         ttlTicks,
         intervalTicks: Math.floor(ttlTicks / random.pick([3, 4, 6])),
-        keepTicks: random.pick([0, 0, 0, 1, 3]) * ttlTicks,
+        keepTicks: random.pick([0, 1, 2, 3]) * ttlTicks,
         revoke: random.nextInt(3) === 0,
       };
       return this.invokeWrite(now, kvLeaseGrant(ttlMs));
@@ -221,8 +221,11 @@ export class SimClient {
       return random.nextInt(4) === 0 ? read() : undefined;
     }
     if (now - l.lastAckTick >= l.intervalTicks) return this.start(now, kvLeaseKeepalive(l.id), undefined, undefined);
-    if (random.nextInt(3) === 0) return read();
-    return this.invokeWrite(now, kvPut(key, `v${this.id}.${this.seq + 1}${'x'.repeat(config.padBytes)}`, l.id));
+    // Mostly idle between keep-alives: a put (attach or overwrite) or a read now and then.
+    const draw = random.nextInt(4);
+    if (draw === 0) return read();
+    if (draw === 1) return this.invokeWrite(now, kvPut(key, `v${this.id}.${this.seq + 1}${'x'.repeat(config.padBytes)}`, l.id));
+    return undefined;
   }
 
   /**

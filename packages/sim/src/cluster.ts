@@ -743,8 +743,10 @@ export class SimCluster {
     const host = node.lessor;
     const replica = node.replica;
     if (host === undefined || replica === undefined || node.paused) return;
-    const leading = (replica.role ?? (replica.status() as { role?: string }).role) === 'leader';
-    const ballot = leading ? ballotOf(replica.status()) : undefined;
+    // The ballot of the node's current leadership, as `checkElection` recorded it after every
+    // event at the node (no status() per tick).
+    const ballot = this.lastWin.get(node.id);
+    const leading = ballot !== undefined && (replica.role ?? 'leader') === 'leader';
     const retry = 3 * (this.config.electionTimeoutTicks + this.config.electionTimeoutJitterTicks);
     for (const p of host.tick(this.now, leading, ballot, retry)) {
       if (p.expiry !== undefined) this.onExpiryProposed?.(node.id, p.bytes, p.expiry);
@@ -761,8 +763,12 @@ export class SimCluster {
     const node = this.node(id);
     const replica = node.replica;
     if (replica === undefined || node.paused) return { kind: 'down' };
-    const st = replica.status() as { role?: string; leader?: number };
-    if (st.role !== 'leader') return { kind: 'not-leader', leaderHint: st.leader };
+    const role = replica.role;
+    const st = role === undefined || role === 'leader' ? (replica.status() as { role?: string; leader?: number }) : undefined;
+    if (st?.role !== 'leader') {
+      const leader = (st ?? (replica.status() as { leader?: number })).leader;
+      return { kind: 'not-leader', leaderHint: leader };
+    }
     if (node.lessor === undefined || !leaseHeld(st)) return { kind: 'unavailable' };
     const r: KeepaliveOutcome = node.lessor.keepalive(lease);
     if (r.kind === 'not-leader') return { kind: 'unavailable' };

@@ -274,7 +274,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
   };
   const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
   // Lease clients (besides the others): grant, attach keys, keep alive, revoke or let expire.
-  const leaseClientCount = full ? extrasRandom.pick([1, 2, 2]) : 0;
+  const leaseClientCount = full ? extrasRandom.pick([1, 1, 2]) : 0;
   // The double fault: the partition holds until the leader's subset change is done (at most 10
   // election timeouts), then the leader crashes, then the survivors get 30 election timeouts.
   const holdTicks = 10 * electionTimeoutTicks;

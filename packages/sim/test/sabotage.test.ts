@@ -82,11 +82,11 @@ describe('runSeed', () => {
   });
 
   it('catches a lessor that expires key leases after half their TTL (invariant 11)', () => {
-    expect(invariantsCaught(12, { sabotage: { lessor: 'half-ttl' } })).toContain(11);
+    expect(invariantsCaught(16, { sabotage: { lessor: 'half-ttl' } })).toContain(11);
   });
 
   it('catches a lessor host that acknowledges keep-alives without renewing (invariant 11)', () => {
-    expect(invariantsCaught(4, { sabotage: { lessor: 'ignore-keepalives' } })).toContain(11);
+    expect(invariantsCaught(16, { sabotage: { lessor: 'ignore-keepalives' } })).toContain(11);
   });
 
   it('catches two nodes holding a lease at once (invariant 6) when a replica claims one whenever it leads', () => {
