@@ -37,7 +37,16 @@
  *    a phase-2 quorum of the configuration the leader of b0 counted t with: the newest
  *    configuration among b0's own entries below t, else the one the chosen log has in force at
  *    b0's first slot (below that, b0's leader knew the log chosen). Checked at the end of a seed,
- *    when the chosen log and every acceptance are known.
+ *    when the chosen log and every acceptance are known;
+ * 10. watch delivery: every watcher received, from its start revision, exactly the changes of
+ *    the chosen log to its keys (each slot's events at its first apply), in order, with no gap,
+ *    duplicate or reorder, and no progress notification ahead of them; a node answered
+ *    `compacted` only for a start really below its hub's history (see `watchers.ts`);
+ * 11. key-lease expiry: a key attached to a lease disappeared (through a revocation) only after
+ *    a client revoked the lease, or after the lease's TTL in true time, less the drift the
+ *    clock model allows the leader's clock, since its grant was first applied and since the
+ *    last keep-alive a leader acknowledged; no keep-alive was acknowledged after the keys were
+ *    gone.
  */
 import type { QuorumSystem } from '@flexpaxos/quorum';
 import type {
@@ -50,7 +59,16 @@ import type {
 } from './core-types.js';
 import { compareBallots, formatBallot } from './core-types.js';
 import { bytesToText, commandId, valueKey } from './commands.js';
-import { decodeCommand, decodeResult, type KvResult } from '@flexpaxos/kv';
+import { decodeCommand, decodeReply, type KvCommandOp, type KvEvent, type KvResult } from '@flexpaxos/kv';
+import {
+  checkLeaseExpiry,
+  checkWatchDelivery,
+  type LeaseExpiryProblem,
+  type LeasedKeyLoss,
+  type WatchDelivery,
+  type WatchEventRecord,
+  type WatchProblem,
+} from '@flexpaxos/checker';
 import type { ApplyOutcome } from './state-machine.js';
 
 /** The invariants checked, by their number in the design brief. */
@@ -65,6 +83,8 @@ export const INVARIANTS = {
   7: 'promises-never-regress',
   8: 'liveness',
   9: 'config-intersection',
+  10: 'watch-delivery',
+  11: 'key-lease-expiry',
 } as const;
 
 /** An invariant number. */
@@ -119,6 +139,31 @@ export class InvariantChecker {
   private readonly acceptedBy = new Map<number, Map<string, { ballot: SimBallot; nodes: Set<number> }>>();
   /** Per ballot: its lowest slot and the configurations among its entries, by slot. */
   private readonly ballotLogs = new Map<string, { first: number; configs: Map<number, SimConfigState> }>();
+  /**
+   * The change events of the chosen log in order (each slot's at its first apply), when
+   * `recordChanges` is set: what every watcher must see (invariant 10).
+   */
+  readonly changeLog: WatchEventRecord[] = [];
+  recordChanges = false;
+  /** True simulated time per tick, in ms (lease timelines are in true time). */
+  tickMs = 10;
+  /**
+   * Invariant 11: per lease, its TTL, when its grant was first applied, the keep-alives the
+   * leader acknowledged and when a client's revoke was first applied (true time, ms).
+   */
+  private readonly leaseTimelines = new Map<number, { ttlMs: number; grantedAtMs: number; keepalivesAtMs: number[]; revokedAtMs?: number }>();
+  /** Leased keys deleted by a revocation (expiry or a client's), at the first apply. */
+  private readonly leaseLosses: LeasedKeyLoss[] = [];
+  /** Keep-alives acknowledged before the grant's apply was seen (checked, then dropped). */
+  private readonly orphanKeepalives: { lease: number; atMs: number }[] = [];
+  /** Called at the first apply of a command without session (a lessor's): bytes (latin1), reply. */
+  onChosenAnonymous: ((text: string, reply: Uint8Array) => void) | undefined;
+  /** Statistics of invariant 11. */
+  keepalivesAcked = 0;
+  leasesExpired = 0;
+  /** Statistics of invariant 10. */
+  watchSegmentsChecked = 0;
+  watchEventsChecked = 0;
   /** Tick at which each command was first proposed. */
   readonly proposedAt = new Map<string, number>();
   /** Command ids acknowledged to clients, with the ack tick. */
@@ -162,14 +207,27 @@ export class InvariantChecker {
     node: number,
     slot: number,
     value: SimSlotValue,
-    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome; reply?: Uint8Array; command?: Uint8Array }[],
+    outcomes: readonly { id: string | undefined; outcome: ApplyOutcome; reply?: Uint8Array; command?: Uint8Array; events?: readonly KvEvent[] }[],
+    events: readonly KvEvent[] = [],
   ): void {
     this.appliedSlots++;
     const key = valueKey(value);
     const seen = this.slotValue.get(slot);
     if (seen === undefined) {
       this.slotValue.set(slot, { key, node });
-      for (const o of outcomes) if (o.outcome === 'applied') this.recordWrite(o.command, o.reply);
+
+      if (this.recordChanges) for (const e of events) this.changeLog.push(eventRecord(e));
+      for (const o of outcomes) {
+        if (o.outcome !== 'deduped' && o.command !== undefined && o.reply !== undefined) {
+          const c = decodeCommand(o.command);
+          if (c.ok) {
+            const op = c.value.op;
+            if (o.outcome === 'applied') this.recordWrite(op, o.reply);
+            if (op.type === 'lease-grant' || op.type === 'lease-revoke') this.recordLease(op, o.reply, o.events);
+          }
+        }
+        if (o.outcome === 'not-a-command' && o.id !== undefined && o.reply !== undefined) this.onChosenAnonymous?.(o.id, o.reply);
+      }
     } else if (seen.key !== key) {
       this.report(1, `slot ${slot}: node ${node} applied ${short(key)} but node ${seen.node} applied ${short(seen.key)}`);
     }
@@ -200,18 +258,79 @@ export class InvariantChecker {
     }
   }
 
+  /** A keep-alive of `lease` the leader acknowledged at true time `atMs` (invariant 11). */
+  onKeepaliveAck(lease: number, atMs: number): void {
+    this.keepalivesAcked++;
+    const t = this.leaseTimelines.get(lease);
+    if (t === undefined) this.orphanKeepalives.push({ lease, atMs });
+    else t.keepalivesAtMs.push(atMs);
+  }
+
+  /** Follows grants, client revokes and the keys revocations delete, at a slot's first apply. */
+  private recordLease(op: KvCommandOp, reply: Uint8Array, events: readonly KvEvent[] | undefined): void {
+    if (op.type !== 'lease-grant' && op.type !== 'lease-revoke') return;
+    const r = decodeReply(reply);
+    if (!r.ok) return;
+    const atMs = this.now * this.tickMs;
+    if (op.type === 'lease-grant' && r.value.type === 'lease-grant') {
+      this.leaseTimelines.set(r.value.lease, { ttlMs: r.value.ttlMs, grantedAtMs: atMs, keepalivesAtMs: [] });
+      return;
+    }
+    if (op.type !== 'lease-revoke' || r.value.type !== 'lease-revoke' || !r.value.revoked) return;
+    if (op.reason === 'client') {
+      const t = this.leaseTimelines.get(op.lease);
+      if (t !== undefined) t.revokedAtMs = atMs;
+    } else this.leasesExpired++;
+    for (const e of events ?? []) if (e.type === 'delete') this.leaseLosses.push({ key: utf8.decode(e.kv.key), lease: op.lease, atMs });
+  }
+
+  /**
+   * Invariant 11 at the end of a seed: no leased key disappeared before its lease was revoked
+   * by a client or had gone its TTL, in true time, without an acknowledged keep-alive (after
+   * the grant's first apply and the last acknowledged keep-alive); `slackMs(ttl)` is the drift
+   * the clock model allows the leader's clock over a TTL. Also: no keep-alive acknowledged
+   * after the lease's keys were gone, none for a lease never granted.
+   */
+  checkLeaseExpiry(slackMs: (ttlMs: number) => number): void {
+    for (const k of this.orphanKeepalives) {
+      this.report(11, `a keep-alive of lease ${k.lease} was acknowledged at ${k.atMs} ms, before any grant of it was applied`);
+    }
+    const byLease = new Map<number, LeasedKeyLoss[]>();
+    for (const l of this.leaseLosses) {
+      let list = byLease.get(l.lease);
+      if (list === undefined) byLease.set(l.lease, (list = []));
+      list.push(l);
+    }
+    for (const [lease, losses] of byLease) {
+      const t = this.leaseTimelines.get(lease);
+      const timeline = t === undefined ? [] : [{ lease, ...t }];
+      const r = checkLeaseExpiry(timeline, losses, { slackMs: t === undefined ? 0 : slackMs(t.ttlMs) });
+      const p = r.problems[0];
+      if (p !== undefined) {
+        this.report(11, `${describeLeaseProblem(p, t)}${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problems)` : ''}`);
+      }
+    }
+  }
+
   /** Remembers what an applied write stored (for the stale read check). */
-  private recordWrite(command: Uint8Array | undefined, reply: Uint8Array | undefined): void {
-    if (command === undefined || reply === undefined) return;
-    const c = decodeCommand(command);
-    const r = decodeResult(reply);
-    if (!c.ok || !r.ok) return;
-    const op = c.value.op;
+  private recordWrite(op: KvCommandOp, reply: Uint8Array): void {
+    if (op.type !== 'put' && op.type !== 'cas' && op.type !== 'txn') return;
+    const r = decodeReply(reply);
+    if (!r.ok) return;
     const res = r.value;
     if (op.type === 'put' && res.type === 'put') {
       this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });
     } else if (op.type === 'cas' && res.type === 'cas' && res.succeeded) {
       this.written.set(`${bytesToText(op.key)}@${res.revision}`, { value: bytesToText(op.value), version: res.version });
+    } else if (op.type === 'txn' && res.type === 'txn') {
+      // The last put to a key in the branch is what the key holds at the transaction's revision.
+      const branch = res.succeeded ? op.success : op.failure;
+      branch.forEach((o, i) => {
+        const x = res.results[i];
+        if (o.type === 'put' && x?.type === 'put') {
+          this.written.set(`${bytesToText(o.key)}@${x.revision}`, { value: bytesToText(o.value), version: x.version });
+        }
+      });
     }
   }
 
@@ -392,9 +511,84 @@ export class InvariantChecker {
     }
   }
 
+  /**
+   * Invariant 10 at the end of a seed: every segment of every watcher received exactly the
+   * changes of the chosen log to its keys from its start, in order (no gap, duplicate or
+   * reorder, no progress before everything up to it), through `through` when the watcher was
+   * drained at the end.
+   */
+  checkWatchers(
+    watchers: readonly {
+      readonly label: string;
+      readonly prefix: string;
+      readonly segments: readonly { readonly start: number; readonly received: readonly WatchDelivery[] }[];
+      readonly through: number | undefined;
+    }[],
+  ): void {
+    for (const w of watchers) {
+      w.segments.forEach((seg, i) => {
+        this.watchSegmentsChecked++;
+        const last = i === w.segments.length - 1;
+        const r = checkWatchDelivery(
+          this.changeLog,
+          { key: w.prefix, prefix: true, startRevision: seg.start },
+          seg.received,
+          last && w.through !== undefined ? { throughRevision: w.through } : {},
+        );
+        this.watchEventsChecked += r.delivered;
+        const p = r.problems[0];
+        if (p !== undefined) {
+          this.report(
+            10,
+            `watcher ${w.label} (prefix '${w.prefix}', segment from revision ${seg.start}): ${describeWatchProblem(p)}` +
+              `${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problems)` : ''}; ${r.delivered} of ${r.expected} changes delivered in order`,
+          );
+        }
+      });
+    }
+  }
+
   /** Proposed command count. */
   get proposedCount(): number {
     return this.proposed.size;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** A KV change event as the watch check compares it (keys and values as UTF-8). */
+export function eventRecord(e: KvEvent): WatchEventRecord {
+  return { type: e.type, key: utf8.decode(e.kv.key), revision: e.kv.revision, version: e.kv.version, value: utf8.decode(e.kv.value) };
+}
+
+function describeLeaseProblem(p: LeaseExpiryProblem, t: { ttlMs: number; grantedAtMs: number; keepalivesAtMs: number[] } | undefined): string {
+  const timeline = t === undefined ? 'no timeline' : `TTL ${t.ttlMs} ms, granted at ${t.grantedAtMs} ms, keep-alives acknowledged at [${t.keepalivesAtMs.slice(-4).join(', ')}] ms`;
+  switch (p.kind) {
+    case 'early-expiry':
+      return `key ${p.key} of lease ${p.lease} disappeared at ${p.atMs} ms, before ${p.earliestMs} ms (${timeline})`;
+    case 'keepalive-after-loss':
+      return `a keep-alive of lease ${p.lease} was acknowledged at ${p.keepaliveAtMs} ms, after its keys were gone at ${p.lostAtMs} ms (${timeline})`;
+    case 'unknown-lease':
+      return `key ${p.key} of lease ${p.lease}, whose grant was never applied, disappeared at ${p.atMs} ms`;
+  }
+}
+
+function describeChange(e: WatchEventRecord): string {
+  return `${e.type} ${e.key}${e.type === 'put' ? `=${short(e.value ?? '')}` : ''} version ${e.version} at revision ${e.revision}`;
+}
+
+function describeWatchProblem(p: WatchProblem): string {
+  switch (p.kind) {
+    case 'gap':
+      return `missed ${describeChange(p.missing)} (delivery ${p.index})`;
+    case 'reorder':
+      return `got ${describeChange(p.event)} before ${describeChange(p.expected)}`;
+    case 'duplicate':
+      return `got ${describeChange(p.event)} twice (delivery ${p.index})`;
+    case 'unexpected':
+      return `got ${describeChange(p.event)}, which the chosen log does not hold`;
+    case 'early-progress':
+      return `progress at revision ${p.revision} before ${describeChange(p.missing)}`;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * `pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L]
  * [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--reconfig | --no-reconfig] [--unsafe-reconfig]
- * [--scenario double-fault] [--no-auto-subset] [--pre-vote | --no-pre-vote] [--check-budget-ms MS] [--verbose]`:
+ * [--scenario double-fault] [--no-auto-subset] [--pre-vote | --no-pre-vote] [--basic-workload] [--check-budget-ms MS] [--verbose]`:
  * simulates K seeds and exits 0 only when no invariant broke and no linearizability check
  * ended `unknown` (exit 1 on violations, 2 on unknowns only).
  */
@@ -9,7 +9,7 @@ import { paxosReplicaFactory } from './paxos-factory.js';
 import { runSeeds } from './run.js';
 
 const USAGE =
-  'usage: pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L] [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--reconfig | --no-reconfig] [--unsafe-reconfig] [--scenario double-fault] [--no-auto-subset] [--check-budget-ms MS] [--verbose]';
+  'usage: pnpm sim --seeds K --first-seed S [--nodes N --replication P --election L] [--unsafe-quorum] [--unsafe-lease] [--no-leases] [--reconfig | --no-reconfig] [--unsafe-reconfig] [--scenario double-fault] [--no-auto-subset] [--pre-vote | --no-pre-vote] [--basic-workload] [--check-budget-ms MS] [--verbose]';
 
 /** Parsed command line. */
 interface Args {
@@ -28,6 +28,8 @@ interface Args {
   autoSubset: boolean;
   /** Pre-vote forced on, off, or the default mix (undefined). */
   preVote: boolean | undefined;
+  /** `basic`: get, put, delete, cas and range only (no transactions, key leases, watchers). */
+  workload: 'basic' | 'full';
   checkBudgetMs: number | undefined;
   verbose: boolean;
 }
@@ -47,6 +49,7 @@ function parseArgs(argv: readonly string[]): Args | string {
     scenario: undefined,
     autoSubset: true,
     preVote: undefined,
+    workload: 'full',
     checkBudgetMs: undefined,
     verbose: false,
   };
@@ -63,6 +66,7 @@ function parseArgs(argv: readonly string[]): Args | string {
     else if (a === '--no-auto-subset') args.autoSubset = false;
     else if (a === '--no-pre-vote') args.preVote = false;
     else if (a === '--pre-vote') args.preVote = true;
+    else if (a === '--basic-workload') args.workload = 'basic';
     else if (a === '--scenario') {
       const v = argv[++i];
       if (v !== 'double-fault') return `--scenario needs a scenario name: double-fault (got ${v ?? 'nothing'})\n${USAGE}`;

@@ -3,9 +3,12 @@
  * the invariant checker, advanced one tick at a time. The host loop follows the core's
  * contract per Ready: send `messages`, persist (simulated fsync latency), then send
  * `messagesAfterPersist`, apply `committed`, `advance()`. A crash loses the in-flight write
- * and with it the after-persist messages of that Ready.
+ * and with it the after-persist messages of that Ready. Beside the state machine, a node may
+ * keep a watch hub (fed every applied slot, reset when it installs a snapshot) and run a
+ * key-lease lessor while it leads (`lessor-host.ts`); both are volatile, rebuilt on restart.
  */
-import type { KvReadOp, KvResult } from '@flexpaxos/kv';
+import { WatchHub, type KeepaliveOutcome, type KvEvent, type KvReadOp, type KvResult, type LeaseId, type LeaseRevokeOp, type LessorConfig, type WatchHubConfig } from '@flexpaxos/kv';
+import { LessorHost, type LessorSabotage } from './lessor-host.js';
 import type { ClockModel } from '@flexpaxos/lease';
 import type {
   ReplicaFactory,
@@ -25,7 +28,7 @@ import { SimDisk } from './disk.js';
 import { SimNetwork, type NetworkConfig } from './network.js';
 import type { Prng} from './prng.js';
 import { type Ratio, NEVER } from './prng.js';
-import { SimStateMachine, type CommandOutcome } from './state-machine.js';
+import { SimStateMachine, type CommandOutcome, type TxnSabotage } from './state-machine.js';
 import { formatPersist, formatMessage } from './format.js';
 
 /**
@@ -40,7 +43,13 @@ import { formatPersist, formatMessage } from './format.js';
  *   N - max(L, P), so no quorum can form;
  * - `corruptStaleReads`: the host answers stale reads with a value nobody wrote;
  * - `followersServeReads`: a follower answers lease and quorum reads from its own applied
- *   state instead of sending the client to the leader (a stale read in a linearizable mode).
+ *   state instead of sending the client to the leader (a stale read in a linearizable mode);
+ * - `txn`: every state machine applies transactions non-atomically (see `TxnSabotage`);
+ * - `dropWatchEvent`: a node's watch hub loses the first event of every fourth non-empty
+ *   revision the node publishes;
+ * - `shortWatchHistory`: watch hubs keep a history of 2 events, while the compaction check
+ *   holds them to the configured bound (a hub that answers `compacted` too early);
+ * - `lessor`: the key-lease lessor expires leases early or ignores keep-alives.
  */
 export interface Sabotage {
   readonly forgetPromiseOnRestart?: boolean;
@@ -51,6 +60,11 @@ export interface Sabotage {
   readonly keepDownInLiveness?: number;
   readonly corruptStaleReads?: boolean;
   readonly followersServeReads?: boolean;
+  readonly txn?: TxnSabotage;
+  readonly dropWatchEvent?: boolean;
+  readonly shortWatchHistory?: boolean;
+  /** Every node's lessor host is broken (see `LessorSabotage`). */
+  readonly lessor?: LessorSabotage;
 }
 
 /** Leader lease settings of a cluster (the clock model is `ClusterConfig.clock`). */
@@ -99,6 +113,16 @@ export interface ClusterConfig {
   readonly autoSubset: boolean;
   /** Pre-vote in the core (its default: on). */
   readonly preVote: boolean;
+  /**
+   * Every node keeps a watch hub with these bounds, fed from what it applies (reset when it
+   * installs a snapshot, empty after a restart); undefined: no hubs.
+   */
+  readonly watch: Partial<WatchHubConfig> | undefined;
+  /**
+   * Every node runs a key-lease lessor with this configuration while it leads (`LessorHost`);
+   * undefined: no lessors (leased keys never expire).
+   */
+  readonly lessor: Partial<LessorConfig> | undefined;
   /** Trace tests: messages wait for the script and disks complete at once unless held. */
   readonly manual: boolean;
   readonly sabotage: Sabotage;
@@ -122,6 +146,16 @@ export class SimNode {
   readonly clock: SimClock;
   /** Lease and quorum reads accepted here and not answered yet: read id -> read. */
   reads = new Map<number, PendingRead>();
+  /** The node's watch hub (volatile: replaced on restart), when the cluster keeps hubs. */
+  hub: WatchHub | undefined;
+  /** The hub holds what was published after this revision (its creation or last reset). */
+  hubBase = 0;
+  /** Events published to the hub since `hubBase`, per non-empty revision (compaction check). */
+  hubPublished: { readonly revision: number; readonly events: number }[] = [];
+  /** Non-empty revisions published (the `dropWatchEvent` sabotage counts them). */
+  private hubBatches = 0;
+  /** The node's key-lease lessor (volatile: replaced on restart), when the cluster runs them. */
+  lessor: LessorHost | undefined;
   constructor(id: number, random: Prng, clock: SimClock) {
     this.id = id;
     this.random = random;
@@ -130,6 +164,33 @@ export class SimNode {
   /** Whether the node runs (not crashed). */
   get up(): boolean {
     return this.replica !== undefined;
+  }
+
+  /** A fresh hub whose history starts after the applied index (start, restart, snapshot). */
+  resetHub(config: Partial<WatchHubConfig> | undefined): void {
+    this.hub = config === undefined ? undefined : new WatchHub(this.sm.applied, config);
+    this.hubBase = this.sm.applied;
+    this.hubPublished = [];
+  }
+
+  /** Publishes an applied slot's events to the hub (`drop`: the sabotage). */
+  publish(slot: number, events: readonly KvEvent[], drop: boolean): void {
+    if (this.hub === undefined) return;
+    let out = events;
+    if (events.length > 0 && drop && ++this.hubBatches % 4 === 0) out = events.slice(1);
+    this.hub.publish(slot, out);
+    if (out.length > 0) this.hubPublished.push({ revision: slot, events: out.length });
+  }
+
+  /** Events published to the hub at revisions `revision` and later. */
+  hubEventsSince(revision: number): number {
+    let n = 0;
+    for (let i = this.hubPublished.length - 1; i >= 0; i--) {
+      const p = this.hubPublished[i] as { revision: number; events: number };
+      if (p.revision < revision) break;
+      n += p.events;
+    }
+    return n;
   }
 }
 
@@ -166,6 +227,18 @@ export type ReadOutcome =
   /** Node down or paused (the request times out). */
   | { readonly kind: 'down' };
 
+/** What a node said to a keep-alive. */
+export type KeepaliveAnswer =
+  /** The lease runs its TTL again from now. */
+  | { readonly kind: 'renewed'; readonly lease: LeaseId }
+  /** Unknown, revoked or expired. */
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'not-leader'; readonly leaderHint: number | undefined }
+  /** The node leads but cannot answer now (no leader lease held, lessor not started). */
+  | { readonly kind: 'unavailable' }
+  /** Node down or paused. */
+  | { readonly kind: 'down' };
+
 /** A simulated cluster. */
 export class SimCluster {
   readonly config: ClusterConfig;
@@ -189,6 +262,8 @@ export class SimCluster {
   onApplyCommand: ApplyListener | undefined;
   onReadAnswer: ReadListener | undefined;
   onReadFailed: ReadFailedListener | undefined;
+  /** Called when a node's lessor host proposes an expiry (the history records it). */
+  onExpiryProposed: ((node: number, bytes: Uint8Array, op: LeaseRevokeOp) => void) | undefined;
   /** Nodes whose lease was held at their last check (invariant 6). */
   private readonly leaseHolders = new Set<number>();
   /** Pairs of (node, ballot) already reported for invariant 6 (one report per overlap). */
@@ -203,6 +278,7 @@ export class SimCluster {
     this.config = config;
     this.factory = factory;
     this.network = new SimNetwork(config.network, seed.child('network'), config.manual);
+    this.checker.tickMs = config.tickMs;
     this.diskRandom = seed.child('disk');
     this.clockRandom = seed.child('clock');
     this.members = [];
@@ -213,6 +289,7 @@ export class SimCluster {
       const clock = new SimClock(config.clock, config.tickMs, seed.child(`clock-${id}`));
       const node = new SimNode(id, seed.child(`node-${id}`), clock);
       if (config.sabotage.noDedupe === true) node.sm.dedupe = false;
+      node.sm.txnSabotage = config.sabotage.txn;
       this.nodes.push(node);
       this.start(node, undefined);
     }
@@ -264,6 +341,9 @@ export class SimCluster {
 
   private start(node: SimNode, recovered: SimRecoveredState | undefined): void {
     if (recovered !== undefined) node.clock.restart(this.now);
+    const watch = this.config.watch;
+    node.resetHub(watch !== undefined && this.config.sabotage.shortWatchHistory === true ? { ...watch, historyEventsMax: 2 } : watch);
+    node.lessor = this.config.lessor === undefined ? undefined : new LessorHost(this.config.lessor, () => node.clock.nowMs(), this.config.sabotage.lessor);
     node.replica = this.factory(this.options(node), recovered);
     this.pump(node);
   }
@@ -277,6 +357,8 @@ export class SimCluster {
     node.inbox = [];
     node.paused = false;
     node.reads = new Map();
+    node.hub = undefined;
+    node.lessor = undefined;
     this.leaseHolders.delete(id);
     node.disk.crash();
     node.crashes++;
@@ -460,6 +542,11 @@ export class SimCluster {
     if (p.entries.length > 0) this.checker.onDurableEntries(node.id, p.entries);
     if (p.snapshot !== undefined && p.snapshot.meta.index > node.sm.applied) {
       node.sm.restore(p.snapshot.data);
+      // The history no longer connects to the state: every watcher is cancelled ('reset').
+      node.hub?.reset(node.sm.applied);
+      node.hubBase = node.sm.applied;
+      node.hubPublished = [];
+      node.lessor?.afterSnapshot(node.sm.kv);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
       this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.answerReads(node);
@@ -486,7 +573,9 @@ export class SimCluster {
         value = { kind: 'commands', commands: [encodeCommand(999, 1)] };
       }
       const outcomes: CommandOutcome[] = node.sm.apply(e.slot, value);
-      this.checker.onApply(node.id, e.slot, value, outcomes);
+      this.checker.onApply(node.id, e.slot, value, outcomes, node.sm.lastEvents);
+      node.publish(e.slot, node.sm.lastEvents, this.config.sabotage.dropWatchEvent === true);
+      node.lessor?.observe(node.sm.lastLeaseChanges, node.sm.kv);
       this.checker.onChain(node.id, node.sm.applied, node.sm.chain);
       this.checker.onKvState(node.id, node.sm.applied, node.sm.kv.snapshot());
       this.log(`${node.id} apply ${e.slot} ${describeValue(value)}`);
@@ -646,6 +735,47 @@ export class SimCluster {
       node.replica.tick();
       this.pump(node);
     }
+    if (this.config.lessor !== undefined) for (const node of this.nodes) this.tickLessor(node);
+  }
+
+  /** The lessor duties of a node at this tick: campaign on a new leadership, propose expiries. */
+  private tickLessor(node: SimNode): void {
+    const host = node.lessor;
+    const replica = node.replica;
+    if (host === undefined || replica === undefined || node.paused) return;
+    // The ballot of the node's current leadership, as `checkElection` recorded it after every
+    // event at the node (no status() per tick).
+    const ballot = this.lastWin.get(node.id);
+    const leading = ballot !== undefined && (replica.role ?? 'leader') === 'leader';
+    const retry = 3 * (this.config.electionTimeoutTicks + this.config.electionTimeoutJitterTicks);
+    for (const p of host.tick(this.now, leading, ballot, retry)) {
+      if (p.expiry !== undefined) this.onExpiryProposed?.(node.id, p.bytes, p.expiry);
+      this.log(`${node.id} lessor proposes ${p.expiry === undefined ? 'its epoch' : `the expiry of lease ${p.expiry.lease}`}`);
+      this.propose(node.id, p.bytes);
+    }
+  }
+
+  /**
+   * A keep-alive of `lease` at node `id`: answered by its lessor only while the node holds its
+   * leader lease (like a lease read); an acknowledged one is recorded for invariant 11.
+   */
+  keepalive(id: number, lease: LeaseId): KeepaliveAnswer {
+    const node = this.node(id);
+    const replica = node.replica;
+    if (replica === undefined || node.paused) return { kind: 'down' };
+    const role = replica.role;
+    const st = role === undefined || role === 'leader' ? (replica.status() as { role?: string; leader?: number }) : undefined;
+    if (st?.role !== 'leader') {
+      const leader = (st ?? (replica.status() as { leader?: number })).leader;
+      return { kind: 'not-leader', leaderHint: leader };
+    }
+    if (node.lessor === undefined || !leaseHeld(st)) return { kind: 'unavailable' };
+    const r: KeepaliveOutcome = node.lessor.keepalive(lease);
+    if (r.kind === 'not-leader') return { kind: 'unavailable' };
+    this.log(`${id} keepalive of lease ${lease}: ${r.kind}`);
+    if (r.kind === 'not-found') return { kind: 'not-found' };
+    this.checker.onKeepaliveAck(lease, this.now * this.config.tickMs);
+    return { kind: 'renewed', lease };
   }
 
   /** Whether `id` has applied command `cmd` (its state machine holds it). */
@@ -711,6 +841,8 @@ export function defaultClusterConfig(nodes: number, replication: number, electio
     unsafeReconfig: false,
     autoSubset: true,
     preVote: true,
+    watch: undefined,
+    lessor: undefined,
     manual: false,
     sabotage: {},
   };

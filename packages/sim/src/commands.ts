@@ -10,14 +10,14 @@ import {
   encodeCommand as encodeKv,
   kvCommand,
   kvPut,
-  type KvWriteOp,
+  type KvCommandOp,
 } from '@flexpaxos/kv';
 import type { SimSlotValue } from './core-types.js';
 
 const utf8 = new TextDecoder();
 
-/** Encodes write `op` as command `seq` of simulated client `client`. */
-export function encodeWrite(client: number, seq: number, op: KvWriteOp): Uint8Array {
+/** Encodes write `op` (any command operation) as command `seq` of simulated client `client`. */
+export function encodeWrite(client: number, seq: number, op: KvCommandOp): Uint8Array {
   return encodeKv(kvCommand(op, String(client), seq));
 }
 

@@ -22,6 +22,7 @@ export interface RunOptions {
   readonly autoSubset?: boolean | undefined;
   readonly preVote?: boolean | undefined;
   readonly leases?: boolean | undefined;
+  readonly workload?: 'basic' | 'full' | undefined;
   readonly checkBudgetMs?: number | undefined;
   readonly verbose?: boolean | undefined;
   readonly factory: ReplicaFactory;
@@ -72,6 +73,7 @@ export function runSeeds(opts: RunOptions, out: (line: string) => void, clock: (
       autoSubset: opts.autoSubset,
       preVote: opts.preVote,
       leases: opts.leases,
+      workload: opts.workload,
       checkBudgetMs: opts.checkBudgetMs,
       now: clock,
       sabotage: opts.sabotage,

@@ -4,13 +4,16 @@
  * clients propose; a liveness phase stops the faults (keeping at most N - max(L, P) nodes
  * down, so both an election and a replication quorum are connected) and must converge within
  * a bound. Every invariant is checked along the way and at the end; the client history goes
- * through the linearizability checker (invariant 5).
+ * through the linearizability checker (invariant 5), the watchers' deliveries through the
+ * watch delivery check (invariant 10), the leased keys' disappearances through the key-lease
+ * expiry check (invariant 11).
  */
-import { HistoryRecorder, checkLinearizability, flexKvModel, type FlexKvInput, type FlexKvOutput, type Verdict } from '@flexpaxos/checker';
-import { kvPut } from '@flexpaxos/kv';
+import { HistoryRecorder, checkLinearizability, flexKvModel, fromKvOp, fromKvResult, type FlexKvInput, type FlexKvOutput, type KvResultLike, type Verdict } from '@flexpaxos/checker';
+import { decodeReply, kvPut } from '@flexpaxos/kv';
 import { requiredClockDriftBoundMs, type ClockModel } from '@flexpaxos/lease';
 import { InvariantChecker, type Violation } from './checker.js';
 import { ClientContext, SimClient, type ClientConfig } from './clients.js';
+import { bytesToText } from './commands.js';
 import { SimCluster, type ClusterConfig, type Sabotage } from './cluster.js';
 import type { ReplicaFactory } from './core-types.js';
 import { FaultInjector, type FaultConfig, type FaultCounts } from './faults.js';
@@ -19,6 +22,7 @@ import { stateMembers, stateVoters, type ConfigState } from '@flexpaxos/paxos';
 import { ReconfigFaults, type ReconfigCounts } from './reconfig-faults.js';
 import { DoubleFaultScenario, drawDoubleFaultShape, type DoubleFaultReport } from './double-fault.js';
 import { NEVER, Prng, ratio, type Ratio } from './prng.js';
+import { SimWatcher, type WatchStats } from './watchers.js';
 
 /** What to simulate for one seed. */
 export interface SeedOptions {
@@ -65,6 +69,12 @@ export interface SeedOptions {
    */
   readonly now?: (() => number) | undefined;
   readonly sabotage?: Sabotage | undefined;
+  /**
+   * The client workload: `full` (the default) adds transactions, key leases and watchers to
+   * the basic one; `basic` is get, put, delete, cas and range only (the runs of earlier
+   * versions: the new operations draw from their own child seeds).
+   */
+  readonly workload?: 'basic' | 'full' | undefined;
   /** Ticks of the safety phase. */
   readonly safetyTicks?: number | undefined;
   /** Ticks the liveness phase may take to converge. */
@@ -187,6 +197,13 @@ export function runSeed(opts: SeedOptions): SeedResult {
     (opts.unsafeReconfig === true || (opts.reconfig ?? root.child('reconfig-on').nextInt(3) === 0));
   const reconfigRandom = root.child('reconfig');
   const spares = reconfigOn ? reconfigRandom.between(1, 3) : 0;
+  const full = opts.workload !== 'basic';
+  // Watch hubs: a history of 16 or 64 events (watchers starting far back get 'compacted') or
+  // the default; watcher queues of 4 or 32 events (slow watchers get cancelled) or the default.
+  const watchRandom = root.child('watch');
+  const watchConfig = full
+    ? { historyEventsMax: watchRandom.pick([16, 64, 100_000]), watcherQueueEventsMax: watchRandom.pick([4, 32, 10_000]) }
+    : undefined;
   const config: ClusterConfig = {
     nodes: shape.nodes,
     replication: shape.replication,
@@ -221,6 +238,9 @@ export function runSeed(opts: SeedOptions): SeedResult {
     unsafeReconfig: opts.unsafeReconfig === true,
     autoSubset: opts.autoSubset !== false,
     preVote: opts.preVote ?? opts.seed % 4 !== 0,
+    watch: watchConfig,
+    // Key leases: every node runs a lessor while it leads (the default configuration).
+    lessor: full ? {} : undefined,
     manual: false,
     sabotage: opts.sabotage ?? {},
   };
@@ -238,6 +258,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     leaseNemesis: pickRatio(root.child('lease-nemesis-rate'), [NEVER, ratio(1, 10)]),
   };
   const workRandom = root.child('workload');
+  const extrasRandom = root.child('workload-extras');
   const clientConfig: ClientConfig = {
     issue: ratio(1, 4),
     retryTimeoutTicks: cfgRandom.pick([1, 2, 4]) * (electionTimeoutTicks + electionTimeoutJitterTicks),
@@ -246,8 +267,14 @@ export function runSeed(opts: SeedOptions): SeedResult {
     prefixes: ['a/', 'b/'],
     readPercent: workRandom.pick([20, 50, 80]),
     readModes: ['lease', 'lease', 'quorum', 'stale'],
+    txnPercent: full ? extrasRandom.pick([10, 20, 30]) : 0,
+    leaseKeys: ['l/0', 'l/1', 'l/2'].slice(0, extrasRandom.pick([1, 2, 3])),
+    leaseTtlsMs: [1000, 1000, 1500],
+    tickMs,
   };
   const clientCount = cfgRandom.pick([1, 2, 3, 4, 6, 10]);
+  // Lease clients (besides the others): grant, attach keys, keep alive, revoke or let expire.
+  const leaseClientCount = full ? extrasRandom.pick([1, 1, 2]) : 0;
   // The double fault: the partition holds until the leader's subset change is done (at most 10
   // election timeouts), then the leader crashes, then the survivors get 30 election timeouts.
   const holdTicks = 10 * electionTimeoutTicks;
@@ -263,9 +290,14 @@ export function runSeed(opts: SeedOptions): SeedResult {
   const context = new ClientContext(history);
   const clients: SimClient[] = [];
   for (let i = 1; i <= clientCount; i++) clients.push(new SimClient(i, context));
-  const barrier = new SimClient(clientCount + 1, context);
+  for (let i = 1; i <= leaseClientCount; i++) clients.push(new SimClient(clientCount + i, context, true));
+  const barrier = new SimClient(clientCount + leaseClientCount + 1, context);
   const all = [...clients, barrier];
   const clientRandom = root.child('clients');
+  const watchStats: WatchStats = { events: 0, progress: 0, moves: 0, cancelled: { slow: 0, compacted: 0, reset: 0 }, compactedAnswers: 0 };
+  const watchers: SimWatcher[] = [];
+  /** The lessors' expiry proposals not yet seen chosen, by command bytes: history ids. */
+  const expiryProposals = new Map<string, number[]>();
   let faults: FaultInjector | undefined;
   let reconfigFaults: ReconfigFaults | undefined;
   let doubleFault: DoubleFaultScenario | undefined;
@@ -286,6 +318,14 @@ export function runSeed(opts: SeedOptions): SeedResult {
     cluster = new SimCluster(config, opts.factory, root);
     checker = cluster.checker;
     const c = cluster;
+    if (watchConfig !== undefined) {
+      c.checker.recordChanges = true;
+      const count = watchRandom.pick([1, 2, 3]);
+      for (let i = 1; i <= count; i++) {
+        const r = watchRandom.child(`watcher-${i}`);
+        watchers.push(new SimWatcher(`w${i}`, r.pick(['a/', 'b/', 'l/', '']), r, watchConfig, watchStats, (d) => c.checker.report(10, d)));
+      }
+    }
     if (opts.trace !== undefined) {
       const sink = opts.trace;
       c.trace = (line) => sink(`t=${c.now} ${line}`);
@@ -300,6 +340,26 @@ export function runSeed(opts: SeedOptions): SeedResult {
       context.readOwner.get(readId)?.onReadFailed(readId, hint, c.now, clientRandom, c);
     };
     context.onError = (detail) => checker.report(4, `unexpected KV error reply: ${detail}`);
+    // Expiries go into the history as operations of their own (a leased key may disappear
+    // there): invoked when proposed, completed when first applied.
+    c.onExpiryProposed = (node, bytes, op) => {
+      const text = bytesToText(bytes);
+      let list = expiryProposals.get(text);
+      if (list === undefined) expiryProposals.set(text, (list = []));
+      list.push(history.invoke(`lessor-${node}`, fromKvOp(op)));
+    };
+    c.checker.onChosenAnonymous = (text, reply) => {
+      const pending = expiryProposals.get(text);
+      const first = pending?.shift();
+      if (pending === undefined || first === undefined) return;
+      const d = decodeReply(reply);
+      const out = d.ok ? fromKvResult(d.value as KvResultLike) : undefined;
+      if (out?.type === 'lease-revoke' && out.revoked) {
+        // The lease is gone: later copies of this expiry can change nothing.
+        history.complete(first, out);
+        for (const id of pending.splice(0)) history.fail(id);
+      } else history.fail(first);
+    };
     faults = new FaultInjector(c, faultConfig, root.child('faults'), verbose, {
       nemesisRandom: root.child('lease-nemesis'),
       onLeaseReadTarget: (id) => (context.leaseReadTarget = id),
@@ -323,6 +383,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
         if (cl.outstanding === undefined && clientRandom.chance(clientConfig.issue)) cl.invoke(c.now, clientConfig, clientRandom);
         cl.act(c.now, c, clientRandom, clientConfig);
       }
+      for (const w of watchers) w.act(c.now, c);
     }
     doubleFaultReport = doubleFault?.report(c.now);
     // Liveness phase: at most N - max(L, P) voters of the configuration in force stay down
@@ -348,6 +409,7 @@ export function runSeed(opts: SeedOptions): SeedResult {
     while (c.now - liveStart < livenessBound && !storm()) {
       c.step();
       for (const cl of all) cl.act(c.now, c, clientRandom, clientConfig);
+      for (const w of watchers) w.act(c.now, c);
       if (all.every((cl) => cl.outstanding === undefined)) {
         const live = inConfig(c, bootstrap);
         const first = live[0];
@@ -372,6 +434,15 @@ export function runSeed(opts: SeedOptions): SeedResult {
     }
     // Without convergence the liveness violation says it all; lagging replicas would only add noise.
     if (convergedAfter !== undefined) checker.checkDurability(inConfig(c, bootstrap).map((n) => ({ id: n.id, has: (cmd: string) => n.sm.effects.has(cmd) })));
+    // Invariant 11: leased keys disappear only through a revoke or a TTL without keep-alives.
+    checker.checkLeaseExpiry((ttlMs) => expirySlackMs(config.clock, ttlMs));
+    // Expiries never chosen by the end had no effect (after convergence nothing else is).
+    if (convergedAfter !== undefined) for (const list of expiryProposals.values()) for (const id of list.splice(0)) history.fail(id);
+    // Invariant 10: each watcher's deliveries against the chosen log (drained to the end when
+    // the cluster converged).
+    checker.checkWatchers(
+      watchers.map((w) => ({ label: w.label, prefix: w.prefix, segments: w.segments, through: convergedAfter === undefined ? undefined : w.drain() })),
+    );
     // Invariant 9 (a deliberately broken quorum system cannot be built from its spec).
     if (opts.unsafeQuorum !== true) {
       checker.checkConfigIntersection(bootstrap, (state) => quorumOfState(state));
@@ -387,7 +458,12 @@ export function runSeed(opts: SeedOptions): SeedResult {
     if (unanswered !== undefined) history.fail(unanswered);
   }
   const clock = opts.now;
-  const ops = history.operations();
+  // An expiry of a lease no completed grant names concerns no operation of the history (its
+  // grant's reply was lost with a seed that did not converge).
+  const recorded = history.operations();
+  const granted = new Set<number>();
+  for (const o of recorded) if (o.output?.type === 'lease-grant') granted.add(o.output.lease);
+  const ops = recorded.filter((o) => o.input.type !== 'lease-revoke' || o.input.reason !== 'expired' || granted.has(o.input.lease));
   const checkStart = clock?.() ?? 0;
   const lin = checkLinearizability(
     flexKvModel,
@@ -414,9 +490,12 @@ export function runSeed(opts: SeedOptions): SeedResult {
     `${doubleFaultReport === undefined ? '' : ` | double fault (${doubleFaultReport.variant}, side of ${doubleFaultReport.sideSize}, auto-subset ${opts.autoSubset === false ? 'off' : 'on'}): ${doubleFaultReport.recoveredAfterTicks === undefined ? 'LOCKED UP until healed' : `writes resumed ${doubleFaultReport.recoveredAfterTicks} ticks after the leader crash`}`}` +
     `${reconfigFaults === undefined ? '' : ` | reconfig${config.unsafeReconfig ? ' UNSAFE' : ''}: ${reconfigFaults.counts.started} changes, ${reconfigFaults.counts.transfers} transfers, ${reconfigFaults.counts.refused} refused, ${spares} spares, final ${describeState(currentConfig(cluster as SimCluster, bootstrap))}`}` +
     ` | ops: ${checker.proposedCount} proposed, ${checker.acked.size} acked, ${checker.duplicatesDeduped} duplicates deduped` +
+    `${full ? ` (txns ${context.stats.txns.succeeded} succeeded, ${context.stats.txns.failed} failed)` : ''}` +
     ` | checked: agreement+validity over ${checker.appliedSlots} slot applies, exactly-once over ${checker.commandsTookEffect} command effects,` +
     ` durability of ${checker.acked.size} acks on ${live} live, promises,` +
     ` KV state at ${checker.kvStatesCompared} applies, ${checker.staleReadsChecked} stale reads,` +
+    `${watchers.length === 0 ? '' : ` ${watchers.length} watchers (${checker.watchSegmentsChecked} segments, ${checker.watchEventsChecked} changes in order, ${watchStats.moves} moves, cancelled ${watchStats.cancelled.reset} reset/${watchStats.cancelled.slow} slow/${watchStats.cancelled.compacted} compacted, ${watchStats.compactedAnswers} compacted answers; history ${watchConfig?.historyEventsMax}, queue ${watchConfig?.watcherQueueEventsMax}),`}` +
+    `${leaseClientCount === 0 ? '' : ` key leases (${leaseClientCount} clients: ${context.stats.leases.granted} granted, ${checker.keepalivesAcked} keep-alives acknowledged, ${checker.leasesExpired} expired, ${context.stats.leases.lost} found lost),`}` +
     ` history of ${ops.length} ops ${lin.verdict},` +
     ` leases ${config.lease === undefined ? 'off' : `${config.lease.leaseDurationMs}/${config.lease.clockDriftBoundMs} ms${config.lease.unsafeLease ? ' UNSAFE' : ''}`} (clocks ${config.clock.rateErrorPpm} ppm, steps ${config.clock.stepMsMax} ms, jitter ${config.clock.jitterMsMax} ms),` +
     ` liveness ${convergedAfter === undefined ? 'FAILED' : `in ${convergedAfter} ticks`}`;
@@ -450,7 +529,7 @@ export function replayCommand(
   seed: number,
   opts: Pick<
     SeedOptions,
-    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset' | 'preVote'
+    'nodes' | 'replication' | 'election' | 'unsafeQuorum' | 'unsafeLease' | 'leases' | 'reconfig' | 'unsafeReconfig' | 'scenario' | 'autoSubset' | 'preVote' | 'workload'
   >,
 ): string {
   const parts = ['pnpm sim --seeds 1', `--first-seed ${seed}`];
@@ -467,6 +546,7 @@ export function replayCommand(
   if (opts.autoSubset === false) parts.push('--no-auto-subset');
   if (opts.preVote === false) parts.push('--no-pre-vote');
   if (opts.preVote === true) parts.push('--pre-vote');
+  if (opts.workload === 'basic') parts.push('--basic-workload');
   parts.push('--verbose');
   return parts.join(' ');
 }
@@ -523,6 +603,17 @@ function describeState(state: ConfigState): string {
   const one = (q: ConfigState['incoming']['quorum']): string =>
     q.kind === 'counting' ? `N=${q.voters.length} P=${q.replication} L=${q.election}` : 'grid';
   return state.outgoing === undefined ? one(state.incoming.quorum) : `joint(${one(state.outgoing.quorum)}|${one(state.incoming.quorum)})`;
+}
+
+/**
+ * How much earlier than a TTL in true time a leader may decide a lease expired: its clock may
+ * run fast by the rate error, step forward (at most once per three leader leases) and jitter
+ * at both ends of the interval (the clock model of `clock.ts`).
+ */
+export function expirySlackMs(clock: ClockModel, ttlMs: number): number {
+  const rho = clock.rateErrorPpm / 1_000_000;
+  const steps = clock.stepMsMax * (Math.floor(ttlMs / (3 * clock.leaseDurationMs)) + 2);
+  return Math.max(0, Math.ceil(ttlMs - (ttlMs - steps - 2 * clock.jitterMsMax) / (1 + rho)));
 }
 
 /** No random faults (a staged scenario injects its own). */

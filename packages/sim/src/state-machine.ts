@@ -7,7 +7,16 @@
  * same applied index can be compared cheaply. Its state is "durable on apply": applying a slot
  * and recording the applied index are one atomic write, as the design brief requires.
  */
-import { KvStateMachine, decodeCommand, encodeCommand as encodeKv } from '@flexpaxos/kv';
+import {
+  KvStateMachine,
+  decodeCommand,
+  decodeReply,
+  encodeCommand as encodeKv,
+  kvTxn,
+  type KvEvent,
+  type LeaseChange,
+  type TxnOp,
+} from '@flexpaxos/kv';
 import type { SimSlotValue } from './core-types.js';
 import { bytesToText, commandId, textToBytes, valueKey } from './commands.js';
 
@@ -21,7 +30,17 @@ export interface CommandOutcome {
   readonly reply: Uint8Array;
   /** The command bytes as applied. */
   readonly command: Uint8Array;
+  /** The change events the command made, in order. */
+  readonly events: readonly KvEvent[];
 }
+
+/**
+ * Deliberately non-atomic transactions (a sabotage for checker tests): `both-branches` also
+ * runs the writes of the branch the compares did not choose (the reply names only the chosen
+ * one); `first-op-only` runs only the first operation of each branch, while the reply reports
+ * every operation of the chosen branch as done.
+ */
+export type TxnSabotage = 'both-branches' | 'first-op-only';
 
 /** FNV-1a over a string, folded into a running hash. */
 function fold(hash: number, text: string): number {
@@ -50,6 +69,12 @@ export class SimStateMachine {
    * already applied, so the KV machine applies it again.
    */
   dedupe = true;
+  /** Sabotage for checker tests: transactions applied non-atomically. */
+  txnSabotage: TxnSabotage | undefined;
+  /** The change events of the slot applied last, in order (what a watch hub publishes). */
+  lastEvents: KvEvent[] = [];
+  /** The lease-table and lessor-epoch changes of the slot applied last (what a lessor observes). */
+  lastLeaseChanges: LeaseChange[] = [];
 
   /** Applies `value` at `slot` (must be `applied + 1`); returns each command's outcome. */
   apply(slot: number, value: SimSlotValue): CommandOutcome[] {
@@ -57,6 +82,8 @@ export class SimStateMachine {
       throw new Error(`state machine applies slot ${slot} after ${this.applied}: gap or repeat`);
     }
     const out: CommandOutcome[] = [];
+    this.lastEvents = [];
+    this.lastLeaseChanges = [];
     this.kv.applyNoop(slot);
     if (value.kind === 'commands') {
       for (const c of value.commands) {
@@ -66,9 +93,11 @@ export class SimStateMachine {
           const d = decodeCommand(c);
           if (d.ok) command = encodeKv({ session: undefined, op: d.value.op });
         }
-        const r = this.kv.apply(slot, command);
+        const r = this.txnSabotage === undefined ? this.kv.apply(slot, command) : this.applySabotaged(slot, command);
+        this.lastEvents.push(...r.events);
+        this.lastLeaseChanges.push(...r.leaseChanges);
         if (id === undefined) {
-          out.push({ id: bytesToText(c), outcome: 'not-a-command', reply: r.reply, command });
+          out.push({ id: bytesToText(c), outcome: 'not-a-command', reply: r.reply, command, events: r.events });
           continue;
         }
         // A command takes effect when it changes state (data or its session record); a
@@ -77,15 +106,38 @@ export class SimStateMachine {
         if (changed && (!this.dedupe || !this.effects.has(id))) {
           this.effects.set(id, slot);
           if (!this.replies.has(id)) this.replies.set(id, r.reply);
-          out.push({ id, outcome: 'applied', reply: r.reply, command });
+          out.push({ id, outcome: 'applied', reply: r.reply, command, events: r.events });
         } else {
-          out.push({ id, outcome: 'deduped', reply: this.replies.get(id) ?? r.reply, command });
+          out.push({ id, outcome: 'deduped', reply: this.replies.get(id) ?? r.reply, command, events: r.events });
         }
       }
     }
     this.applied = slot;
     this.chain = fold(this.chain, valueKey(value));
     return out;
+  }
+
+  /** Applies `command` with the transaction sabotage (see {@link TxnSabotage}). */
+  private applySabotaged(slot: number, command: Uint8Array): ReturnType<KvStateMachine['apply']> {
+    const d = decodeCommand(command);
+    if (!d.ok || d.value.op.type !== 'txn') return this.kv.apply(slot, command);
+    const txn = d.value.op;
+    const cmd = d.value;
+    if (this.txnSabotage === 'first-op-only') {
+      // The reply the whole transaction would get, from a copy of the state.
+      const full = KvStateMachine.restore(this.kv.snapshot()).apply(slot, command);
+      const cut = (ops: readonly TxnOp[]): TxnOp[] => ops.slice(0, 1);
+      const r = this.kv.apply(slot, encodeKv({ ...cmd, op: kvTxn(txn.compare, cut(txn.success), cut(txn.failure)) }));
+      return { ...r, reply: full.reply };
+    }
+    const r = this.kv.apply(slot, command);
+    const reply = decodeReply(r.reply);
+    // Only a transaction that ran now (not a replay from the session table) writes again.
+    if (!reply.ok || reply.value.type !== 'txn' || r.writes.length === 0) return r;
+    const other = (reply.value.succeeded ? txn.failure : txn.success).filter((o) => o.type === 'put' || o.type === 'delete');
+    if (other.length === 0) return r;
+    const extra = this.kv.apply(slot, encodeKv({ session: undefined, op: kvTxn([], other) }));
+    return { ...r, writes: [...r.writes, ...extra.writes], events: [...r.events, ...extra.events], leaseChanges: [...r.leaseChanges, ...extra.leaseChanges] };
   }
 
   /** Serializes the whole state (for a snapshot): bookkeeping as JSON plus the KV snapshot. */

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvariantChecker } from '../src/checker.js';
-import { encodeCommand } from '../src/commands.js';
+import { encodeCommand as encodeKv, kvCommand, kvLeaseExpire, kvLeaseGrant, kvLessorEpoch, kvPut, leaseId } from '@flexpaxos/kv';
+import { encodeCommand, encodeWrite } from '../src/commands.js';
 import type { SimMessage, SimSlotValue } from '../src/core-types.js';
 import { SimStateMachine } from '../src/state-machine.js';
 
 const cmds = (...bytes: Uint8Array[]): SimSlotValue => ({ kind: 'commands', commands: bytes });
 
 function applyVia(checker: InvariantChecker, sm: SimStateMachine, node: number, slot: number, value: SimSlotValue): void {
-  checker.onApply(node, slot, value, sm.apply(slot, value));
+  checker.onApply(node, slot, value, sm.apply(slot, value), sm.lastEvents);
   checker.onChain(node, sm.applied, sm.chain);
 }
 
@@ -156,5 +157,46 @@ describe('InvariantChecker', () => {
     expect(copy.kv.snapshot()).toEqual(sm.kv.snapshot());
     expect(copy.replies.get('1:1')).toEqual(first[0]?.reply);
     expect(copy.effects.get('1:1')).toBe(1);
+  });
+
+  it('checks watchers against the change log of the chosen slots (invariant 10)', () => {
+    const c = new InvariantChecker();
+    c.recordChanges = true;
+    const sm = new SimStateMachine();
+    const puts = [encodeWrite(1, 1, kvPut('a/1', 'x')), encodeWrite(1, 2, kvPut('b/1', 'y')), encodeWrite(1, 3, kvPut('a/2', 'z'))];
+    puts.forEach((p, i) => {
+      c.onPropose(p);
+      applyVia(c, sm, 1, i + 1, cmds(p));
+    });
+    const [x, , z] = c.changeLog;
+    if (x === undefined || z === undefined) throw new Error('expected changes');
+    const watcher = (received: { kind: 'event'; event: typeof x }[]) => ({ label: 'w', prefix: 'a/', segments: [{ start: 1, received }], through: 3 });
+    c.checkWatchers([watcher([{ kind: 'event', event: x }, { kind: 'event', event: z }])]);
+    expect(c.violations).toEqual([]);
+    c.checkWatchers([watcher([{ kind: 'event', event: z }])]);
+    expect(c.violations.map((v) => [v.invariant, v.detail])).toEqual([[10, expect.stringMatching(/missed put a\/1=x version 1 at revision 1/)]]);
+  });
+
+  it('accepts an expiry after the TTL and catches one before it (invariant 11)', () => {
+    const run = (expireAtTick: number): InvariantChecker => {
+      const c = new InvariantChecker();
+      const sm = new SimStateMachine();
+      const at = (tick: number, slot: number, bytes: Uint8Array): void => {
+        c.now = tick;
+        c.onPropose(bytes);
+        applyVia(c, sm, 1, slot, cmds(bytes));
+      };
+      at(1, 1, encodeKv(kvCommand(kvLessorEpoch('leader'))));
+      at(2, 2, encodeWrite(1, 1, kvLeaseGrant(1000)));
+      at(3, 3, encodeWrite(1, 2, kvPut('l/0', 'v', leaseId(1))));
+      c.onKeepaliveAck(1, 500); // 50 ticks of 10 ms
+      at(expireAtTick, 4, encodeKv(kvCommand(kvLeaseExpire(leaseId(1), 1))));
+      c.checkLeaseExpiry(() => 0);
+      return c;
+    };
+    expect(run(150).violations).toEqual([]);
+    expect(run(149).violations.map((v) => [v.invariant, v.detail])).toEqual([
+      [11, expect.stringMatching(/key l\/0 of lease 1 disappeared at 1490 ms, before 1500 ms/)],
+    ]);
   });
 });

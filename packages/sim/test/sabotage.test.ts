@@ -60,6 +60,35 @@ describe('runSeed', () => {
     expect(invariantsCaught(6, { sabotage: { followersServeReads: true } })).toContain(5);
   });
 
+  it('catches transactions applied non-atomically (invariant 5, linearizability)', () => {
+    // Both branches' writes happen (the reply names one), or only the first operation of the
+    // branch does (the reply reports them all).
+    for (const txn of ['both-branches', 'first-op-only'] as const) {
+      const details: string[] = [];
+      for (let seed = 1; seed <= 6; seed++) {
+        const r = runSeed({ seed, factory: paxosReplicaFactory, sabotage: { txn } });
+        for (const v of r.violations) if (v.invariant === 5) details.push(v.detail);
+      }
+      expect(details.some((d) => d.includes('not linearizable')), txn).toBe(true);
+    }
+  });
+
+  it('catches a watch hub that drops an event (invariant 10)', () => {
+    expect(invariantsCaught(4, { sabotage: { dropWatchEvent: true } })).toContain(10);
+  });
+
+  it('catches a watch hub that answers compacted while its history must still hold the start (invariant 10)', () => {
+    expect(invariantsCaught(4, { sabotage: { shortWatchHistory: true } })).toContain(10);
+  });
+
+  it('catches a lessor that expires key leases after half their TTL (invariant 11)', () => {
+    expect(invariantsCaught(16, { sabotage: { lessor: 'half-ttl' } })).toContain(11);
+  });
+
+  it('catches a lessor host that acknowledges keep-alives without renewing (invariant 11)', () => {
+    expect(invariantsCaught(16, { sabotage: { lessor: 'ignore-keepalives' } })).toContain(11);
+  });
+
   it('catches two nodes holding a lease at once (invariant 6) when a replica claims one whenever it leads', () => {
     // No grants, no drift margin: a deposed leader that has not heard of its successor yet
     // still claims the lease.
