@@ -13,7 +13,8 @@
  * heartbeat with a Reject carrying its inflated ballot and forces an election.
  *
  * A voter grants when it would promise a new ballot of the asker now: no lease grant (or
- * restart wait) forbids it, the asker is a member of the newest configuration it knows, and it
+ * restart wait) forbids it, the asker is a member of the newest configuration it knows (or its
+ * log is ahead, so it may know a newer one), and it
  * does not follow a live leader (it is not the leader, and it did not hear from its leader
  * within the last election timeout). Every answer carries the voter's promise, so the asker's
  * phase 1 starts above every round it heard of.
@@ -96,7 +97,11 @@ export function answerPrePrepare(
   m: PrePrepareMessage,
   followsLiveLeader: boolean,
 ): void {
-  const member = acceptor.knowsMember(m.from);
+  // As for a Prepare (`Acceptor.onPrepare`): an asker whose log is ahead of this node's may be
+  // a member of a configuration this node has not learned yet (a voter that is behind must not
+  // hold up the election that would let it catch up).
+  const ahead = m.fromSlot > ctx.log.committed + 1;
+  const member = ahead || acceptor.knowsMember(m.from);
   // Not `ballot > promised`: phase 1 will start above every round the answers report.
   const granted = !followsLiveLeader && member && acceptor.mayPromise(m.ballot);
   ctx.send({
