@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { FlexPaxosClient } from '@flexpaxos/client';
+import type { ReadMode } from '@flexpaxos/client';
 import { ClusterTargetUsageError, resolveClusterTarget } from './cluster-file.js';
 import { WRITE_OUT_FORMATS, render } from './cli-output.js';
 import type { View, WriteOut } from './cli-output.js';
@@ -37,6 +38,16 @@ export const GLOBAL_HELP_GROUP = 'Global options:';
 
 /** Default deadline of a client call. */
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+const READ_MODES: readonly ReadMode[] = ['lease', 'quorum', 'stale'];
+
+/** `--read lease|quorum|stale` of the read commands. */
+export function readOption(): Option {
+  return new Option(
+    '--read <mode>',
+    'lease (default: the leader answers while its lease holds), quorum (confirms leadership first) or stale (any node, may be behind)',
+  ).choices(READ_MODES);
+}
 
 /** Commander argument parser: an integer >= `min`. */
 export function intAtLeast(min: number): (value: string) => number {

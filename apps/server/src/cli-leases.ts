@@ -11,6 +11,7 @@ import {
   action,
   examples,
   intAtLeast,
+  readOption,
   usage,
   withClient,
   withGlobals,
@@ -37,13 +38,6 @@ const leaseArg = (): Argument =>
 function ttlText(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
 }
-
-const readOption = (): Option =>
-  new Option('--read <mode>', 'lease (default), quorum or stale').choices([
-    'lease',
-    'quorum',
-    'stale',
-  ]);
 
 /** Adds the `lease` command and its subcommands. */
 export function addLeaseCommands(program: Command, io: CliIo, group: string): void {

@@ -57,6 +57,14 @@ export function render(format: WriteOut, json: unknown, view: View): string {
   return parts.join('');
 }
 
+/** An entry or event without its byte fields, for JSON output (the text fields say the same). */
+export function withoutBytes<T extends { keyBytes?: unknown; valueBytes?: unknown }>(
+  e: T,
+): Omit<T, 'keyBytes' | 'valueBytes'> {
+  const { keyBytes: _k, valueBytes: _v, ...rest } = e;
+  return rest;
+}
+
 /** `n` bytes for people: `512 B`, `19.3 KiB`, `2.0 MiB`, ...; `-` when unknown. */
 export function humanBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n) || n < 0) return '-';

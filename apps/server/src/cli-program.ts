@@ -30,12 +30,14 @@ import {
   fullName,
   globals,
   intAtLeast,
+  readOption,
   takeResult,
   withClient,
   withGlobals,
 } from './cli-context.js';
 import type { CliIo } from './cli-context.js';
 import { addEndpointCommands } from './cli-endpoint.js';
+import { withoutBytes } from './cli-output.js';
 import { addLeaseCommands } from './cli-leases.js';
 import { addTxnCommand } from './cli-txn.js';
 import { addWatchCommand } from './cli-watch.js';
@@ -77,13 +79,6 @@ Examples:
   $ flexpaxos --nats nats://127.0.0.1:4222 --cluster demo endpoint health
   $ flexpaxos put --help
 `;
-
-const readModes: readonly ReadMode[] = ['lease', 'quorum', 'stale'];
-const readOption = (): Option =>
-  new Option(
-    '--read <mode>',
-    'lease (default: the leader answers while its lease holds), quorum (confirms leadership first) or stale (any node, may be behind)',
-  ).choices(readModes);
 
 function addKvCommands(program: Command, io: CliIo): void {
   const put = withGlobals(
@@ -146,9 +141,8 @@ function addKvCommands(program: Command, io: CliIo): void {
       const r = await ctx.client.get(k, { readMode });
       if (r === undefined) ctx.print({ key: k, found: false }, { lines: [`${k}: not found`] });
       else {
-        const { valueBytes: _v, ...rest } = r;
         ctx.print(
-          { found: true, ...rest },
+          { found: true, ...withoutBytes(r) },
           {
             headers: ['key', 'value', 'version', 'revision'],
             rows: [[r.key, r.value, r.version, r.revision]],
@@ -246,7 +240,7 @@ function addKvCommands(program: Command, io: CliIo): void {
         limit: o.limit ?? 1000,
       });
       ctx.print(
-        { entries: r.entries.map(({ valueBytes: _v, ...e }) => e), more: r.more },
+        { entries: r.entries.map(withoutBytes), more: r.more },
         {
           headers: ['key', 'value', 'version', 'revision'],
           rows: r.entries.map((e) => [e.key, e.value, e.version, e.revision]),

@@ -23,6 +23,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { TxnCompareSpec, TxnOpOutcome, TxnOpSpec, TxnSpec } from '@flexpaxos/client';
 import type { CliIo } from './cli-context.js';
+import { withoutBytes } from './cli-output.js';
 import { CLIENT_GLOBALS, action, examples, usage, withClient, withGlobals } from './cli-context.js';
 
 /** A line of the text format that does not parse; `line` counts from 1. */
@@ -251,9 +252,9 @@ export function addTxnCommand(program: Command, io: CliIo, group: string): void 
           revision: r.revision,
           results: r.results.map((x) =>
             x.type === 'get'
-              ? { type: 'get', entry: x.entry === undefined ? null : strip(x.entry) }
+              ? { type: 'get', entry: x.entry === undefined ? null : withoutBytes(x.entry) }
               : x.type === 'range'
-                ? { type: 'range', entries: x.entries.map(strip), more: x.more }
+                ? { type: 'range', entries: x.entries.map(withoutBytes), more: x.more }
                 : x,
           ),
         },
@@ -266,9 +267,4 @@ export function addTxnCommand(program: Command, io: CliIo, group: string): void 
       return r.succeeded ? 0 : 1;
     });
   });
-}
-
-function strip<T extends { valueBytes?: unknown }>(e: T): Omit<T, 'valueBytes'> {
-  const { valueBytes: _v, ...rest } = e;
-  return rest;
 }

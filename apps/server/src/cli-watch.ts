@@ -8,6 +8,7 @@ import { Option } from 'commander';
 import { WatchCompactedError } from '@flexpaxos/client';
 import type { WatchEvent } from '@flexpaxos/client';
 import type { CliIo } from './cli-context.js';
+import { withoutBytes } from './cli-output.js';
 import {
   CLIENT_GLOBALS,
   action,
@@ -28,10 +29,8 @@ export function eventLine(ev: WatchEvent): string {
 
 /** The JSON form of one event (bytes fields dropped). */
 function eventJson(ev: WatchEvent): unknown {
-  const { keyBytes: _k, valueBytes: _v, prev, ...rest } = ev;
-  if (prev === undefined) return rest;
-  const { keyBytes: _pk, valueBytes: _pv, ...p } = prev;
-  return { ...rest, prev: p };
+  const { prev, ...rest } = withoutBytes(ev);
+  return prev === undefined ? rest : { ...rest, prev: withoutBytes(prev) };
 }
 
 /** Adds `flexpaxos watch`. */
