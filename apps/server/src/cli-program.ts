@@ -16,7 +16,6 @@
  * unavailable, refused, a compare-and-set that did not match, an unhealthy endpoint), 2 usage
  * or configuration error (the message names what was wrong; nothing started).
  */
-import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { FlexPaxosClientError } from '@flexpaxos/client';
 import type { NodeStatusReport, ReadMode } from '@flexpaxos/client';
@@ -43,16 +42,9 @@ import { addTxnCommand } from './cli-txn.js';
 import { addWatchCommand } from './cli-watch.js';
 import { addMembershipCommands } from './cli-members.js';
 import { runStart } from './launcher.js';
+import { SERVER_VERSION } from './version.js';
 import { LOG_FORMATS } from './log-view.js';
 import type { LogFormat } from './log-view.js';
-
-/** The version in `apps/server/package.json` (one level above `src/` and `dist/`). */
-export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version?: string;
-  };
-  return pkg.version ?? 'unknown';
-}
 
 const GROUP_CLIENT = 'Key-value commands:';
 const GROUP_CLUSTER = 'Cluster commands:';
@@ -391,7 +383,7 @@ export function buildProgram(io: CliIo): Command {
     .description(
       'FlexPaxos: a replicated, strongly consistent key-value store on Multi-Paxos with flexible quorums and a leader lease.',
     )
-    .version(cliVersion(), '-V, --version', 'print the version')
+    .version(SERVER_VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .enablePositionalOptions()
     .exitOverride()

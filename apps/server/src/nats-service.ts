@@ -19,22 +19,19 @@
  * handler threw on; `processing_time` is the time to take a request in, not the time to its
  * reply (a write is answered once it is applied).
  */
-import { readFileSync } from 'node:fs';
-import { CLIENT_QUEUE_GROUP, clusterClientSubject, clusterStatusSubject } from '@flexpaxos/client';
-import { nodeClientSubject } from '@flexpaxos/client';
+import {
+  CLIENT_QUEUE_GROUP,
+  clusterClientSubject,
+  clusterStatusSubject,
+  nodeClientSubject,
+} from '@flexpaxos/client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Svcm } from '@nats-io/services';
 import type { Service, ServiceMsg } from '@nats-io/services';
+import { SERVER_VERSION } from './version.js';
 
 /** The name every node registers under. */
 export const NATS_SERVICE_NAME = 'flexpaxos';
-
-/** The version of this program, as the service reports it. */
-export const SERVER_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 /** What the service needs from its node. */
 export interface NatsServiceHost {
