@@ -80,7 +80,7 @@ import { buildTxn, txnOutcome } from './txn.js';
 import type { TxnOutcome, TxnSpec } from './txn.js';
 
 export type { Entry } from './entry.js';
-import { Watch } from './watch.js';
+import { Watch, isNoResponders } from './watch.js';
 import type { WatchContext, WatchOptions } from './watch.js';
 
 /** Default deadline of an admin request: adding a node waits for it to catch up. */
@@ -898,6 +898,8 @@ export class FlexPaxosClient {
             `request of ${frame.byteLength} bytes exceeds the NATS server's max_payload (${this.#nc.info?.max_payload ?? 'unknown'} bytes)`,
           );
         }
+        // Nobody subscribes to the subject: the frame reached no node.
+        if (sends !== undefined && isNoResponders(err)) sends.count--;
         lastProblem = `${subject}: ${err instanceof Error ? err.message : String(err)}`;
         this.#leader = undefined;
         await sleep(Math.min(remaining, backoffMs(attempt++)));
