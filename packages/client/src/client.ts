@@ -727,7 +727,7 @@ export class FlexPaxosClient {
         // The session is gone for good (ids are never reused): it leaves the pool.
         if (sends.count > 1) {
           throw new IndeterminateError(
-            `session ${session.id} expired while this write was being retried (${sends.count} sends): it may or may not have been applied (never twice)`,
+            `the cluster forgot session ${session.id} (expired or evicted) while this write was being retried (${sends.count} sendings): it may have been applied once, or not at all`,
             { cause: err },
           );
         }

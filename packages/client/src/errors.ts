@@ -70,8 +70,9 @@ export class InvalidArgumentError extends FlexPaxosClientError {
 }
 
 /**
- * The cluster refused the command (the state machine's `invalid`, `stale-sequence`,
- * `session-expired` or `bad-command`, or a protocol error); `reason` says which.
+ * The cluster refused the command (the state machine's `invalid`, `stale-sequence` or
+ * `bad-command`, or a protocol error); `reason` says which. A write whose session the cluster
+ * forgot is resent under a new session or reported as `IndeterminateError`, never as this.
  */
 export class RejectedError extends FlexPaxosClientError {
   override readonly name: string = 'RejectedError';
