@@ -65,6 +65,11 @@ export const SETTING_HELP: Readonly<Record<ConfigField, readonly [string, string
     '<n>',
     'most undelivered events a watcher queues before it is cancelled as slow',
   ],
+  'sessions-max': ['<n>', 'most client sessions kept (same on every node)'],
+  'legacy-sessions': [
+    '<bool>',
+    'accept client-chosen session ids (same on every node; off: invalid)',
+  ],
   'test-clock-rate': ['<rate>', "rate of the node's clock, 0.1..10"],
   'test-clock-offset-ms': ['<ms>', "where the node's clock starts"],
   'test-partition-control': ['<bool>', 'take partition requests over NATS'],

@@ -12,11 +12,15 @@
  * - A `lease-keepalive` never goes through the log: the lessor answers it
  *   (`lessor-service.ts`). Host-only operations (`lessor-epoch`, an expiry `lease-revoke`) from
  *   a client are refused `invalid`: only the leader's lessor proposes them.
- * - A write needs a session (client id, seq) and a leader: a follower answers `not-leader`
- *   with the leader it knows. The leader proposes the command bytes and keeps the reply
- *   waiting under the command's session key, read from the command's header
- *   (`commandSessionKey`), the same function the apply side uses on the log's bytes, so the
- *   two always agree.
+ * - A write needs a session (a registered session id and seq, or a client-chosen id and seq
+ *   where the KV machine still takes them) and a leader: a follower answers `not-leader` with
+ *   the leader it knows. The leader proposes the command bytes and keeps the reply waiting
+ *   under the command's session key, read from the command's header (`commandSessionKey`),
+ *   the same function the apply side uses on the log's bytes, so the two always agree.
+ * - `open-session` is the one write without a session. Its bytes are all alike, so its
+ *   waiters queue in order and each applied `open-session` answers the oldest one: every
+ *   request gets a session id nobody else got (one whose proposal was lost may get another's
+ *   and leave its own, when applied, unused until it expires).
  * - `onApplied` (from the host loop) answers the waiters of an applied command with its
  *   recorded reply; a retry of the same session that was proposed twice gets the same reply
  *   (exactly once is the KV machine's session table).
@@ -29,7 +33,15 @@
  */
 import { decodeRequest, encodeResponse } from '@flexpaxos/client';
 import type { DecodeResult, Request, Response } from '@flexpaxos/client';
-import { commandSessionKey, decodeCommandView, encodeResult, validateCommand } from '@flexpaxos/kv';
+import {
+  commandSessionKey,
+  decodeCommandView,
+  encodeCommand,
+  encodeResult,
+  kvCommand,
+  kvOpenSession,
+  validateCommand,
+} from '@flexpaxos/kv';
 import type { LeaseId } from '@flexpaxos/kv';
 import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
 import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
@@ -39,6 +51,15 @@ import type { WatchRequest } from './watch-service.js';
 
 /** A client request waiting at the leader longer than this is dropped (the client retried). */
 export const PENDING_EXPIRY_MS = 30_000;
+
+/** The bytes of every `open-session` command (the encoding is canonical). */
+const OPEN_SESSION_COMMAND = encodeCommand(kvCommand(kvOpenSession()));
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** The part of `Replica` the client service uses. */
 export interface ClientReplica {
@@ -108,6 +129,8 @@ export class ClientService {
   readonly #kick: () => void;
   /** Writes waiting for their command to apply, by session key. */
   readonly #pending = new Map<string, Waiter[]>();
+  /** `open-session` requests waiting for their command to apply, oldest first. */
+  readonly #opening: Waiter[] = [];
   #stopping = false;
 
   constructor(deps: {
@@ -135,9 +158,9 @@ export class ClientService {
     this.#kick = deps.kick;
   }
 
-  /** Sessions with a write waiting for its command to apply. */
+  /** Sessions with a write waiting for its command to apply, and waiting `open-session`s. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#opening.length;
   }
 
   /** One client NATS message: `data` is its request frame, `respond` sends the answer frame. */
@@ -251,11 +274,12 @@ export class ClientService {
       });
       return;
     }
-    if (cmd.session === undefined) {
+    const opening = op.type === 'open-session';
+    if (!opening && cmd.session === undefined && cmd.sessionRef === undefined) {
       respond({
         kind: 'error',
         code: 'bad-request',
-        message: 'a write needs a session (client id and seq)',
+        message: 'a write needs a session (open one with open-session)',
       });
       return;
     }
@@ -264,8 +288,8 @@ export class ClientService {
       respond({ kind: 'not-leader', leader: leader === this.#nodeId ? undefined : leader });
       return;
     }
-    const key = commandSessionKey(command);
-    if (key === undefined) {
+    const key = opening ? undefined : commandSessionKey(command);
+    if (!opening && key === undefined) {
       respond({ kind: 'error', code: 'bad-request', message: 'command has no session' });
       return;
     }
@@ -275,20 +299,33 @@ export class ClientService {
       return;
     }
     this.counts.proposals++;
-    const waiters = this.#pending.get(key);
     const w: Waiter = { respond: reply, startMs: performance.now() };
-    if (waiters === undefined) this.#pending.set(key, [w]);
-    else waiters.push(w);
+    if (key === undefined) this.#opening.push(w);
+    else {
+      const waiters = this.#pending.get(key);
+      if (waiters === undefined) this.#pending.set(key, [w]);
+      else waiters.push(w);
+    }
     this.#kick();
   }
 
   /** The commands of one applied slot and their replies: answers the writes waiting for them. */
   onApplied(commands: readonly Uint8Array[], replies: readonly (Uint8Array | undefined)[]): void {
-    if (this.#pending.size === 0) return;
+    if (this.#pending.size === 0 && this.#opening.length === 0) return;
     for (let i = 0; i < commands.length; i++) {
-      const key = commandSessionKey(commands[i] ?? new Uint8Array(0));
+      const command = commands[i] ?? new Uint8Array(0);
+      const key = commandSessionKey(command);
       const reply = replies[i];
-      if (key === undefined || reply === undefined) continue;
+      if (reply === undefined) continue;
+      if (key === undefined) {
+        // Every open-session command has the same bytes: each applied one answers the oldest
+        // waiting open-session request, so no two requests get the same (fresh) session id.
+        if (this.#opening.length > 0 && bytesEqual(command, OPEN_SESSION_COMMAND)) {
+          const w = this.#opening.shift();
+          if (w !== undefined) this.#answer([w], { kind: 'result', result: reply });
+        }
+        continue;
+      }
       const waiters = this.#pending.get(key);
       if (waiters === undefined) continue;
       this.#pending.delete(key);
@@ -306,12 +343,14 @@ export class ClientService {
     for (const waiters of this.#pending.values())
       this.#answer(waiters, { kind: 'not-leader', leader: hint });
     this.#pending.clear();
+    this.#answer(this.#opening.splice(0), { kind: 'not-leader', leader: hint });
   }
 
   /** Drops waiters older than {@link PENDING_EXPIRY_MS} at `nowMs` (unanswered: the client retried). */
   expire(nowMs: number): void {
-    if (this.#pending.size === 0) return;
     const limit = nowMs - PENDING_EXPIRY_MS;
+    while ((this.#opening[0]?.startMs ?? limit) < limit) this.#opening.shift();
+    if (this.#pending.size === 0) return;
     for (const [key, waiters] of this.#pending) {
       const live = waiters.filter((w) => w.startMs >= limit);
       if (live.length === 0) this.#pending.delete(key);
@@ -324,6 +363,7 @@ export class ClientService {
     this.#stopping = true;
     for (const waiters of this.#pending.values()) this.#answer(waiters, this.#shuttingDown());
     this.#pending.clear();
+    this.#answer(this.#opening.splice(0), this.#shuttingDown());
   }
 
   #shuttingDown(): Response {

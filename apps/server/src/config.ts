@@ -81,6 +81,18 @@ export interface NodeConfig {
   readonly watchWatchersMax: number;
   /** Most undelivered events a caught-up watcher may queue before it is cancelled as slow. */
   readonly watchQueueEventsMax: number;
+  /**
+   * Most client sessions the KV state machine keeps (`KvConfig.sessionsMax`; the least
+   * recently used is evicted beyond it). Shapes the replicated state: every node of a cluster
+   * must use the same value.
+   */
+  readonly sessionsMax: number;
+  /**
+   * Accept commands with client-chosen session ids (`KvConfig.legacySessions`), the scheme
+   * whose retry of a first command after eviction is applied again; off, they get `invalid`.
+   * Shapes the replicated state: every node of a cluster must use the same value.
+   */
+  readonly legacySessions: boolean;
   /** TEST ONLY (fault injection, `test-faults.ts`): rate of the node's clock against real time. */
   readonly testClockRate: number;
   /** TEST ONLY (fault injection, `test-faults.ts`): where the node's clock starts (ms). */
@@ -126,6 +138,8 @@ export const CONFIG_DEFAULTS = {
   watchHistoryEventsMax: 100_000,
   watchWatchersMax: 10_000,
   watchQueueEventsMax: 10_000,
+  sessionsMax: 10_000,
+  legacySessions: false,
   testClockRate: 1,
   testClockOffsetMs: 0,
 } as const;
@@ -164,6 +178,8 @@ export const CONFIG_FIELDS = [
   'watch-history-events-max',
   'watch-watchers-max',
   'watch-queue-events-max',
+  'sessions-max',
+  'legacy-sessions',
   // Test-only fault injection (see test-faults.ts); never set them in a deployment.
   'test-clock-rate',
   'test-clock-offset-ms',
@@ -485,6 +501,8 @@ export function validateConfig(raw: RawConfig): {
   );
   const watchWatchersMax = int('watch-watchers-max', 1, CONFIG_DEFAULTS.watchWatchersMax);
   const watchQueueEventsMax = int('watch-queue-events-max', 1, CONFIG_DEFAULTS.watchQueueEventsMax);
+  const sessionsMax = int('sessions-max', 1, CONFIG_DEFAULTS.sessionsMax);
+  const legacySessions = flag('legacy-sessions', CONFIG_DEFAULTS.legacySessions);
 
   // Test-only fault injection (test-faults.ts).
   const bool = (field: ConfigField): boolean => {
@@ -557,6 +575,8 @@ export function validateConfig(raw: RawConfig): {
       watchHistoryEventsMax,
       watchWatchersMax,
       watchQueueEventsMax,
+      sessionsMax,
+      legacySessions,
       testClockRate,
       testClockOffsetMs,
       testPartitionControl,

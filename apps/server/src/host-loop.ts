@@ -31,7 +31,7 @@
  * the KV state it snapshotted durable before it deletes the log below it.
  */
 import { KvStateMachine } from '@flexpaxos/kv';
-import type { KvEvent, LeaseChange, StateWrite } from '@flexpaxos/kv';
+import type { KvConfig, KvEvent, LeaseChange, StateWrite } from '@flexpaxos/kv';
 import type { Message, Ready, Slot } from '@flexpaxos/paxos';
 import type { PersistBundle, PersistOptions, StoredRecord } from '@flexpaxos/storage-rocksdb';
 import type { Logger } from './logger.js';
@@ -72,17 +72,21 @@ export interface HostLoopCounts {
   snapshotsInstalled: number;
 }
 
-/** Rebuilds the KV state machine from the store's records at `applied`. */
+/**
+ * Rebuilds the KV state machine from the store's records at `applied`, with `kvConfig` over
+ * the defaults (it shapes the replicated state: the same on every node).
+ */
 export async function loadStateMachine(
   store: Pick<HostStore, 'records'>,
   applied: number,
+  kvConfig: Partial<KvConfig> = {},
 ): Promise<KvStateMachine> {
   const data: [Uint8Array, Uint8Array][] = [];
   const sessions: [Uint8Array, Uint8Array][] = [];
   for await (const r of store.records()) {
     (r.space === 'data' ? data : sessions).push([r.key, r.value]);
   }
-  return KvStateMachine.fromRecords(data, sessions, applied);
+  return KvStateMachine.fromRecords(data, sessions, applied, kvConfig);
 }
 
 /** Where the loop sends peer messages (the transport). */
@@ -124,6 +128,8 @@ export interface HostLoopDeps {
   readonly store: HostStore;
   /** The KV machine rebuilt from the store at start. */
   readonly kv: KvStateMachine;
+  /** The KV machine's config (`kv` was built with it), for rebuilding it after a snapshot. */
+  readonly kvConfig?: Partial<KvConfig>;
   readonly peers: HostPeers;
   readonly reads: HostReads;
   readonly clients: HostClients;
@@ -259,7 +265,7 @@ export class HostLoop {
         if (installed !== undefined) {
           // The store replaced the KV records atomically; rebuild the machine from them
           // before applying the committed entries above the snapshot.
-          this.#kv = await loadStateMachine(store, installed.meta.index);
+          this.#kv = await loadStateMachine(store, installed.meta.index, this.#d.kvConfig);
           this.counts.snapshotsInstalled++;
           compaction.installed(installed.meta.index);
           this.#d.watch?.reset(installed.meta.index);

@@ -23,7 +23,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { Service } from '@nats-io/services';
 import type { Response } from '@flexpaxos/client';
 import { encodeResult } from '@flexpaxos/kv';
-import type { KvStateMachine } from '@flexpaxos/kv';
+import type { KvConfig, KvStateMachine } from '@flexpaxos/kv';
 import { Replica, describeConfigState, formatBallot } from '@flexpaxos/paxos';
 import type { Message, NodeId, Role } from '@flexpaxos/paxos';
 import { StorageError, openStorage } from '@flexpaxos/storage-rocksdb';
@@ -191,6 +191,7 @@ export class FlexPaxosNode {
       replica,
       store: config.unsafeAckBeforeFsync ? ackBeforeFsync(store, fail) : store,
       kv: args.kv,
+      kvConfig: kvConfigOf(config),
       peers: this.#partition?.wrap(transport) ?? transport,
       reads: {
         onReady: (rd) => this.#reads.onReady(rd),
@@ -268,7 +269,7 @@ export class FlexPaxosNode {
     let transport: NatsPeerTransport<Message> | undefined;
     try {
       const recovered = store.recovered;
-      const kv = await loadStateMachine(store, recovered.applied);
+      const kv = await loadStateMachine(store, recovered.applied, kvConfigOf(config));
       const members = config.members as NodeId[];
       const transportLog = componentLogger(log, 'transport');
       const now = nodeClock(config);
@@ -662,6 +663,15 @@ export class FlexPaxosNode {
 }
 
 /** `{ dbBytes }` of the status report, or nothing while the store cannot say. */
+/**
+ * The KV machine's config from the node settings (`--sessions-max`, `--legacy-sessions`); the
+ * rest are `@flexpaxos/kv`'s defaults. It shapes the replicated state: every node of a cluster
+ * must run with the same values.
+ */
+export function kvConfigOf(config: NodeConfig): Partial<KvConfig> {
+  return { sessionsMax: config.sessionsMax, legacySessions: config.legacySessions };
+}
+
 function dbBytes(store: RocksStore): { dbBytes?: number } {
   const bytes = store.dbBytes();
   return bytes === undefined ? {} : { dbBytes: bytes };

@@ -15,11 +15,14 @@ import {
   kvLeaseRevoke,
   kvLeaseTtl,
   kvLessorEpoch,
+  kvOpenSession,
   kvPut,
+  kvSessionCommand,
   kvTxn,
   leaseId,
+  sessionId,
 } from '@flexpaxos/kv';
-import type { KvCommandOp, LeaseId } from '@flexpaxos/kv';
+import type { KvCommandOp, KvConfig, KvReply, LeaseId } from '@flexpaxos/kv';
 import type { NodeId, ProposeResult, Role } from '@flexpaxos/paxos';
 import { ClientService, PENDING_EXPIRY_MS } from '../src/client-service.js';
 import type { ReadOp, ServerStatusReport } from '../src/reads.js';
@@ -29,13 +32,26 @@ const command = (op: KvCommandOp, seq?: number): Uint8Array =>
 const frame = (op: KvCommandOp, seq?: number, readMode: ReadMode | 'none' = 'none'): Uint8Array =>
   encodeRequest({ kind: 'command', readMode, command: command(op, seq) });
 
+/** The KV reply inside a result frame. */
+function kvReply(f: Uint8Array | undefined): KvReply {
+  const r = decoded(f);
+  if (r.kind !== 'result') throw new Error(`not a result: ${r.kind}`);
+  const d = decodeReply(r.result);
+  if (!d.ok) throw new Error(d.error);
+  return d.value;
+}
+
 function decoded(f: Uint8Array | undefined): Response {
   const r = f === undefined ? undefined : decodeResponse(f);
   if (!r?.ok) throw new Error(`not a response frame: ${r?.error}`);
   return r.value;
 }
 
-function setup(role: Role = 'leader', leader: number | undefined = 1) {
+function setup(
+  role: Role = 'leader',
+  leader: number | undefined = 1,
+  kvConfig: Partial<KvConfig> = {},
+) {
   const replica = {
     role,
     leader: leader as NodeId | undefined,
@@ -83,7 +99,7 @@ function setup(role: Role = 'leader', leader: number | undefined = 1) {
   const send = (data: Uint8Array): void =>
     service.onRequest({ data, respond: (f: Uint8Array) => replies.push(f) });
   /** Applies what was proposed so far as one slot, as the host loop would. */
-  const kv = new KvStateMachine();
+  const kv = new KvStateMachine(kvConfig);
   let slot = 0;
   const applyProposed = (): void => {
     const cmds = replica.proposed.splice(0);
@@ -234,9 +250,73 @@ describe('ClientService', () => {
     expect(decoded(t.replies[1])).toMatchObject({
       kind: 'error',
       code: 'bad-request',
-      message: 'a write needs a session (client id and seq)',
+      message: 'a write needs a session (open one with open-session)',
     });
     expect(t.replica.proposed).toEqual([]);
+  });
+
+  it('opens sessions through the log: each open-session request gets its own id', () => {
+    const t = setup('leader', 1, { legacySessions: false });
+    const open = encodeRequest({
+      kind: 'command',
+      readMode: 'none',
+      command: encodeCommand(kvCommand(kvOpenSession())),
+    });
+    t.send(open);
+    t.send(open);
+    expect(t.replica.proposed).toHaveLength(2);
+    expect(t.service.pending).toBe(2);
+    t.applyProposed();
+    const ids = t.replies.map((f) => {
+      const r = kvReply(f);
+      return r.type === 'open-session' ? r.sessionId : undefined;
+    });
+    expect(ids).toEqual([1, 2]);
+    expect(t.service.pending).toBe(0);
+    // A write under a registered session is proposed and answered like any write.
+    const put = (seq: number): Uint8Array =>
+      encodeRequest({
+        kind: 'command',
+        readMode: 'none',
+        command: encodeCommand(kvSessionCommand(kvPut('k', `v${seq}`), sessionId(2), seq)),
+      });
+    t.send(put(1));
+    t.applyProposed();
+    expect(kvReply(t.replies[2])).toMatchObject({ type: 'put', version: 1 });
+    // A client-chosen id is refused by the state machine when legacy sessions are off.
+    t.send(frame(kvPut('k', 'legacy'), 1));
+    t.applyProposed();
+    expect(kvReply(t.replies[3])).toMatchObject({ type: 'error', code: 'invalid' });
+    // An unknown session changes nothing.
+    t.send(
+      encodeRequest({
+        kind: 'command',
+        readMode: 'none',
+        command: encodeCommand(kvSessionCommand(kvPut('k', 'x'), sessionId(9), 1)),
+      }),
+    );
+    t.applyProposed();
+    expect(kvReply(t.replies[4])).toMatchObject({ type: 'error', code: 'session-expired' });
+  });
+
+  it('answers waiting open-session requests on lost leadership, expiry and stop', () => {
+    const t = setup();
+    const open = encodeRequest({
+      kind: 'command',
+      readMode: 'none',
+      command: encodeCommand(kvCommand(kvOpenSession())),
+    });
+    t.send(open);
+    t.service.onLostLeadership(2 as NodeId);
+    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 2 });
+    t.send(open);
+    t.service.expire(performance.now() + PENDING_EXPIRY_MS + 1000);
+    expect(t.service.pending).toBe(0);
+    t.send(open);
+    t.service.stop();
+    expect(decoded(t.replies[1])).toMatchObject({ kind: 'error', code: 'unavailable' });
+    t.applyProposed();
+    expect(t.replies).toHaveLength(2);
   });
 
   it('answers bad frames and invalid commands without proposing anything', () => {

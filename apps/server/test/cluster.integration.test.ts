@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import {
+  FlexPaxosClient,
   InvalidKeyError,
   ValueTooLargeError,
   clusterClientSubject,
   decodeResponse,
   encodeRequest,
 } from '@flexpaxos/client';
-import { decodeResult, encodeCommand, kvCommand, kvPut } from '@flexpaxos/kv';
-import type { FlexPaxosClient, NodeStatusReport } from '@flexpaxos/client';
+import { decodeResult, encodeCommand, kvPut, kvSessionCommand, sessionId } from '@flexpaxos/kv';
+import type { NodeStatusReport } from '@flexpaxos/client';
 import type { NatsServer } from '@flexpaxos/transport-nats/testing';
 import { nodeArgs, spawnCli, startTestCluster, waitFor } from './harness.js';
 import type { NodeProcess, TestCluster } from './harness.js';
@@ -92,6 +93,23 @@ describe('FlexPaxosClient against three node processes', () => {
     expect(r.entries.map((e) => e.version)).toEqual([10, 10, 10, 10, 10]);
     // 50 calls issued in one event-loop turn: coalesced (the range adds one more message).
     expect(client.requestMessagesSent - sentBefore).toBeLessThan(25);
+  });
+
+  it('opens sessions lazily and in parallel, then costs one message per write', async () => {
+    const c = await FlexPaxosClient.connect({ servers: [nats.url], cluster: CLUSTER });
+    try {
+      const before = c.requestMessagesSent;
+      await Promise.all(Array.from({ length: 10 }, (_, i) => c.put(`par/${i}`, 'v')));
+      expect(c.sessionsOpened).toBe(10);
+      // One batch of open-session, one of puts, and a redirect or two while finding the leader.
+      expect(c.requestMessagesSent - before).toBeLessThanOrEqual(6);
+      const mid = c.requestMessagesSent;
+      for (let i = 0; i < 5; i++) await c.put('par/seq', String(i));
+      expect(c.requestMessagesSent - mid).toBe(5);
+      expect(c.sessionsOpened).toBe(10);
+    } finally {
+      await c.close();
+    }
   });
 
   it('serves stale reads from a follower', async () => {
@@ -197,7 +215,7 @@ describe('FlexPaxosClient against three node processes', () => {
         ok: true,
         value: { kind: 'error', code: 'bad-request' },
       });
-      const big = encodeCommand(kvCommand(kvPut('k'.repeat(5000), 'v'), 'raw-client', 1));
+      const big = encodeCommand(kvSessionCommand(kvPut('k'.repeat(5000), 'v'), sessionId(1), 1));
       const tooBig = await nc.request(
         subject,
         encodeRequest({ kind: 'command', readMode: 'none', command: big }),

@@ -5,10 +5,16 @@
  *   the queue group answers); a follower answers "not leader, the leader is n", and the client
  *   sends there next and remembers it. A lost leader (no responders, timeout) is forgotten and
  *   the shared subject is asked again, with a short capped backoff.
- * - **Exactly once.** Every write carries a session (client id, sequence number); a retry
- *   sends the same bytes, and the state machine answers a retry from its session table. A
- *   session has at most one command outstanding, so concurrent writes from one client take
- *   separate sessions from a small pool (`<clientId>-<k>`), each numbering its own commands.
+ * - **Exactly once** (Ongaro's thesis §6.3). Every write carries a session registered through
+ *   the log (`open-session`: the cluster assigns an id it never hands out again) and a
+ *   sequence number; a retry sends the same bytes, and the state machine answers a retry from
+ *   its session table. A session has at most one command outstanding, so concurrent writes
+ *   from one client take separate sessions from a pool, opened lazily (one `open-session`
+ *   round trip per new session, in parallel when many callers start at once, then none per
+ *   write). A write whose session the cluster forgot (expired, evicted) while the write was
+ *   being retried throws `IndeterminateError`; one never sent before is simply sent under a
+ *   new session. Idle pooled sessions are kept alive (`session-keepalive`) and closed on
+ *   `close()`; see {@link SESSION_KEEPALIVE_MS}.
  * - **Per-call timeouts.** Each call has a deadline (`timeoutMs`, default 5 s); one attempt
  *   waits at most `attemptTimeoutMs` (default 1 s) before retrying elsewhere.
  */
@@ -29,16 +35,21 @@ import {
   kvLeaseList,
   kvLeaseRevoke,
   kvLeaseTtl,
+  kvCloseSession,
+  kvOpenSession,
   kvPut,
   kvRange,
+  kvSessionCommand,
+  kvSessionKeepalive,
   toBytes,
   validateCommand,
 } from '@flexpaxos/kv';
-import type { KvCommand, KvCommandOp, KvQueryOp, KvReply } from '@flexpaxos/kv';
+import type { KvCommand, KvCommandOp, KvQueryOp, KvReply, SessionId } from '@flexpaxos/kv';
 import { toEntry } from './entry.js';
 import type { Entry } from './entry.js';
 import {
   ClientClosedError,
+  IndeterminateError,
   InvalidArgumentError,
   InvalidKeyError,
   LeaseNotFoundError,
@@ -69,7 +80,7 @@ import { buildTxn, txnOutcome } from './txn.js';
 import type { TxnOutcome, TxnSpec } from './txn.js';
 
 export type { Entry } from './entry.js';
-import { Watch } from './watch.js';
+import { Watch, isNoResponders } from './watch.js';
 import type { WatchContext, WatchOptions } from './watch.js';
 
 /** Default deadline of an admin request: adding a node waits for it to catch up. */
@@ -85,7 +96,11 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Longest wait for one attempt before trying again. Default 1 000 ms. */
   readonly attemptTimeoutMs?: number;
-  /** Base of this client's session ids. Default: a random id. At most 100 bytes. */
+  /**
+   * A name of this client, 1..100 bytes (default: a random id). Session ids are assigned by the
+   * cluster (`open-session`), so it no longer names sessions; it is checked and kept for
+   * callers that still pass it.
+   */
   readonly clientId?: string;
   /** Name shown by NATS monitoring. */
   readonly name?: string;
@@ -143,9 +158,57 @@ interface Queued {
   readonly reject: (err: unknown) => void;
 }
 
+/**
+ * How often the client looks at its idle pooled sessions, and how long one may go unused
+ * before it gets a `session-keepalive`: a pooled session is used at least every 2 x 5 s = 10 s
+ * (plus the keep-alive's own round trip).
+ *
+ * The cluster expires a session by log time, not wall time: unused for
+ * `KvConfig.sessionExpirySlots` slots, 1,000,000 on every server (`@flexpaxos/server` keeps the
+ * default). To go 1,000,000 slots in 10 s the log would have to move 100,000 slots a second;
+ * a slot is one fsynced phase-2 round holding a whole batch of commands, and the fastest
+ * measured cluster (apps/bench) commits about 15,000 commands a second in far fewer slots, so
+ * an idle client's sessions cannot expire under normal write rates, with a margin of more than
+ * 6x even at one command per slot. As a second guard, a session is also kept alive as soon as
+ * the revisions this client sees in its replies have moved {@link SESSION_KEEPALIVE_SLOTS} past
+ * the session's last use.
+ */
+export const SESSION_KEEPALIVE_MS = 5000;
+/** Log slots past a pooled session's last use after which it is kept alive at the next look. */
+export const SESSION_KEEPALIVE_SLOTS = 100_000;
+/**
+ * A pooled session that has carried no write for this long is closed rather than kept alive,
+ * unless it is the one used last (always kept): a burst of concurrent writes does not leave a
+ * large pool sending keep-alives forever.
+ */
+export const SESSION_IDLE_CLOSE_MS = 60_000;
+/** Longest wait of `close()` for its `close-session` commands (best effort). */
+export const SESSION_CLOSE_WAIT_MS = 500;
+
+/** The bytes of every `open-session` command. */
+const OPEN_SESSION_COMMAND = encodeCommand(kvCommand(kvOpenSession()));
+
+/** A session registered through the log, pooled while no command of it is outstanding. */
 interface Session {
-  readonly id: string;
+  readonly id: SessionId;
+  /** The seq of the last command sent under it. */
   seq: number;
+  /** When a command (a keep-alive included) was last sent under it. */
+  usedMs: number;
+  /** When a write (not a keep-alive) was last sent under it. */
+  wroteMs: number;
+  /** The revision of its last reply: the log position of its last use, as far as known. */
+  revision: number;
+}
+
+/** How many times one command's frame was sent (attempts of `#roundTrip`). */
+interface Sends {
+  count: number;
+}
+
+/** The revision of a reply that carries one (writes, session commands). */
+function replyRevision(r: KvReply): number | undefined {
+  return 'revision' in r && typeof r.revision === 'number' ? r.revision : undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -171,9 +234,15 @@ export class FlexPaxosClient {
   readonly #timeoutMs: number;
   readonly #attemptTimeoutMs: number;
   readonly #clientId: string;
+  /** Idle sessions, the one used last at the end (taken first). */
   readonly #freeSessions: Session[] = [];
-  #sessionCount = 0;
+  #sessionsOpened = 0;
+  /** The highest revision seen in a reply. */
+  #revision = 0;
+  #keepaliveTimer: NodeJS.Timeout | undefined;
   #leader: number | undefined;
+  /** `close()` began: calls are refused, its own `close-session`s still go out. */
+  #closing = false;
   #closed = false;
   readonly #queues = new Map<string, Queued[]>();
   #batchesSent = 0;
@@ -232,6 +301,21 @@ export class FlexPaxosClient {
   /** The leader this client currently sends to, if it knows one. */
   get leader(): number | undefined {
     return this.#leader;
+  }
+
+  /** The client's name (`ClientOptions.clientId`). */
+  get clientId(): string {
+    return this.#clientId;
+  }
+
+  /** Sessions this client opened so far (one per concurrent writer, plus replacements). */
+  get sessionsOpened(): number {
+    return this.#sessionsOpened;
+  }
+
+  /** Sessions pooled now (open, with no command outstanding). */
+  get sessionsIdle(): number {
+    return this.#freeSessions.length;
   }
 
   /** Reads one key; `undefined` when absent. */
@@ -500,11 +584,23 @@ export class FlexPaxosClient {
     };
   }
 
-  /** Closes the NATS connection (when the client opened it). Idempotent. */
+  /**
+   * Closes the idle sessions (`close-session`, best effort: waits at most
+   * {@link SESSION_CLOSE_WAIT_MS}; a session left open expires on the cluster), the watches,
+   * and the NATS connection (when the client opened it). Calls made after it starts throw
+   * `ClientClosedError`. Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#keepaliveTimer);
+    this.#keepaliveTimer = undefined;
     for (const w of [...this.#watches]) w.close();
+    const sessions = this.#freeSessions.splice(0);
+    if (sessions.length > 0) {
+      await Promise.allSettled(sessions.map((s) => this.#closeSession(s, SESSION_CLOSE_WAIT_MS)));
+    }
+    this.#closed = true;
     if (this.#ownsConnection) await this.#nc.close();
   }
 
@@ -583,8 +679,9 @@ export class FlexPaxosClient {
     return this.#batchesSent;
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw new ClientClosedError();
+  /** Throws `ClientClosedError` once `close()` began (`internal`: once it ended). */
+  #checkOpen(internal = false): void {
+    if (this.#closed || (this.#closing && !internal)) throw new ClientClosedError();
   }
 
   async #read(op: KvQueryOp, options: ReadOptions): Promise<KvReply> {
@@ -593,23 +690,136 @@ export class FlexPaxosClient {
     return this.#call(encodeCommand(command), options.readMode ?? 'lease', options.timeoutMs);
   }
 
+  /**
+   * Runs a write under a pooled session (opened first when none is idle) and returns its
+   * reply. A `session-expired` answer means the cluster forgot the session: if that was the
+   * answer to the command's only sending, nothing was applied and the command is sent again
+   * under a new session; if the command had been sent before, it may have been applied under
+   * the old session, which nothing can tell any more: `IndeterminateError`.
+   */
   async #write(op: KvCommandOp, options: CallOptions): Promise<KvReply> {
     checkCommand(kvCommand(op));
-    const session = this.#freeSessions.pop() ?? {
-      id: `${this.#clientId}-${++this.#sessionCount}`,
-      seq: 0,
-    };
+    this.#checkOpen();
+    const total = options.timeoutMs ?? this.#timeoutMs;
+    if (!Number.isSafeInteger(total) || total < 1)
+      throw new InvalidArgumentError('timeoutMs: must be a positive integer');
+    const deadline = performance.now() + total;
+    let session = this.#freeSessions.pop() ?? (await this.#openSession(total));
+    for (;;) {
+      session.seq += 1;
+      session.usedMs = session.wroteMs = performance.now();
+      const sends: Sends = { count: 0 };
+      let reply: KvReply;
+      try {
+        reply = await this.#call(
+          encodeCommand(kvSessionCommand(op, session.id, session.seq)),
+          'none',
+          remainingMs(deadline, total),
+          sends,
+        );
+      } catch (err) {
+        if (!(err instanceof RejectedError && err.reason === 'session-expired')) {
+          // Reusing the session after a timeout is safe: if the old command is applied after a
+          // newer one of the same session, the state machine refuses it as a stale sequence.
+          this.#release(session);
+          throw err;
+        }
+        // The session is gone for good (ids are never reused): it leaves the pool.
+        if (sends.count > 1) {
+          throw new IndeterminateError(
+            `the cluster forgot session ${session.id} (expired or evicted) while this write was being retried (${sends.count} sendings): it may have been applied once, or not at all`,
+            { cause: err },
+          );
+        }
+        session = await this.#openSession(remainingMs(deadline, total));
+        continue;
+      }
+      this.#release(session, reply);
+      return reply;
+    }
+  }
+
+  /** Opens a session through the log (a write without session; the cluster assigns the id). */
+  async #openSession(timeoutMs: number): Promise<Session> {
+    const r = await this.#call(OPEN_SESSION_COMMAND, 'none', timeoutMs);
+    if (r.type !== 'open-session')
+      throw new RejectedError('bad-reply', `expected an open-session result, got ${r.type}`);
+    this.#sessionsOpened++;
+    this.#startKeepalives();
+    const now = performance.now();
+    return { id: r.sessionId, seq: 0, usedMs: now, wroteMs: now, revision: r.revision };
+  }
+
+  /** Puts `session` back into the pool, noting the revision of `reply`. */
+  #release(session: Session, reply?: KvReply): void {
+    const revision = reply === undefined ? undefined : replyRevision(reply);
+    if (revision !== undefined) {
+      session.revision = Math.max(session.revision, revision);
+      this.#revision = Math.max(this.#revision, revision);
+    }
+    if (!this.#closing) this.#freeSessions.push(session);
+  }
+
+  #startKeepalives(): void {
+    if (this.#keepaliveTimer !== undefined || this.#closing) return;
+    this.#keepaliveTimer = setInterval(() => this.#keepIdleSessions(), SESSION_KEEPALIVE_MS);
+    this.#keepaliveTimer.unref();
+  }
+
+  /**
+   * Every {@link SESSION_KEEPALIVE_MS}: each idle session unused for that long (or for
+   * {@link SESSION_KEEPALIVE_SLOTS} slots of the log as this client saw it) gets a
+   * `session-keepalive`, or a `close-session` when it carried no write for
+   * {@link SESSION_IDLE_CLOSE_MS} and is not the one used last. All go out in one turn, so
+   * they travel as one batch frame.
+   */
+  #keepIdleSessions(): void {
+    if (this.#closing) return;
+    const now = performance.now();
+    const newest = this.#freeSessions.at(-1);
+    const due = this.#freeSessions.filter(
+      (s) =>
+        now - s.usedMs >= SESSION_KEEPALIVE_MS ||
+        this.#revision - s.revision >= SESSION_KEEPALIVE_SLOTS,
+    );
+    if (due.length === 0) return;
+    const keep = this.#freeSessions.filter((s) => !due.includes(s));
+    this.#freeSessions.splice(0, this.#freeSessions.length, ...keep);
+    for (const s of due) {
+      if (s !== newest && now - s.wroteMs >= SESSION_IDLE_CLOSE_MS) {
+        void this.#closeSession(s, SESSION_KEEPALIVE_MS);
+        continue;
+      }
+      s.seq += 1;
+      s.usedMs = now;
+      this.#call(
+        encodeCommand(kvSessionCommand(kvSessionKeepalive(), s.id, s.seq)),
+        'none',
+        SESSION_KEEPALIVE_MS,
+      ).then(
+        (reply) => this.#release(s, reply),
+        (err: unknown) => {
+          // Forgotten by the cluster: drop it (no caller is waiting). Otherwise (a timeout)
+          // pool it again: the next look tries again.
+          if (!(err instanceof RejectedError && err.reason === 'session-expired')) this.#release(s);
+        },
+      );
+    }
+  }
+
+  /** Sends `close-session` under `session` (best effort, at most `timeoutMs`). */
+  async #closeSession(session: Session, timeoutMs: number): Promise<void> {
     session.seq += 1;
     try {
-      return await this.#call(
-        encodeCommand(kvCommand(op, session.id, session.seq)),
+      await this.#call(
+        encodeCommand(kvSessionCommand(kvCloseSession(), session.id, session.seq)),
         'none',
-        options.timeoutMs,
+        timeoutMs,
+        undefined,
+        true,
       );
-    } finally {
-      // Reusing the session after a timeout is safe: if the old command is applied after a
-      // newer one of the same session, the state machine refuses it as a stale sequence.
-      this.#freeSessions.push(session);
+    } catch {
+      // Best effort: a session left open expires on the cluster.
     }
   }
 
@@ -617,11 +827,15 @@ export class FlexPaxosClient {
     command: Uint8Array,
     readMode: ReadMode | 'none',
     timeoutMs: number | undefined,
+    sends?: Sends,
+    internal = false,
   ): Promise<KvReply> {
     const response = await this.#roundTrip(
       encodeRequest({ kind: 'command', readMode, command }),
       timeoutMs,
       false,
+      sends,
+      internal,
     );
     if (response.kind !== 'result') {
       throw new RejectedError('bad-reply', `a ${response.kind} frame answered a command`);
@@ -646,8 +860,12 @@ export class FlexPaxosClient {
     frame: Uint8Array,
     timeoutMs: number | undefined,
     wholeAttempt: boolean,
+    /** Counts the sendings of `frame`. */
+    sends?: Sends,
+    /** `close()`'s own request: sent while it runs. */
+    internal = false,
   ): Promise<Response> {
-    this.#checkOpen();
+    this.#checkOpen(internal);
     const total = timeoutMs ?? this.#timeoutMs;
     if (!Number.isSafeInteger(total) || total < 1)
       throw new InvalidArgumentError('timeoutMs: must be a positive integer');
@@ -655,7 +873,7 @@ export class FlexPaxosClient {
     let attempt = 0;
     let lastProblem = 'no attempt made';
     for (;;) {
-      this.#checkOpen();
+      this.#checkOpen(internal);
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         throw new TimeoutError(`no reply within ${total} ms (last problem: ${lastProblem})`);
@@ -666,6 +884,7 @@ export class FlexPaxosClient {
           ? clusterClientSubject(this.cluster)
           : nodeClientSubject(this.cluster, leader);
       let data: Uint8Array;
+      if (sends !== undefined) sends.count++;
       try {
         data = await this.#request(
           subject,
@@ -679,6 +898,8 @@ export class FlexPaxosClient {
             `request of ${frame.byteLength} bytes exceeds the NATS server's max_payload (${this.#nc.info?.max_payload ?? 'unknown'} bytes)`,
           );
         }
+        // Nobody subscribes to the subject: the frame reached no node.
+        if (sends !== undefined && isNoResponders(err)) sends.count--;
         lastProblem = `${subject}: ${err instanceof Error ? err.message : String(err)}`;
         this.#leader = undefined;
         await sleep(Math.min(remaining, backoffMs(attempt++)));
@@ -718,6 +939,13 @@ export class FlexPaxosClient {
       }
     }
   }
+}
+
+/** Whole milliseconds left until `deadline`; `TimeoutError` when none is left. */
+function remainingMs(deadline: number, total: number): number {
+  const left = Math.ceil(deadline - performance.now());
+  if (left < 1) throw new TimeoutError(`no reply within ${total} ms`);
+  return left;
 }
 
 /** 10, 20, 40, ... capped at 200 ms. */

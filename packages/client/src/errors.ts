@@ -13,7 +13,8 @@ export type ClientErrorCode =
   | 'INVALID_ARGUMENT'
   | 'REJECTED'
   | 'CLOSED'
-  | 'COMPACTED';
+  | 'COMPACTED'
+  | 'INDETERMINATE';
 
 /** Base class of every client error. */
 export class FlexPaxosClientError extends Error {
@@ -69,8 +70,9 @@ export class InvalidArgumentError extends FlexPaxosClientError {
 }
 
 /**
- * The cluster refused the command (the state machine's `invalid`, `stale-sequence`,
- * `session-expired` or `bad-command`, or a protocol error); `reason` says which.
+ * The cluster refused the command (the state machine's `invalid`, `stale-sequence` or
+ * `bad-command`, or a protocol error); `reason` says which. A write whose session the cluster
+ * forgot is resent under a new session or reported as `IndeterminateError`, never as this.
  */
 export class RejectedError extends FlexPaxosClientError {
   override readonly name: string = 'RejectedError';
@@ -78,6 +80,21 @@ export class RejectedError extends FlexPaxosClientError {
   constructor(reason: string, message: string) {
     super('REJECTED', `${reason}: ${message}`);
     this.reason = reason;
+  }
+}
+
+/**
+ * The outcome of a write is unknown and can no longer be learned: the cluster forgot the
+ * write's session (expired, evicted from the bounded session table) while the client was
+ * retrying it, so the write may have been applied (once) before, or not at all. Nothing was
+ * applied twice. The client has moved on to a new session; read the state to find out, or
+ * repeat the write if doing it again is harmless. `cause`: the `RejectedError` with reason
+ * `session-expired`.
+ */
+export class IndeterminateError extends FlexPaxosClientError {
+  override readonly name = 'IndeterminateError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INDETERMINATE', message, options);
   }
 }
 

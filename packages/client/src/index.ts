@@ -15,6 +15,7 @@ export type {
 export {
   ClientClosedError,
   FlexPaxosClientError,
+  IndeterminateError,
   InvalidArgumentError,
   InvalidKeyError,
   LeaseNotFoundError,

@@ -181,7 +181,8 @@ function toEvent(e: WireEvent): WatchEvent {
   };
 }
 
-function isNoResponders(err: unknown): boolean {
+/** Whether a NATS request failed because nobody subscribes to its subject (nothing was delivered). */
+export function isNoResponders(err: unknown): boolean {
   const e = err as { isNoResponders?: () => boolean; code?: unknown } | undefined;
   return typeof e?.isNoResponders === 'function' ? e.isNoResponders() : false;
 }
