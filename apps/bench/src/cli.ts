@@ -245,7 +245,10 @@ async function runKv(options: BenchOptions, argv: readonly string[]): Promise<nu
   const broken = result.fanout.some(
     (f) =>
       f.integrity !== null &&
-      (f.integrity.gaps > 0 || f.integrity.duplicates > 0 || f.integrity.revisionRegressions > 0),
+      (f.integrity.gaps > 0 ||
+        f.integrity.duplicates > 0 ||
+        f.integrity.unexpected > 0 ||
+        f.integrity.revisionRegressions > 0),
   );
   if (broken)
     process.stderr.write(

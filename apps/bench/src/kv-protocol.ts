@@ -107,6 +107,10 @@ export interface WatchIntegrity {
   readonly gaps: number;
   /** Events of a sequence number a watcher had already seen. */
   readonly duplicates: number;
+  /** Events that were not a writer put under the prefix. */
+  readonly unexpected: number;
+  /** Acknowledged puts that incomplete watchers had not received when the drain ended. */
+  readonly missingAtEnd: number;
   /**
    * Events whose revision was lower than one the watcher had seen before, or not higher than
    * the previous event of the same key (several keys may share a revision: one slot).

@@ -17,6 +17,7 @@
 import { FlexPaxosClient, FlexPaxosClientError, WatchCompactedError } from '@flexpaxos/client';
 import type { Watch } from '@flexpaxos/client';
 import { encodeHistogram, newLatencyHistogram, recordMs } from './histogram.js';
+import { WatchChecker, writerValue } from './kv-check.js';
 import type { FromKvWorker, KvPhase, ToKvWorker, WatchIntegrity } from './kv-protocol.js';
 import { epochMs } from './worker-protocol.js';
 import type { KvWorkerConfig } from './kv-protocol.js';
@@ -65,11 +66,6 @@ function countError(err: unknown): void {
   const code =
     err instanceof FlexPaxosClientError ? err.code : err instanceof Error ? err.name : 'other';
   errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
-}
-
-/** The value of a writer put: `<seq> <sentAtMs>` padded with `x` to the value size. */
-function writerValue(seq: number, sentAtMs: number, size: number): string {
-  return `${seq} ${sentAtMs.toFixed(3)} `.padEnd(size, 'x');
 }
 
 /** A phase that runs closed loops (writer, keep-alive, transactions). */
@@ -174,15 +170,9 @@ async function setupTxn(phase: Extract<KvPhase, { kind: 'txn' }>): Promise<LoopP
 /** One watcher and what it saw. */
 interface Watcher {
   readonly watch: Watch;
-  readonly lastSeq: Int32Array;
-  readonly lastKeyRev: Float64Array;
-  lastRev: number;
-  events: number;
-  gaps: number;
-  duplicates: number;
-  regressions: number;
+  readonly check: WatchChecker;
   ended: 'compacted' | 'failed' | undefined;
-  readonly done: Promise<void>;
+  done: Promise<void>;
 }
 
 let watchers: Watcher[] = [];
@@ -196,39 +186,17 @@ function startWatcher(phase: Extract<KvPhase, { kind: 'watch' }>, index: number)
   });
   const w: Watcher = {
     watch,
-    lastSeq: new Int32Array(phase.loops).fill(-1),
-    lastKeyRev: new Float64Array(phase.loops),
-    lastRev: 0,
-    events: 0,
-    gaps: 0,
-    duplicates: 0,
-    regressions: 0,
+    check: new WatchChecker(phase.prefix, phase.loops),
     ended: undefined,
     done: Promise.resolve(),
   };
-  const plen = phase.prefix.length;
   const consume = async (): Promise<void> => {
     try {
       for await (const ev of watch) {
-        const now = epochMs();
-        w.events++;
-        const loopIndex = Number(ev.key.slice(plen));
-        const space = ev.value.indexOf(' ');
-        const seq = Number(ev.value.slice(0, space));
-        const sentAt = Number(ev.value.slice(space + 1, ev.value.indexOf(' ', space + 1)));
-        if (ev.revision < w.lastRev) w.regressions++;
-        w.lastRev = Math.max(w.lastRev, ev.revision);
-        if (ev.revision <= (w.lastKeyRev[loopIndex] ?? 0)) w.regressions++;
-        w.lastKeyRev[loopIndex] = ev.revision;
-        const last = w.lastSeq[loopIndex] ?? -1;
-        if (seq <= last) w.duplicates++;
-        else {
-          w.gaps += seq - last - 1;
-          w.lastSeq[loopIndex] = seq;
-        }
+        const sentAt = w.check.see(ev);
         if (measuring) {
           ops++;
-          recordMs(hist, now - sentAt);
+          recordMs(hist, epochMs() - sentAt);
         }
       }
     } catch (err) {
@@ -237,7 +205,7 @@ function startWatcher(phase: Extract<KvPhase, { kind: 'watch' }>, index: number)
       countError(err);
     }
   };
-  (w as { done: Promise<void> }).done = consume();
+  w.done = consume();
   return w;
 }
 
@@ -253,10 +221,6 @@ async function setupWatchers(phase: Extract<KvPhase, { kind: 'watch' }>): Promis
   }
 }
 
-function isComplete(w: Watcher, finalSeq: readonly number[]): boolean {
-  return finalSeq.every((s, i) => (w.lastSeq[i] ?? -1) >= s);
-}
-
 async function finishWatchers(
   finalSeq: readonly number[],
   drainTimeoutMs: number,
@@ -264,7 +228,7 @@ async function finishWatchers(
   const t0 = performance.now();
   while (
     performance.now() - t0 < drainTimeoutMs &&
-    !watchers.every((w) => w.ended !== undefined || isComplete(w, finalSeq))
+    !watchers.every((w) => w.ended !== undefined || w.check.isComplete(finalSeq))
   ) {
     await sleep(20);
   }
@@ -274,19 +238,22 @@ async function finishWatchers(
     const id = String(w.watch.node ?? 'none');
     byNode[id] = (byNode[id] ?? 0) + 1;
   }
-  const events = watchers.map((w) => w.events);
+  const events = watchers.map((w) => w.check.events);
+  const sum = (f: (w: Watcher) => number): number => watchers.reduce((s, w) => s + f(w), 0);
   const integrity: WatchIntegrity = {
     watchers: watchers.length,
     events: events.reduce((s, n) => s + n, 0),
     minEventsPerWatcher: events.length === 0 ? 0 : Math.min(...events),
     maxEventsPerWatcher: events.length === 0 ? 0 : Math.max(...events),
-    complete: watchers.filter((w) => w.ended === undefined && isComplete(w, finalSeq)).length,
-    gaps: watchers.reduce((s, w) => s + w.gaps, 0),
-    duplicates: watchers.reduce((s, w) => s + w.duplicates, 0),
-    revisionRegressions: watchers.reduce((s, w) => s + w.regressions, 0),
+    complete: watchers.filter((w) => w.ended === undefined && w.check.isComplete(finalSeq)).length,
+    gaps: sum((w) => w.check.gaps),
+    duplicates: sum((w) => w.check.duplicates),
+    unexpected: sum((w) => w.check.unexpected),
+    missingAtEnd: sum((w) => w.check.missingAtEnd(finalSeq)),
+    revisionRegressions: sum((w) => w.check.revisionRegressions),
     compacted: watchers.filter((w) => w.ended === 'compacted').length,
     failed: watchers.filter((w) => w.ended === 'failed').length,
-    resumes: watchers.reduce((s, w) => s + w.watch.resumes, 0),
+    resumes: sum((w) => w.watch.resumes),
     drainMs,
     byNode,
     errorSamples: [...errorSamples],

@@ -36,6 +36,7 @@ import type { KvWorkerConfig } from './kv-protocol.js';
 import { clockTicksPerSecond, procCpuAvailable, readGroupTicks, summarizeCpu } from './proc-cpu.js';
 import type { CpuProcess, ProcessCpu } from './proc-cpu.js';
 import { spawnWorkerProcess } from './processes.js';
+import type { Child } from './processes.js';
 import { Worker, waitLeader } from './run-point.js';
 
 /** Leases of the keep-alive phase. */
@@ -54,6 +55,74 @@ export interface KvCpu {
   readonly cpuUsPerOp: number | null;
   readonly cpuCoresBusy: number | null;
   readonly processes: readonly ProcessCpu[];
+}
+
+/** Watch counters of the nodes (`/metrics`, summed over the nodes) over one fan-out phase. */
+export interface NodeWatchCounters {
+  /** Watches created (the first creations and every resume). */
+  readonly created: number;
+  /** Change events and stream frames the nodes sent to watchers. */
+  readonly eventsSent: number;
+  readonly framesSent: number;
+  /** Watchers cancelled because they did not keep up (the client resumes them). */
+  readonly slowCancels: number;
+  /** Watchers cancelled because their client stopped refreshing them. */
+  readonly expired: number;
+  readonly compacted: number;
+}
+
+const NODE_COUNTERS: Readonly<Record<keyof NodeWatchCounters, string>> = {
+  created: 'flexpaxos_watch_created_total',
+  eventsSent: 'flexpaxos_watch_events_sent_total',
+  framesSent: 'flexpaxos_watch_frames_sent_total',
+  slowCancels: 'flexpaxos_watch_slow_cancels_total',
+  expired: 'flexpaxos_watch_expired_total',
+  compacted: 'flexpaxos_watch_compacted_total',
+};
+
+/** The HTTP address a node printed on its started line. */
+function nodeHttp(child: Child): string | undefined {
+  for (const line of child.stdout().split('\n')) {
+    if (!line.startsWith('{"event":"started"')) continue;
+    try {
+      const http = (JSON.parse(line) as { http?: unknown }).http;
+      if (typeof http === 'string') return http;
+    } catch {
+      // not JSON after all
+    }
+  }
+  return undefined;
+}
+
+/** The watch counters summed over the cluster's nodes (null when a node cannot be read). */
+async function readNodeWatchCounters(cluster: Cluster): Promise<NodeWatchCounters | null> {
+  const sum: Record<string, number> = {};
+  for (const child of cluster.nodes.values()) {
+    const http = nodeHttp(child);
+    if (http === undefined) return null;
+    let text: string;
+    try {
+      const res = await fetch(`${http}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      text = await res.text();
+    } catch {
+      return null;
+    }
+    for (const [field, name] of Object.entries(NODE_COUNTERS)) {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      sum[field] = (sum[field] ?? 0) + (m === null ? 0 : Number(m[1]));
+    }
+  }
+  return sum as unknown as NodeWatchCounters;
+}
+
+function counterDelta(
+  a: NodeWatchCounters | null,
+  b: NodeWatchCounters | null,
+): NodeWatchCounters | null {
+  if (a === null || b === null) return null;
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(NODE_COUNTERS) as (keyof NodeWatchCounters)[]) out[k] = b[k] - a[k];
+  return out as unknown as NodeWatchCounters;
 }
 
 /** One fan-out phase. */
@@ -79,6 +148,8 @@ export interface KvFanout {
   readonly eventsInWindow: number;
   /** Whole-phase checks of what each watcher received (null with 0 watchers). */
   readonly integrity: WatchIntegrity | null;
+  /** The nodes' watch counters over the phase (setup to finish; null where unreadable). */
+  readonly nodeCounters: NodeWatchCounters | null;
   readonly writerCpuPct: number;
   readonly watcherCpuPct: number | null;
   readonly cpu: KvCpu;
@@ -293,6 +364,7 @@ export async function runKvBench(
         loops: clients,
       };
       say(`fan-out to ${watchers} watcher${watchers === 1 ? '' : 's'}`);
+      const countersBefore = await readNodeWatchCounters(c);
       // The watchers are set up (every watch created) before the writer starts.
       if (watchers > 0) {
         watcherProc.send({ type: 'setup', phase: watch });
@@ -314,6 +386,7 @@ export async function runKvBench(
               drainTimeoutMs: KV_DRAIN_TIMEOUT_MS,
             })
           : undefined;
+      const nodeCounters = counterDelta(countersBefore, await readNodeWatchCounters(c));
       const writes = summarize(mergeHistograms([w.histogram]));
       const writesPerSec = (w.ops * 1000) / w.windowMs;
       if (watchers === 0) baseline = writesPerSec;
@@ -339,6 +412,7 @@ export async function runKvBench(
         lagMaxMs: lag?.maxMs ?? null,
         eventsInWindow: v?.ops ?? 0,
         integrity,
+        nodeCounters,
         writerCpuPct: round(w.cpuPct),
         watcherCpuPct: v === undefined ? null : round(v.cpuPct),
         cpu,
@@ -349,6 +423,7 @@ export async function runKvBench(
           (row.eventsPerSec === null
             ? ''
             : `, ${row.eventsPerSec} events/s delivered, lag p50 ${row.lagP50Ms ?? '-'} ms p99 ${row.lagP99Ms ?? '-'} ms` +
+              `; nodes: ${nodeCounters === null ? '?' : `${nodeCounters.created} created, ${nodeCounters.slowCancels} slow cancels, ${nodeCounters.expired} expired, ${nodeCounters.framesSent} frames`}` +
               `; ${integrity?.complete ?? 0}/${watchers} watchers complete after ${integrity?.drainMs ?? '-'} ms, ${integrity?.gaps ?? 0} gaps, ${integrity?.duplicates ?? 0} duplicates, ${integrity?.revisionRegressions ?? 0} revision regressions` +
               ((integrity?.errorSamples.length ?? 0) > 0
                 ? ` (${integrity?.errorSamples.join('; ') ?? ''})`
@@ -494,7 +569,24 @@ export function formatKvTable(r: KvResult): string {
     '| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...r.fanout.map((f) => {
       const i = f.integrity;
-      return `| ${f.watchers} | ${n(f.writesPerSec)} | ${f.writesVsNoWatchers === null ? '-' : f.writesVsNoWatchers.toFixed(2)} | ${ms(f.writeP99Ms)} | ${n(f.eventsPerSec)} | ${n(f.eventsPerSecPerWatcher)} | ${f.deliveredShare === null ? '-' : f.deliveredShare.toFixed(2)} | ${ms(f.lagP50Ms)} | ${ms(f.lagP99Ms)} | ${i === null ? '-' : n(i.drainMs)} | ${i === null ? '-' : `${i.complete}/${i.watchers}`} | ${i === null ? '-' : i.gaps} | ${i === null ? '-' : i.duplicates} | ${i === null ? '-' : i.resumes} |`;
+      const cells = [
+        String(f.watchers),
+        n(f.writesPerSec),
+        f.writesVsNoWatchers === null ? '-' : f.writesVsNoWatchers.toFixed(2),
+        ms(f.writeP50Ms),
+        ms(f.writeP99Ms),
+        n(f.eventsPerSec),
+        n(f.eventsPerSecPerWatcher),
+        f.deliveredShare === null ? '-' : f.deliveredShare.toFixed(2),
+        ms(f.lagP50Ms),
+        ms(f.lagP99Ms),
+        i === null ? '-' : n(i.drainMs),
+        i === null ? '-' : `${i.complete}/${i.watchers}`,
+        i === null ? '-' : String(i.gaps),
+        i === null ? '-' : String(i.duplicates),
+        i === null ? '-' : String(i.resumes),
+      ];
+      return `| ${cells.join(' | ')} |`;
     }),
   ];
   const k = r.keepalive;
