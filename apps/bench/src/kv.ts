@@ -146,6 +146,8 @@ export interface KvFanout {
   readonly lagMaxMs: number | null;
   /** Events counted in the window (all watchers). */
   readonly eventsInWindow: number;
+  /** CPU µs of every process per event delivered in the window (null with 0 watchers). */
+  readonly cpuUsPerEvent: number | null;
   /** Whole-phase checks of what each watcher received (null with 0 watchers). */
   readonly integrity: WatchIntegrity | null;
   /** The nodes' watch counters over the phase (setup to finish; null where unreadable). */
@@ -411,6 +413,10 @@ export async function runKvBench(
         lagP999Ms: lag?.p999Ms ?? null,
         lagMaxMs: lag?.maxMs ?? null,
         eventsInWindow: v?.ops ?? 0,
+        cpuUsPerEvent:
+          v === undefined || v.ops === 0 || cpu.processes.length === 0
+            ? null
+            : round((cpu.processes.reduce((sum, p) => sum + p.cpuMs, 0) * 1000) / v.ops, 1),
         integrity,
         nodeCounters,
         writerCpuPct: round(w.cpuPct),

@@ -140,6 +140,7 @@ describe('pnpm bench --scenario kv (real processes)', () => {
       expect(f.eventsPerSec!).toBeGreaterThan(0);
       expect(f.eventsPerSecPerWatcher!).toBeCloseTo(f.eventsPerSec! / f.watchers, -1);
       expect(f.deliveredShare!).toBeGreaterThan(0);
+      expect(f.cpuUsPerEvent!).toBeGreaterThan(0);
       expectPercentiles(f.lagP50Ms, f.lagP99Ms);
       const i = f.integrity;
       expect(i.watchers).toBe(f.watchers);
