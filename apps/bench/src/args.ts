@@ -43,9 +43,12 @@ export interface BenchOptions {
   /**
    * Run a fault scenario instead of the sweep: `double-fault` (`double-fault.ts`): N=5 P=2 L=4,
    * a partition that leaves no side an election quorum, then kill -9 of the leader, with and
-   * without automatic subsetting.
+   * without automatic subsetting; `kv` (`kv.ts`): watch fan-out, lease keep-alives and
+   * transactions on one cluster (N = 3, P = 2 unless `--nodes` / `--replication` say).
    */
-  readonly scenario: 'double-fault' | undefined;
+  readonly scenario: 'double-fault' | 'kv' | undefined;
+  /** Watcher counts of the `kv` scenario's fan-out (default 1, 100, 1000). */
+  readonly watchers: readonly number[];
   /**
    * Client processes per point (never more than clients). Default 1: one process, as an
    * application that uses the client; more load the servers harder than one user does.
@@ -84,6 +87,13 @@ export const FULL_DEFAULTS = {
   failover: true,
 } as const;
 
+/** Defaults of `--scenario kv`: one N = 3, P = 2 cluster, watch fan-out to 1, 100 and 1000 watchers. */
+export const KV_DEFAULTS = {
+  nodes: 3,
+  replication: 2,
+  watchers: [1, 100, 1000],
+} as const;
+
 /** Usage text printed by `--help` and after problems. */
 export const USAGE = `usage: pnpm bench [options]
   --nodes 3,5,7            cluster sizes N (quick: 3,5; full: 3,5,7)
@@ -103,6 +113,10 @@ export const USAGE = `usage: pnpm bench [options]
   --scenario double-fault  instead of the sweep: N=5 P=2 L=4 under load, a partition that
                            leaves no side an election quorum, kill -9 of the leader; with and
                            without automatic subsetting (--json, --chart, --table)
+  --scenario kv            instead of the sweep: one cluster (N=3 P=2 unless --nodes /
+                           --replication say): watch fan-out to --watchers prefix watchers
+                           under a 64-client writer, lease keep-alives, CAS transactions
+  --watchers 1,100,1000    watcher counts of --scenario kv (default 1,100,1000)
   --reconfig               instead of the sweep: one N=3 P=2 cluster under load through add 4,
                            add 5, P=3, P=2, remove 5 and a leader transfer; writes/s around each
                            change, the lowest 250 ms sample, a timeline (--json, --chart, --table)
@@ -142,6 +156,7 @@ const OPTIONS = {
   failover: { type: 'boolean' },
   reconfig: { type: 'boolean' },
   scenario: { type: 'string' },
+  watchers: { type: 'string' },
   'client-procs': { type: 'string' },
   compare: { type: 'string' },
   keys: { type: 'string' },
@@ -253,13 +268,23 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
   };
   const full = values['full'] === true;
   const preset = full ? FULL_DEFAULTS : QUICK_DEFAULTS;
+  const scenarioText = str('scenario');
+  const kv = scenarioText === 'kv';
 
   const nodesText = str('nodes');
   const nodes =
-    nodesText === undefined ? [...preset.nodes] : parseIntList('nodes', nodesText, 1, 15, problems);
+    nodesText === undefined
+      ? kv
+        ? [KV_DEFAULTS.nodes]
+        : [...preset.nodes]
+      : parseIntList('nodes', nodesText, 1, 15, problems);
   const pText = str('replication');
   const replication =
-    pText === undefined ? undefined : parseIntList('replication', pText, 1, 15, problems);
+    pText === undefined
+      ? kv
+        ? [KV_DEFAULTS.replication]
+        : undefined
+      : parseIntList('replication', pText, 1, 15, problems);
   const lText = str('election');
   const election =
     lText === undefined ? undefined : parseIntList('election', lText, 1, 15, problems);
@@ -308,6 +333,12 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     problems.push(
       '--read-ratio: the comparison systems are measured on writes only; drop --read-ratio or --compare',
     );
+  const watchersText = str('watchers');
+  const watchers =
+    watchersText === undefined
+      ? [...KV_DEFAULTS.watchers]
+      : parseIntList('watchers', watchersText, 1, 30_000, problems);
+  if (watchersText !== undefined && !kv) problems.push('--watchers: applies to --scenario kv only');
   const keysText = str('keys');
   const keysPerClient =
     keysText === undefined ? 100 : parseInt1('keys', keysText, 1, 1_000_000, problems);
@@ -347,6 +378,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     readMode === undefined ||
     clientProcs === undefined ||
     keysPerClient === undefined ||
+    watchers === undefined ||
     problems.length > 0
   ) {
     return { kind: 'invalid', problems };
@@ -366,7 +398,8 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     zoneDelay,
     failover: values['failover'] === true || preset.failover,
     reconfig: values['reconfig'] === true,
-    scenario: str('scenario') === 'double-fault' ? 'double-fault' : undefined,
+    scenario: scenarioText === 'double-fault' || scenarioText === 'kv' ? scenarioText : undefined,
+    watchers,
     clientProcs,
     compare,
     keysPerClient,
@@ -386,14 +419,38 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   problems.push(...plan.problems);
-  const scenarioText = str('scenario');
-  if (scenarioText !== undefined && scenarioText !== 'double-fault') {
-    problems.push(`--scenario: must be double-fault (got ${JSON.stringify(scenarioText)})`);
+  if (scenarioText !== undefined && options.scenario === undefined) {
+    problems.push(`--scenario: must be double-fault or kv (got ${JSON.stringify(scenarioText)})`);
   }
   if (options.reconfig && scenarioText !== undefined) {
     problems.push('--scenario: give --reconfig or --scenario, not both');
   }
-  if (options.reconfig || options.scenario !== undefined) {
+  if (kv && !options.reconfig) {
+    const notHere = [
+      'delay',
+      'zone-delay',
+      'compare',
+      'failover',
+      'read-ratio',
+      'read-mode',
+      'client-procs',
+      'keys',
+      'full',
+      'chart',
+      'replot',
+    ] as const;
+    for (const name of notHere) {
+      if (values[name] !== undefined) problems.push(`--${name}: does not apply to --scenario kv`);
+    }
+    for (const [name, list] of [
+      ['nodes', options.nodes],
+      ['replication', options.replication ?? []],
+      ['election', options.election ?? []],
+      ['clients', options.clients],
+    ] as const) {
+      if (list.length > 1) problems.push(`--${name}: --scenario kv takes one value`);
+    }
+  } else if (options.reconfig || options.scenario !== undefined) {
     const what = options.reconfig ? '--reconfig' : `--scenario ${scenarioText ?? ''}`;
     const own = options.reconfig ? 'N=3 P=2' : 'N=5 P=2 L=4';
     const sweepOnly = ['nodes', 'replication', 'election', 'delay', 'compare', 'failover'] as const;

@@ -23,6 +23,7 @@ import {
   renderDoubleFaultChart,
   runDoubleFaultBench,
 } from './double-fault.js';
+import { formatKvTable, runKvBench } from './kv.js';
 import { formatReconfigTable, renderReconfigChart, runReconfigBench } from './reconfig.js';
 import { runPoint } from './run-point.js';
 import { formatTable } from './table.js';
@@ -102,6 +103,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (options.reconfig) return await runReconfig(options, argv);
   if (options.scenario === 'double-fault') return await runDoubleFault(options, argv);
+  if (options.scenario === 'kv') return await runKv(options, argv);
   const skipped: string[] = [];
   let etcdMissing: string | undefined;
   if (options.compare.includes('etcd')) {
@@ -217,11 +219,49 @@ async function runDoubleFault(options: BenchOptions, argv: readonly string[]): P
     : 1;
 }
 
+async function runKv(options: BenchOptions, argv: readonly string[]): Promise<number> {
+  const phases = 2 + options.watchers.length + 3;
+  process.stderr.write(
+    `bench --scenario kv: one cluster, ${phases} phases; about ${Math.round(15 + phases * (options.warmupS + options.durationS + 3))} s or more (the drain after each fan-out phase); load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} cores\n`,
+  );
+  installCleanupHandlers(() => undefined);
+  const startedAt = new Date().toISOString();
+  const result = await runKvBench(options, (line) => process.stderr.write(`${line}\n`));
+  const table = formatKvTable(result);
+  process.stdout.write(`${table}\n`);
+  const meta = {
+    command: `pnpm bench ${argv.join(' ')}`.trim(),
+    host: hostname(),
+    cores: cpus().length,
+    clockTicksPerS: procCpuAvailable() ? clockTicksPerSecond() : null,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    loadAvgAtStart: result.loadAvgAtStart,
+    loadAvgAtEnd: loadavg(),
+  };
+  writeScenarioOutputs(options, { meta, kv: result }, table, undefined);
+  const broken = result.fanout.some(
+    (f) =>
+      f.integrity !== null &&
+      (f.integrity.gaps > 0 ||
+        f.integrity.duplicates > 0 ||
+        f.integrity.unexpected > 0 ||
+        f.integrity.revisionRegressions > 0),
+  );
+  if (broken)
+    process.stderr.write(
+      'bench --scenario kv: a watcher saw a gap, a duplicate or revisions out of order\n',
+    );
+  return broken ? 1 : 0;
+}
+
 function writeScenarioOutputs(
   options: BenchOptions,
   json: unknown,
   table: string,
-  chart: () => string,
+  chart: (() => string) | undefined,
 ): void {
   if (options.jsonFile !== undefined) {
     writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
@@ -231,7 +271,7 @@ function writeScenarioOutputs(
     writeFile(options.tableFile, `${table}\n`);
     process.stderr.write(`wrote ${options.tableFile}\n`);
   }
-  if (options.chartFile !== undefined) {
+  if (options.chartFile !== undefined && chart !== undefined) {
     writeFile(options.chartFile, chart());
     process.stderr.write(`wrote ${options.chartFile}\n`);
   }

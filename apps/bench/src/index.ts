@@ -4,6 +4,7 @@
  */
 export {
   FULL_DEFAULTS,
+  KV_DEFAULTS,
   QUICK_DEFAULTS,
   USAGE,
   parseBenchArgs,
@@ -42,6 +43,24 @@ export {
   summarize,
 } from './histogram.js';
 export type { LatencySummary } from './histogram.js';
+export {
+  KV_DRAIN_TIMEOUT_MS,
+  KV_HOT_CLIENTS,
+  KV_HOT_KEYS,
+  KV_LEASES,
+  KV_LEASE_TTL_MS,
+  formatKvTable,
+  runKvBench,
+} from './kv.js';
+export type { KvCpu, KvFanout, KvKeepalive, KvResult, KvStep, KvTxn } from './kv.js';
+export type {
+  FromKvWorker,
+  KvPhase,
+  KvReport,
+  KvWorkerConfig,
+  ToKvWorker,
+  WatchIntegrity,
+} from './kv-protocol.js';
 export { NATS_KV_BUCKET, natsKvServerArgs, startNatsKvCluster } from './natskv-cluster.js';
 export { POINT_OVERHEAD_S, estimateSeconds, planPoints, quorumPairs } from './plan.js';
 export type { BenchPoint, Plan, PlanInput } from './plan.js';
@@ -67,7 +86,7 @@ export { installCleanupHandlers, killAllNow, liveChildPids } from './processes.j
 export type { Child } from './processes.js';
 export { RECORD_KEYS, buildRecord } from './record.js';
 export type { BenchRecord, RecordContext } from './record.js';
-export { runPoint, splitClients } from './run-point.js';
+export { Worker, runPoint, splitClients } from './run-point.js';
 export type { PointPhase, PointSettings } from './run-point.js';
 export { retryUntil, waitListening } from './system-cluster.js';
 export type { SystemCluster } from './system-cluster.js';

@@ -61,17 +61,20 @@ export function workerCommand(): string[] {
     : [join(here, 'worker.js')];
 }
 
-/** A client process and its incoming messages. */
-export class Worker {
+/** A client process and its incoming messages (`From`: what it sends; a `fatal` ends it). */
+export class Worker<
+  From extends { readonly type: string } = FromWorker,
+  To extends { readonly type: string } = ToWorker,
+> {
   readonly child: Child;
-  readonly #waiters: { match: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
-  readonly #seen: FromWorker[] = [];
+  readonly #waiters: { match: (m: From) => boolean; resolve: (m: From) => void }[] = [];
+  readonly #seen: From[] = [];
   fatal: string | undefined;
 
   constructor(child: Child) {
     this.child = child;
-    child.proc.on('message', (m: FromWorker) => {
-      if (m.type === 'fatal') this.fatal = m.message;
+    child.proc.on('message', (m: From) => {
+      if (m.type === 'fatal') this.fatal = fatalMessage(m);
       const i = this.#waiters.findIndex((w) => w.match(m));
       const w = i >= 0 ? this.#waiters.splice(i, 1)[0] : undefined;
       if (w !== undefined) w.resolve(m);
@@ -79,23 +82,23 @@ export class Worker {
     });
   }
 
-  send(m: ToWorker): void {
+  send(m: To): void {
     if (this.child.proc.connected) this.child.proc.send(m);
   }
 
   /** The next message of `type` (or one already received), or an error on exit/timeout. */
-  async next<T extends FromWorker['type']>(
+  async next<T extends From['type']>(
     type: T,
     timeoutMs: number,
-  ): Promise<Extract<FromWorker, { type: T }>> {
-    const match = (m: FromWorker): boolean => m.type === type || m.type === 'fatal';
+  ): Promise<Extract<From, { type: T }>> {
+    const match = (m: From): boolean => m.type === type || m.type === 'fatal';
     const early = this.#seen.findIndex(match);
-    let m: FromWorker | undefined;
+    let m: From | undefined;
     if (early >= 0) m = this.#seen.splice(early, 1)[0];
     else {
       let timer: NodeJS.Timeout | undefined;
       m = await Promise.race([
-        new Promise<FromWorker>((resolve) => this.#waiters.push({ match, resolve })),
+        new Promise<From>((resolve) => this.#waiters.push({ match, resolve })),
         this.child.exited.then(() => undefined),
         new Promise<undefined>((r) => {
           timer = setTimeout(() => r(undefined), timeoutMs);
@@ -108,9 +111,14 @@ export class Worker {
         `${this.child.name}: no ${type} within ${timeoutMs} ms (exited: ${this.child.hasExited()}):\n${this.child.stderr().trim()}`,
       );
     }
-    if (m.type === 'fatal') throw new Error(`${this.child.name}: ${m.message}`);
-    return m as Extract<FromWorker, { type: T }>;
+    if (m.type === 'fatal') throw new Error(`${this.child.name}: ${fatalMessage(m)}`);
+    return m as Extract<From, { type: T }>;
   }
+}
+
+function fatalMessage(m: { readonly type: string }): string {
+  const text = (m as { readonly message?: unknown }).message;
+  return typeof text === 'string' ? text : JSON.stringify(m);
 }
 
 async function currentLeader(client: FlexPaxosClient): Promise<number | undefined> {

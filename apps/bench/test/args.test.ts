@@ -45,11 +45,42 @@ describe('parseBenchArgs', () => {
     ]);
   });
 
+  it('takes --scenario kv with one N, P, L and client count (N=3 P=2 by default), and --watchers only there', () => {
+    const o = ok(['--scenario', 'kv']);
+    expect([o.scenario, o.nodes, o.replication, o.clients, o.watchers]).toEqual([
+      'kv',
+      [3],
+      [2],
+      [64],
+      [1, 100, 1000],
+    ]);
+    const p = ok(['--scenario', 'kv', '--nodes', '5', '--replication', '3', '--watchers', '1,10']);
+    expect([p.nodes, p.replication, p.watchers, p.warmupS, p.durationS]).toEqual([
+      [5],
+      [3],
+      [1, 10],
+      2,
+      8,
+    ]);
+    expect(ok(['--scenario', 'kv', '--warmup', '0.5', '--duration', '1.5']).durationS).toBe(1.5);
+    expect(problems(['--watchers', '10'])).toEqual(['--watchers: applies to --scenario kv only']);
+    expect(
+      problems(['--scenario', 'kv', '--nodes', '3,5', '--failover', '--watchers', '0']),
+    ).toEqual(['--watchers "0": 0 is out of range: need 1 <= value <= 30000']);
+    expect(problems(['--scenario', 'kv', '--nodes', '3,5', '--failover'])).toEqual([
+      '--failover: does not apply to --scenario kv',
+      '--nodes: --scenario kv takes one value',
+    ]);
+    expect(problems(['--scenario', 'kv', '--replication', '4'])).toEqual([
+      '--replication: replication P=4 is out of range: need an integer with 1 <= P <= N (N=3)',
+    ]);
+  });
+
   it('takes --scenario double-fault alone, and nothing else as a scenario', () => {
     expect(ok(['--scenario', 'double-fault']).scenario).toBe('double-fault');
     expect(ok([]).scenario).toBeUndefined();
     expect(problems(['--scenario', 'split-brain'])).toEqual([
-      '--scenario: must be double-fault (got "split-brain")',
+      '--scenario: must be double-fault or kv (got "split-brain")',
     ]);
     expect(problems(['--scenario', 'double-fault', '--reconfig'])).toContain(
       '--scenario: give --reconfig or --scenario, not both',

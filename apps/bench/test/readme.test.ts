@@ -11,11 +11,16 @@ function dataRows(markdown: string): string[] {
 }
 
 describe('apps/bench/README.md', () => {
-  it.each(['sweep', 'full'])('shows every row of results/%s.md', (name) => {
+  it.each(['sweep', 'full', 'kv'])('shows every row of results/%s.md', (name) => {
     const rows = dataRows(readFileSync(new URL(`../results/${name}.md`, import.meta.url), 'utf8'));
     expect(rows.length).toBeGreaterThan(0);
     const missing = rows.filter((row) => !readme.includes(`${row}\n`));
     expect(missing).toEqual([]);
+  });
+
+  it('shows the whole table of results/kv.md', () => {
+    const table = readFileSync(new URL('../results/kv.md', import.meta.url), 'utf8').trimEnd();
+    expect(readme).toContain(`${table}\n`);
   });
 
   it('has no other sweep rows than those, in the same order', () => {
