@@ -284,6 +284,13 @@ describe('watch on a real cluster', () => {
     await parallel(HISTORY_EVENTS + 500, 32, async (i) => {
       await cluster.client.put(`c/${i}`, 'v');
     });
+    // Every node trims its own history as it applies: once all applied the same slots, the
+    // oldest revision one names is the one every node keeps (no write moves it after that).
+    await waitFor('every node applied the same slots', async () => {
+      const s = await cluster.client.clusterStatus({ waitMs: 300 });
+      const applied = new Set(s.map((n) => n.applied));
+      return s.length === 3 && applied.size === 1 ? true : undefined;
+    });
     const w = watcher.watch('c/', { prefix: true, fromRevision: 2 });
     const err = await (async () => {
       try {
