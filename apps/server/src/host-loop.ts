@@ -9,8 +9,10 @@
  *    synced write in flight, the rest queued into the next batch). Otherwise (`persist` only
  *    advances the committed index) it is written lazily (`{ sync: false }`) and not awaited:
  *    the committed index need not be durable (a restarted node re-learns it from its peers);
- * 3. meanwhile apply `rd.committed` to the KV machine, queue its writes and the applied index
- *    as a lazy bundle after it (written in call order, durable with the next synced write),
+ * 3. meanwhile apply `rd.committed` to the KV machine; its record writes and the applied index
+ *    go into the write-behind buffer (`state-buffer.ts`), written as one lazy bundle (in call
+ *    order, durable with the next synced write) once enough records or time gathered, at
+ *    drain, or dropped when a snapshot install replaces the KV records;
  *    feed each slot's change events to the watch service (a snapshot install resets it),
  *    hand its lease changes to the lessor and its replies to the client service (after the persist instead when it
  *    installs a snapshot: the store replaced the KV records, so the machine is rebuilt from
@@ -36,6 +38,8 @@ import type { Message, Ready, Slot } from '@flexpaxos/paxos';
 import type { PersistBundle, PersistOptions, StoredRecord } from '@flexpaxos/storage-rocksdb';
 import type { Logger } from './logger.js';
 import { Histogram, LATENCY_BUCKETS_S } from './metrics.js';
+import { StateBuffer } from './state-buffer.js';
+import type { StateBufferLimits } from './state-buffer.js';
 
 /** The part of `Replica` the loop drives. */
 export interface HostReplica {
@@ -70,6 +74,10 @@ export interface HostLoopCounts {
   commandsApplied: number;
   /** Snapshots received from a peer and installed. */
   snapshotsInstalled: number;
+  /** KV records the applied slots changed (before the write-behind buffer coalesced them). */
+  stateRecordsChanged: number;
+  /** KV records written to the store (one per record per buffer flush). */
+  stateRecordsWritten: number;
 }
 
 /**
@@ -143,6 +151,8 @@ export interface HostLoopDeps {
   /** A write failed or the loop threw: the node fail-stops. Called once. */
   readonly fail: (err: unknown) => void;
   readonly log: Logger;
+  /** When the write-behind buffer of KV records is written (default `STATE_BUFFER_LIMITS`). */
+  readonly stateBuffer?: StateBufferLimits;
 }
 
 /**
@@ -160,6 +170,8 @@ export class HostLoop {
     slotsApplied: 0,
     commandsApplied: 0,
     snapshotsInstalled: 0,
+    stateRecordsChanged: 0,
+    stateRecordsWritten: 0,
   };
   /** Time to make one ready durable (fsync, group commit). */
   readonly persistSeconds = new Histogram(LATENCY_BUCKETS_S);
@@ -173,10 +185,15 @@ export class HostLoop {
   #halted = false;
   /** Lazy writes nobody awaits, drained at stop. */
   readonly #inflightWrites = new Set<Promise<unknown>>();
+  /** Applied KV records not yet handed to the store (see `state-buffer.ts`). */
+  readonly #buffer: StateBuffer;
+  /** Writes the buffer once its time limit passed with no apply to notice it. */
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: HostLoopDeps) {
     this.#d = deps;
     this.#kv = deps.kv;
+    this.#buffer = new StateBuffer(deps.stateBuffer);
   }
 
   /** The KV state machine now (a snapshot install replaces it). */
@@ -214,7 +231,10 @@ export class HostLoop {
     this.#halted = true;
   }
 
-  /** Waits up to `maxWaitMs` for the running run (so its replies leave), then for every lazy write. */
+  /**
+   * Waits up to `maxWaitMs` for the running run (so its replies leave), writes the buffered KV
+   * records, then waits for every lazy write.
+   */
   async drain(maxWaitMs: number): Promise<void> {
     const running = this.#running;
     if (this.#driving && running !== undefined) {
@@ -227,12 +247,15 @@ export class HostLoop {
       ]);
       clearTimeout(timer);
     }
+    if (!this.#halted) this.#flush();
+    clearTimeout(this.#flushTimer);
     await Promise.allSettled([...this.#inflightWrites]);
   }
 
   #fail(err: unknown): void {
     if (this.#halted) return;
     this.halt();
+    clearTimeout(this.#flushTimer);
     this.#d.fail(err);
   }
 
@@ -252,8 +275,10 @@ export class HostLoop {
         this.counts.lazyPersists++;
       } else if (rd.persist !== undefined) {
         const t0 = performance.now();
-        const synced = store.persist({ request: rd.persist }, rd.messagesAfterPersist);
         const installed = rd.persist.snapshot;
+        // The install replaces every KV record: buffered ones belong to the state it replaces.
+        if (installed !== undefined) this.#buffer.clear();
+        const synced = store.persist({ request: rd.persist }, rd.messagesAfterPersist);
         if (installed === undefined) {
           // Committed slots are chosen (durable on a phase-2 quorum): apply and answer them
           // now, while this ready's own write is in flight; their KV bundle is queued after it.
@@ -303,11 +328,31 @@ export class HostLoop {
       this.counts.commandsApplied += entry.value.commands.length;
       this.#d.clients.onApplied(entry.value.commands, r.replies);
     }
-    // Lazy: written in call order, durable with the next synced write (re-applied from the
-    // log after a crash before that).
-    this.#track(
-      this.#d.store.persist({ stateWrites: writes, applied }, undefined, { sync: false }),
-    );
+    if (applied === undefined) return;
+    this.counts.stateRecordsChanged += writes.length;
+    const now = performance.now();
+    this.#buffer.add(writes, applied, now);
+    if (this.#buffer.due(now)) this.#flush();
+    else this.#flushTimer ??= setTimeout(() => this.#flushLater(), this.#buffer.limits.ms).unref();
+  }
+
+  #flushLater(): void {
+    this.#flushTimer = undefined;
+    if (!this.#halted) this.#flush();
+  }
+
+  /**
+   * Hands the buffered records and their applied index to the store as one lazy bundle:
+   * written in call order, durable with the next synced write (re-applied from the log after a
+   * crash before that).
+   */
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const bundle = this.#buffer.take();
+    if (bundle === undefined) return;
+    this.counts.stateRecordsWritten += bundle.stateWrites.length;
+    this.#track(this.#d.store.persist(bundle, undefined, { sync: false }));
   }
 
   /** Keeps a write nobody awaits until it settles; a failure stops the loop and the node. */

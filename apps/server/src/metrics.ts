@@ -300,6 +300,18 @@ export const NODE_METRICS: readonly MetricDefinition[] = [
     value: (s) => s.loop.lazyPersists,
   },
   {
+    name: 'state_records_changed_total',
+    type: 'counter',
+    help: 'KV records changed by applied slots (before the write-behind buffer coalesced them)',
+    value: (s) => s.loop.stateRecordsChanged,
+  },
+  {
+    name: 'state_records_written_total',
+    type: 'counter',
+    help: 'KV records written to RocksDB (the latest value of each, once per buffer flush)',
+    value: (s) => s.loop.stateRecordsWritten,
+  },
+  {
     name: 'bundles_written_total',
     type: 'counter',
     help: 'Persist bundles written',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   KvStateMachine,
   bytesToUtf8,
+  toBytes,
   decodeResult,
   encodeCommand,
   kvCommand,
@@ -20,7 +21,7 @@ import type {
   Slot,
 } from '@flexpaxos/paxos';
 import type { PersistBundle, PersistOptions, StoredRecord } from '@flexpaxos/storage-rocksdb';
-import { HostLoop } from '../src/host-loop.js';
+import { HostLoop, loadStateMachine } from '../src/host-loop.js';
 import type { HostStore } from '../src/host-loop.js';
 import type { Logger } from '../src/logger.js';
 
@@ -159,7 +160,10 @@ function scriptedReplica(log: string[]) {
 
 const quiet: Logger = { log: () => undefined, child: () => quiet };
 
-function setup(kv = new KvStateMachine()) {
+/** Writes the KV records after every ready (limits of 0), so traces show each flush. */
+const EVERY_READY = { records: 0, ms: 0 };
+
+function setup(kv = new KvStateMachine(), stateBuffer = EVERY_READY) {
   const log: string[] = [];
   const replica = scriptedReplica(log);
   const store = new MemoryStore(log);
@@ -193,6 +197,7 @@ function setup(kv = new KvStateMachine()) {
       failures.push(err);
     },
     log: quiet,
+    stateBuffer,
   });
   return { log, replica, store, loop, failures, replies };
 }
@@ -401,5 +406,82 @@ describe('HostLoop', () => {
     t.loop.kick();
     await settle();
     expect(t.log).not.toContain('ready r2');
+  });
+  it('coalesces the KV records of several readies into one lazy write with the last applied index', async () => {
+    const t = setup(undefined, { records: 3, ms: 60_000 });
+    // Three readies write k, k (again) and j: two records changed, each session record once.
+    t.replica.add('r1', { committed: [commands(1, put('k', 'a', 1))] });
+    t.loop.kick();
+    await settle();
+    t.replica.add('r2', { committed: [commands(2, put('k', 'b', 2))] });
+    t.loop.kick();
+    await settle();
+    // Two distinct records so far (k and the session): under the limit of 3, nothing written.
+    expect(t.log.filter((l) => l.startsWith('persist'))).toEqual([]);
+    t.replica.add('r3', { committed: [commands(3, put('j', 'c', 3))] });
+    t.loop.kick();
+    await settle();
+    expect(t.log.filter((l) => l.startsWith('persist'))).toEqual([
+      'persist lazy writes=3 applied=3',
+    ]);
+    expect(t.store.records$.get(keyOf('data', toBytes('k')))).toBeDefined();
+    expect(t.loop.counts.stateRecordsChanged).toBe(6);
+    expect(t.loop.counts.stateRecordsWritten).toBe(3);
+    // The latest value of k is the one written.
+    const fresh = await loadStateMachine(t.store, 3);
+    expect(text(fresh, 'k')).toBe('b');
+    expect(text(fresh, 'j')).toBe('c');
+  });
+
+  it('writes buffered KV records after the time limit even when nothing else is applied', async () => {
+    const t = setup(undefined, { records: 1000, ms: 20 });
+    t.replica.add('r1', { committed: [commands(1, put('k', 'a', 1))] });
+    t.loop.kick();
+    await settle();
+    expect(t.log.filter((l) => l.startsWith('persist'))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(t.log.filter((l) => l.startsWith('persist'))).toEqual([
+      'persist lazy writes=2 applied=1',
+    ]);
+  });
+
+  it('writes buffered KV records on drain', async () => {
+    const t = setup(undefined, { records: 1000, ms: 60_000 });
+    t.replica.add('r1', { committed: [commands(1, put('k', 'a', 1))] });
+    t.loop.kick();
+    await settle();
+    t.loop.stop();
+    await t.loop.drain(1000);
+    expect(t.log.filter((l) => l.startsWith('persist'))).toEqual([
+      'persist lazy writes=2 applied=1',
+    ]);
+  });
+
+  it('drops buffered KV records when a snapshot install replaces the KV state', async () => {
+    const t = setup(undefined, { records: 1000, ms: 60_000 });
+    t.replica.add('r1', { committed: [commands(1, put('old', 'x', 1))] });
+    t.loop.kick();
+    await settle();
+    t.store.snapshotRecords = [];
+    t.replica.add('install', {
+      persist: request({
+        snapshot: { meta: { index: 5 as Slot }, data: new Uint8Array([1]) },
+        truncateBelow: 6 as Slot,
+      }),
+      mustSync: true,
+      committed: [commands(6, put('above', 'y', 1))],
+    });
+    t.loop.kick();
+    await settle();
+    t.store.release();
+    await settle();
+    t.loop.stop();
+    await t.loop.drain(1000);
+    // Only the slot above the snapshot is written; the record of slot 1 never is.
+    expect(t.log.filter((l) => l.startsWith('persist'))).toEqual([
+      'persist sync snapshot=5',
+      'persist lazy writes=2 applied=6',
+    ]);
+    expect(t.store.records$.get(keyOf('data', toBytes('old')))).toBeUndefined();
   });
 });

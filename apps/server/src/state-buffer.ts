@@ -1,0 +1,89 @@
+/**
+ * The KV records applied but not yet written: the host loop's write-behind buffer between the
+ * KV state machine and the store.
+ *
+ * Every applied slot changes a few records (the data keys it wrote, the session of each
+ * command). Writing them per slot costs RocksDB a memtable insert per record per node; most are
+ * overwritten soon after (a client's session record changes with each of its commands, a hot
+ * key with each put). So the loop keeps only the latest value of each record here and writes
+ * them, with the applied index they reach, as one lazy bundle once {@link StateBuffer.due}
+ * (enough records or enough time), at stop, and before anything that replaces the KV records.
+ *
+ * Why this loses nothing: the state machine's state is in memory, and the log keeps every slot
+ * above the durable applied index (compaction snapshots the durable KV state at its own applied
+ * index and deletes only the log below it). A node that crashes with records still here
+ * restarts from the records and applied index it wrote last and re-applies the slots above
+ * them from its log. Each flush writes the records and their applied index in one atomic batch,
+ * so the durable KV state is always the state at the durable applied index.
+ *
+ * Invariant: `take()` returns, for every record changed by a slot added since the last take,
+ * its value after the last of those slots, and that slot as `applied`.
+ */
+import type { StateWrite } from '@flexpaxos/kv';
+import type { Slot } from '@flexpaxos/paxos';
+
+/** When a buffer is written: whichever limit is reached first. */
+export interface StateBufferLimits {
+  /** Distinct records held. */
+  readonly records: number;
+  /** Milliseconds since the first record (or applied index) came in. */
+  readonly ms: number;
+}
+
+/** Defaults: a few hundred KiB of records, and at most a quarter second of applied slots. */
+export const STATE_BUFFER_LIMITS: StateBufferLimits = { records: 8192, ms: 250 };
+
+/** Latest value per record since the last {@link StateBuffer.take}; see the module comment. */
+export class StateBuffer {
+  readonly #limits: StateBufferLimits;
+  readonly #records = new Map<string, StateWrite>();
+  #applied: Slot | undefined;
+  #sinceMs = 0;
+
+  constructor(limits: StateBufferLimits = STATE_BUFFER_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** The limits it was made with. */
+  get limits(): StateBufferLimits {
+    return this.#limits;
+  }
+
+  /** Records held now. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  /** The writes of slots applied through `applied`, in apply order. */
+  add(writes: readonly StateWrite[], applied: Slot, nowMs: number): void {
+    if (this.#applied === undefined) this.#sinceMs = nowMs;
+    for (const w of writes) {
+      // One map key per (space, key): latin1 keeps every byte as one char.
+      const k = `${w.space === 'data' ? 'd' : 's'}${Buffer.from(w.key.buffer, w.key.byteOffset, w.key.byteLength).toString('latin1')}`;
+      this.#records.set(k, w);
+    }
+    this.#applied = applied;
+  }
+
+  /** Whether a limit is reached. */
+  due(nowMs: number): boolean {
+    if (this.#applied === undefined) return false;
+    return this.#records.size >= this.#limits.records || nowMs - this.#sinceMs >= this.#limits.ms;
+  }
+
+  /** Everything held, emptied; undefined when nothing was added since the last take. */
+  take(): { stateWrites: StateWrite[]; applied: Slot } | undefined {
+    const applied = this.#applied;
+    if (applied === undefined) return undefined;
+    const stateWrites = [...this.#records.values()];
+    this.#records.clear();
+    this.#applied = undefined;
+    return { stateWrites, applied };
+  }
+
+  /** Drops everything held (the KV records were replaced by a snapshot beyond it). */
+  clear(): void {
+    this.#records.clear();
+    this.#applied = undefined;
+  }
+}
