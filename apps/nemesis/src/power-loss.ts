@@ -22,8 +22,10 @@
  * header (masked crc32c, u16 length, u8 type; 11 bytes with the log number for the recyclable
  * types 5-8) and a payload; a logical record is a FULL record or FIRST, MIDDLE..., LAST; block
  * trailers shorter than a header are zero padding. A WriteBatch starts with its sequence number
- * (u64 LE) and count (u32 LE). The binding writes compressed WALs: a first `kSetCompressionType`
- * record (type 9) names the codec (7: ZSTD, one frame per record, decompressed with `fzstd`).
+ * (u64 LE) and count (u32 LE). The store opens RocksDB with uncompressed WAL records; a WAL
+ * written with compression (the binding's default) starts with a `kSetCompressionType` record
+ * (type 9) naming the codec (7: ZSTD, one frame per record, decompressed with `fzstd`), which
+ * is read too.
  * Other metadata record types are skipped.
  */
 import { existsSync, readFileSync, readdirSync, truncateSync } from 'node:fs';

@@ -50,6 +50,8 @@ export interface RocksDb {
     createIfMissing: boolean;
     errorIfExists?: boolean;
     infoLogLevel?: string;
+    /** ZSTD-compress WAL records (the binding's default: true). */
+    walCompression?: boolean;
   }): Promise<void>;
   close(): Promise<void>;
   batch(): RocksBatch;
