@@ -96,7 +96,7 @@ describe('dropUnsyncedWal', () => {
   it('reads records fragmented across WAL blocks (large batches)', async () => {
     const dir = tempDir();
     const store = await openStorage({ dir, clusterId: 'pl', nodeId: 1 });
-    // Incompressible values, so every record spans several 32 KiB blocks even compressed.
+    // Incompressible values, so every record spans several 32 KiB blocks (compressed or not).
     const big = (n: number): Uint8Array =>
       Uint8Array.from({ length: 100_000 }, (_, i) => (Math.imul(i + n, 2654435761) >>> 13) & 255);
     for (let n = 1; n <= 3; n++) {

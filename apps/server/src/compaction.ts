@@ -6,12 +6,17 @@
  *    index is the durable applied index, never above the replica's;
  * 2. `replica.compact({ meta: { index }, data })`: the replica truncates its log and serves
  *    the snapshot to laggards;
- * 3. `store.compact(index)`: in one synced write, snapshot meta := index and the log at or
- *    below it deleted (the KV state the snapshot read is durable before the log goes).
+ * 3. `store.compact(index, replica.configAt(index))`: in one synced write, snapshot meta :=
+ *    index, the base configuration := the one in force above index, and the log at or below it
+ *    deleted (the KV state the snapshot read is durable before the log goes, and a restart
+ *    finds the configuration the deleted configuration entries made).
+ *
+ * Slots are counted from the applied index the KV state written to the store reaches (the
+ * host loop's write-behind buffer trails the state machine): the snapshot's index is that one.
  *
  * At most one compaction runs at a time; a failure fail-stops the node.
  */
-import type { Slot, Snapshot } from '@flexpaxos/paxos';
+import type { ConfigState, Slot, Snapshot } from '@flexpaxos/paxos';
 import type { SnapshotStream } from '@flexpaxos/storage-rocksdb';
 import type { Logger } from './logger.js';
 
@@ -21,13 +26,14 @@ const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 /** The part of `Replica` compaction uses. */
 export interface CompactableReplica {
   compact(snapshot: Snapshot): void;
+  configAt(index: Slot): ConfigState | undefined;
   status(): { readonly snapshotIndex: Slot };
 }
 
 /** The part of `RocksStore` compaction uses. */
 export interface CompactableStore {
   createSnapshot(options: { maxChunkBytes: number }): Promise<SnapshotStream>;
-  compact(index: Slot): Promise<void>;
+  compact(index: Slot, baseConfig?: ConfigState): Promise<void>;
 }
 
 /** What compaction counts (exported on `/metrics`). */
@@ -59,7 +65,7 @@ export class Compaction {
     readonly intervalSlots: number;
     /** The snapshot index recovered from storage (0: none). */
     readonly lastSnapshotIndex: number;
-    /** The KV machine's applied index now. */
+    /** The applied index of the KV state handed to the store (what a snapshot can reach). */
     readonly applied: () => number;
     /** Runs the host loop (the replica has new work after compacting). */
     readonly kick: () => void;
@@ -130,8 +136,10 @@ export class Compaction {
       data.set(p, off);
       off += p.byteLength;
     }
+    // Read before the replica compacts: the configuration in force above the snapshot.
+    const baseConfig = this.#replica.configAt(index);
     this.#replica.compact({ meta: { index }, data });
-    await this.#store.compact(index);
+    await this.#store.compact(index, baseConfig);
     this.#lastSnapshotIndex = index;
     this.counts.snapshotsTaken++;
     this.#log.log('info', 'snapshot taken, log compacted', {

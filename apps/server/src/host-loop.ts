@@ -189,11 +189,21 @@ export class HostLoop {
   readonly #buffer: StateBuffer;
   /** Writes the buffer once its time limit passed with no apply to notice it. */
   #flushTimer: NodeJS.Timeout | undefined;
+  #writtenApplied: Slot;
 
   constructor(deps: HostLoopDeps) {
     this.#d = deps;
     this.#kv = deps.kv;
+    this.#writtenApplied = deps.kv.applied as Slot;
     this.#buffer = new StateBuffer(deps.stateBuffer);
+  }
+
+  /**
+   * The applied index of the KV records handed to the store (written in call order; what a
+   * snapshot of the store reaches). Trails `kv.applied` by what the write-behind buffer holds.
+   */
+  get writtenApplied(): Slot {
+    return this.#writtenApplied;
   }
 
   /** The KV state machine now (a snapshot install replaces it). */
@@ -291,6 +301,7 @@ export class HostLoop {
           // The store replaced the KV records atomically; rebuild the machine from them
           // before applying the committed entries above the snapshot.
           this.#kv = await loadStateMachine(store, installed.meta.index, this.#d.kvConfig);
+          this.#writtenApplied = installed.meta.index;
           this.counts.snapshotsInstalled++;
           compaction.installed(installed.meta.index);
           this.#d.watch?.reset(installed.meta.index);
@@ -352,6 +363,7 @@ export class HostLoop {
     const bundle = this.#buffer.take();
     if (bundle === undefined) return;
     this.counts.stateRecordsWritten += bundle.stateWrites.length;
+    this.#writtenApplied = bundle.applied;
     this.#track(this.#d.store.persist(bundle, undefined, { sync: false }));
   }
 

@@ -183,7 +183,7 @@ export class FlexPaxosNode {
       log: this.#logs.storage,
       intervalSlots: config.snapshotIntervalSlots,
       lastSnapshotIndex: store.recovered.snapshot?.index ?? 0,
-      applied: () => this.#loop.kv.applied,
+      applied: () => this.#loop.writtenApplied,
       kick,
       fail,
     });

@@ -7,11 +7,13 @@
  * overwritten soon after (a client's session record changes with each of its commands, a hot
  * key with each put). So the loop keeps only the latest value of each record here and writes
  * them, with the applied index they reach, as one lazy bundle once {@link StateBuffer.due}
- * (enough records or enough time), at stop, and before anything that replaces the KV records.
+ * (enough records or enough time) and at stop; a snapshot install, which replaces the KV
+ * records, drops them.
  *
  * Why this loses nothing: the state machine's state is in memory, and the log keeps every slot
- * above the durable applied index (compaction snapshots the durable KV state at its own applied
- * index and deletes only the log below it). A node that crashes with records still here
+ * above the applied index written to the store (compaction snapshots the written KV state at
+ * its own applied index and deletes only the log below it, in a synced write that makes that
+ * state durable first). A node that crashes with records still here
  * restarts from the records and applied index it wrote last and re-applies the slots above
  * them from its log. Each flush writes the records and their applied index in one atomic batch,
  * so the durable KV state is always the state at the durable applied index.

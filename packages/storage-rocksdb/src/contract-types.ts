@@ -10,6 +10,7 @@ export type {
   AcceptedEntry,
   Ballot,
   ConfigProblem,
+  ConfigState,
   HardState,
   NodeId,
   PersistRequest,

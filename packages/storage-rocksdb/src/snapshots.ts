@@ -14,8 +14,8 @@
  * - **Compact**: snapshot meta := index, log entries at or below it deleted. The KV records
  *   themselves are the snapshot's content.
  */
-import { encodeU64, decodeU64 } from './codec.js';
-import type { Slot, SnapshotMeta } from './contract-types.js';
+import { encodeConfigState, encodeU64, decodeU64 } from './codec.js';
+import type { ConfigState, Slot, SnapshotMeta } from './contract-types.js';
 import { classifyIoError, SnapshotInvalidError } from './errors.js';
 import {
   KeyPrefix,
@@ -117,9 +117,19 @@ export async function buildInstall(
   log.deleteBelow(batch, snapshot.index + 1);
 }
 
-/** Adds the compaction at `index` to `batch`: snapshot meta := index, log `<= index` deleted. */
-export function buildCompact(batch: RocksBatch, log: LogSlots, index: Slot): void {
+/**
+ * Adds the compaction at `index` to `batch`: snapshot meta := index, `baseConfig` (the
+ * configuration in force above `index`) when given, log `<= index` deleted.
+ */
+export function buildCompact(
+  batch: RocksBatch,
+  log: LogSlots,
+  index: Slot,
+  baseConfig: ConfigState | undefined,
+): void {
   batch.put(singletonKey(KeyPrefix.snapshotMeta), encodeU64(index));
+  if (baseConfig !== undefined)
+    batch.put(singletonKey(KeyPrefix.baseConfig), encodeConfigState(baseConfig));
   log.deleteBelow(batch, index + 1);
 }
 

@@ -37,6 +37,7 @@
 import { assert, compareBallots } from '@flexpaxos/paxos';
 import { encodeConfigState, encodeEntryValue, encodeHardState, encodeU64 } from './codec.js';
 import type {
+  ConfigState,
   PersistRequest,
   RecoveredState,
   Slot,
@@ -261,8 +262,11 @@ export class RocksStore {
    * Compaction: records a snapshot at `index` (which must not exceed the applied index the
    * caller has persisted) and deletes every log entry at or below it, in one synced write.
    * The KV records themselves are the snapshot's content: `createSnapshot` streams them.
+   * `baseConfig`, the configuration in force above `index` (`Replica.configAt(index)`), is
+   * written in the same batch: the configuration entries at or below `index` go with the log,
+   * so a restart right after this write must find the configuration they made.
    */
-  compact(index: Slot): Promise<void> {
+  compact(index: Slot, baseConfig?: ConfigState): Promise<void> {
     const gate = this.#gate();
     if (gate) return Promise.reject(gate);
     assert(
@@ -275,7 +279,7 @@ export class RocksStore {
         sync: true,
         resolve,
         reject,
-        build: (batch) => buildCompact(batch, this.#log, index),
+        build: (batch) => buildCompact(batch, this.#log, index, baseConfig),
       });
     });
   }

@@ -362,6 +362,46 @@ describe('RocksStore.persist', () => {
     expect(await readApplied(store)).toBe(2);
   });
 
+  it('writes the base configuration with the compaction that deletes the configuration entries', async () => {
+    const dir = await tempDir();
+    const store = await open(dir);
+    const quorum = (voters: number[]) => ({
+      incoming: {
+        quorum: {
+          kind: 'counting' as const,
+          voters: voters as NodeId[],
+          replication: 2,
+          election: voters.length - 1,
+        },
+        learners: [] as NodeId[],
+      },
+    });
+    const base = quorum([1, 2, 3]);
+    const grown = quorum([1, 2, 3, 4]);
+    await store.persist(
+      {
+        request: {
+          ...request({
+            hardState: hardState(1, 1, 2),
+            entries: [
+              { slot: slot(1), ballot: ballot(1, 1), value: { kind: 'config', config: grown } },
+              { slot: slot(2), ballot: ballot(1, 1), value: { kind: 'noop' } },
+            ],
+          }),
+          baseConfig: base,
+        },
+      },
+      0,
+    );
+    await store.persist({ applied: slot(2) }, 0);
+    // The configuration entry at slot 1 goes with the log; the grown configuration must stay.
+    await store.compact(slot(2), grown);
+    await store.close();
+    const again = await open(dir);
+    expect(again.recovered.entries).toEqual([]);
+    expect(again.recovered.baseConfig).toEqual(grown);
+  });
+
   it('asserts that compaction does not pass the applied index', async () => {
     const store = await open(await tempDir());
     await store.persist({ applied: slot(4) }, 0);
