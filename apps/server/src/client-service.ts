@@ -24,8 +24,8 @@
  * - `onApplied` (from the host loop) answers the waiters of an applied command with its
  *   recorded reply; a retry of the same session that was proposed twice gets the same reply
  *   (exactly once is the KV machine's session table).
- * - Losing leadership answers every waiting write `not-leader` (the client retries elsewhere
- *   with the same session); waiters older than {@link PENDING_EXPIRY_MS} are dropped (the
+ * - Losing leadership answers every waiting write `not-leader` flagged `proposed` (the
+ *   client retries elsewhere with the same session, and knows the command may be chosen); waiters older than {@link PENDING_EXPIRY_MS} are dropped (the
  *   client gave up and retried); stopping answers them `unavailable`.
  *
  * Invariant: every request handed to {@link ClientService.onRequest} is answered at most once
@@ -340,10 +340,11 @@ export class ClientService {
    */
   onLostLeadership(leader: NodeId | undefined): void {
     const hint = leader === this.#nodeId ? undefined : leader;
-    for (const waiters of this.#pending.values())
-      this.#answer(waiters, { kind: 'not-leader', leader: hint });
+    // `proposed`: these commands may still be chosen (the client counts the sending).
+    const response: Response = { kind: 'not-leader', leader: hint, proposed: true };
+    for (const waiters of this.#pending.values()) this.#answer(waiters, response);
     this.#pending.clear();
-    this.#answer(this.#opening.splice(0), { kind: 'not-leader', leader: hint });
+    this.#answer(this.#opening.splice(0), response);
   }
 
   /** Drops waiters older than {@link PENDING_EXPIRY_MS} at `nowMs` (unanswered: the client retried). */

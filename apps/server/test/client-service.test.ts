@@ -308,7 +308,7 @@ describe('ClientService', () => {
     });
     t.send(open);
     t.service.onLostLeadership(2 as NodeId);
-    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 2 });
+    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 2, proposed: true });
     t.send(open);
     t.service.expire(performance.now() + PENDING_EXPIRY_MS + 1000);
     expect(t.service.pending).toBe(0);
@@ -338,7 +338,7 @@ describe('ClientService', () => {
     const t = setup();
     t.send(frame(kvPut('k', 'v'), 1));
     t.service.onLostLeadership(2 as NodeId);
-    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 2 });
+    expect(decoded(t.replies[0])).toEqual({ kind: 'not-leader', leader: 2, proposed: true });
     expect(t.service.pending).toBe(0);
   });
 

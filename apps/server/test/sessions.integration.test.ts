@@ -167,9 +167,11 @@ describe('registered sessions (--sessions-max 2, legacy sessions off by default)
       attemptTimeoutMs: 1000,
     });
     try {
-      await c.put('ind/warm', 'v'); // opens c's session; c knows the leader
-      const leader = c.leader;
-      const victim = cluster.nodes.find((n) => n.id === leader);
+      await c.put('ind/warm', 'v'); // opens c's session
+      // c learns the leader only from a redirect (its put may have reached the leader at
+      // once), so ask the cluster. c's next write reaches the leader directly or by redirect.
+      const leader = await waitFor('a leader', () => leaderOf(cluster.client));
+      const victim = cluster.nodes.find((n) => n.id === leader.id);
       expect(victim).toBeDefined();
       await openRaw(nc, CLUSTER);
       await openRaw(nc, CLUSTER); // c's session is evicted; c does not know yet

@@ -201,7 +201,10 @@ interface Session {
   revision: number;
 }
 
-/** How many times one command's frame was sent (attempts of `#roundTrip`). */
+/**
+ * How many sendings of one command's frame may have been proposed: every attempt of `#call`
+ * except those nobody received and redirects from a node that did not propose it.
+ */
 interface Sends {
   count: number;
 }
@@ -693,9 +696,10 @@ export class FlexPaxosClient {
   /**
    * Runs a write under a pooled session (opened first when none is idle) and returns its
    * reply. A `session-expired` answer means the cluster forgot the session: if that was the
-   * answer to the command's only sending, nothing was applied and the command is sent again
-   * under a new session; if the command had been sent before, it may have been applied under
-   * the old session, which nothing can tell any more: `IndeterminateError`.
+   * answer to the command's only sending that a leader may have proposed (redirects from
+   * nodes that did not propose it do not count), nothing was applied and the command is sent
+   * again under a new session; otherwise it may have been applied under the old session,
+   * which nothing can tell any more: `IndeterminateError`.
    */
   async #write(op: KvCommandOp, options: CallOptions): Promise<KvReply> {
     checkCommand(kvCommand(op));
@@ -727,7 +731,7 @@ export class FlexPaxosClient {
         // The session is gone for good (ids are never reused): it leaves the pool.
         if (sends.count > 1) {
           throw new IndeterminateError(
-            `the cluster forgot session ${session.id} (expired or evicted) while this write was being retried (${sends.count} sendings): it may have been applied once, or not at all`,
+            `the cluster forgot session ${session.id} (expired or evicted) while this write was being retried (${sends.count} sendings that a leader may have proposed): it may have been applied once, or not at all`,
             { cause: err },
           );
         }
@@ -911,6 +915,8 @@ export class FlexPaxosClient {
       switch (response.kind) {
         case 'not-leader': {
           lastProblem = `${subject}: not the leader (leader ${response.leader ?? 'unknown'})`;
+          // A node that did not propose the command: this sending cannot have been applied.
+          if (sends !== undefined && response.proposed !== true) sends.count--;
           if (response.leader !== undefined && response.leader !== leader) {
             this.#leader = response.leader;
             if (attempt > 2) await sleep(Math.min(remaining, backoffMs(attempt)));

@@ -16,7 +16,10 @@
  *                           (watchId:u32be ackSeq:u32be){count}
  * response = version:u8 (= 1) kind:u8 body
  *   kind 1 (result):     kvResultBytes
- *   kind 2 (not-leader): leaderId:u32be (0 = unknown)
+ *   kind 2 (not-leader): leaderId:u32be (0 = unknown) [flags:u8]
+ *                        (flags absent: the node did not propose the command; 1: it proposed
+ *                        the command and stopped leading before it applied, so the command
+ *                        may still be chosen)
  *   kind 3 (error):      code:u8 message:utf8
  *                        (0 bad-request, 1 unavailable, 2 too-large, 3 refused, 4 limit-exceeded)
  *   kind 4 (status):     JSON utf8 (NodeStatusReport)
@@ -79,6 +82,9 @@ import type { AdminReply, AdminRequest, ConfigReport } from './admin.js';
 
 /** Version byte of every frame; a node answers a request of another version with an error. */
 export const PROTOCOL_VERSION = 1;
+
+/** Flags byte of a not-leader frame: the node proposed the command (it may still be chosen). */
+const NOT_LEADER_PROPOSED = 1;
 
 /** How a read is served; writes ignore it. See the design brief, "Reads". */
 export type ReadMode = 'lease' | 'quorum' | 'stale';
@@ -236,7 +242,15 @@ export interface NodeStatusReport {
 /** A decoded response frame. */
 export type Response =
   | { readonly kind: 'result'; readonly result: Uint8Array }
-  | { readonly kind: 'not-leader'; readonly leader: number | undefined }
+  | {
+      readonly kind: 'not-leader';
+      readonly leader: number | undefined;
+      /**
+       * The node proposed the command before it stopped leading: it may still be chosen.
+       * Absent or false: this node did not propose it.
+       */
+      readonly proposed?: boolean;
+    }
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string }
   | { readonly kind: 'status'; readonly status: NodeStatusReport }
   | { readonly kind: 'admin'; readonly reply: AdminReply }
@@ -349,10 +363,11 @@ export function encodeResponse(response: Response): Uint8Array {
       return out;
     }
     case 'not-leader': {
-      const out = new Uint8Array(6);
+      const out = new Uint8Array(response.proposed === true ? 7 : 6);
       out[0] = PROTOCOL_VERSION;
       out[1] = 2;
       new DataView(out.buffer).setUint32(2, response.leader ?? 0);
+      if (response.proposed === true) out[6] = NOT_LEADER_PROPOSED;
       return out;
     }
     case 'error': {
@@ -383,9 +398,19 @@ export function decodeResponse(bytes: Uint8Array): DecodeResult<Response> {
     case 1:
       return { ok: true, value: { kind: 'result', result: bytes.slice(2) } };
     case 2: {
-      if (bytes.byteLength !== 6) return { ok: false, error: 'not-leader frame must be 6 bytes' };
+      if (bytes.byteLength !== 6 && bytes.byteLength !== 7)
+        return { ok: false, error: 'not-leader frame must be 6 or 7 bytes' };
+      if (bytes.byteLength === 7 && bytes[6] !== NOT_LEADER_PROPOSED)
+        return { ok: false, error: `not-leader frame with unknown flags ${bytes[6]}` };
       const id = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(2);
-      return { ok: true, value: { kind: 'not-leader', leader: id === 0 ? undefined : id } };
+      const leader = id === 0 ? undefined : id;
+      return {
+        ok: true,
+        value:
+          bytes.byteLength === 7
+            ? { kind: 'not-leader', leader, proposed: true }
+            : { kind: 'not-leader', leader },
+      };
     }
     case 3: {
       const code = ERROR_CODES[bytes[2] ?? 255];

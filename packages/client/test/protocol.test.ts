@@ -44,6 +44,11 @@ const response: fc.Arbitrary<Response> = fc.oneof(
     leader: fc.option(fc.integer({ min: 1, max: 2 ** 32 - 1 }), { nil: undefined }),
   }),
   fc.record({
+    kind: fc.constant('not-leader' as const),
+    leader: fc.option(fc.integer({ min: 1, max: 2 ** 32 - 1 }), { nil: undefined }),
+    proposed: fc.constant(true),
+  }),
+  fc.record({
     kind: fc.constant('error' as const),
     code: fc.constantFrom(
       'bad-request' as const,
