@@ -4,7 +4,8 @@
  *
  * - Each request frame is decoded once (`decodeRequest`); the items of a batch frame are
  *   frames of their own, each decoded once, answered in one batch reply in order once every
- *   item is answered. The KV command inside is decoded once (as views of the frame, which
+ *   item is answered; the host loop is kicked once after the last item, so the batch's writes
+ *   share a slot. The KV command inside is decoded once (as views of the frame, which
  *   the log keeps as is) and that decoded form is what is validated and what a read serves.
  * - Watch requests go to the watch service (`watch-service.ts`).
  * - Reads never go through the log: `stale` → `reads.serveStale`, `lease`/`quorum` →
@@ -132,6 +133,9 @@ export class ClientService {
   /** `open-session` requests waiting for their command to apply, oldest first. */
   readonly #opening: Waiter[] = [];
   #stopping = false;
+  /** Handling the items of a batch frame: proposals kick the host loop once, after the last. */
+  #inBatch = false;
+  #kickDeferred = false;
 
   constructor(deps: {
     readonly nodeId: number;
@@ -177,17 +181,28 @@ export class ClientService {
         msg.respond(encodeResponse({ kind: 'batch', items: [] }));
         return;
       }
-      items.forEach((item, i) => {
-        this.#handle(decodeRequest(item), true, (frame) => {
-          if (replies[i] !== undefined) return;
-          replies[i] = frame;
-          if (--left === 0) {
-            msg.respond(
-              encodeResponse({ kind: 'batch', items: replies.map((r) => r ?? new Uint8Array()) }),
-            );
-          }
+      // Every item is proposed before the host loop runs, so they share one slot (a kick per
+      // item would hand the first one to a ready of its own: a slot and an fsync more).
+      this.#inBatch = true;
+      try {
+        items.forEach((item, i) => {
+          this.#handle(decodeRequest(item), true, (frame) => {
+            if (replies[i] !== undefined) return;
+            replies[i] = frame;
+            if (--left === 0) {
+              msg.respond(
+                encodeResponse({ kind: 'batch', items: replies.map((r) => r ?? new Uint8Array()) }),
+              );
+            }
+          });
         });
-      });
+      } finally {
+        this.#inBatch = false;
+        if (this.#kickDeferred) {
+          this.#kickDeferred = false;
+          this.#kick();
+        }
+      }
       return;
     }
     this.#handle(req, false, (frame) => msg.respond(frame));
@@ -306,7 +321,8 @@ export class ClientService {
       if (waiters === undefined) this.#pending.set(key, [w]);
       else waiters.push(w);
     }
-    this.#kick();
+    if (this.#inBatch) this.#kickDeferred = true;
+    else this.#kick();
   }
 
   /** The commands of one applied slot and their replies: answers the writes waiting for them. */

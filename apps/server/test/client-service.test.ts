@@ -65,6 +65,8 @@ function setup(
   const admins: AdminRequest[] = [];
   const keepalives: LeaseId[] = [];
   let kicks = 0;
+  /** How many commands were proposed at each kick. */
+  const proposedAtKick: number[] = [];
   const service = new ClientService({
     nodeId: 1,
     replica,
@@ -93,6 +95,7 @@ function setup(
     },
     kick: () => {
       kicks++;
+      proposedAtKick.push(replica.proposed.length);
     },
   });
   const replies: Uint8Array[] = [];
@@ -116,6 +119,7 @@ function setup(
     send,
     applyProposed,
     kicks: () => kicks,
+    proposedAtKick,
   };
 }
 
@@ -240,6 +244,24 @@ describe('ClientService', () => {
     });
     expect(items[3]).toMatchObject({ code: 'bad-request' });
     expect(t.service.counts).toMatchObject({ requests: 1, batches: 1, errors: 2 });
+  });
+
+  it('proposes every write of a batch before it kicks the host loop, once (one slot)', () => {
+    const t = setup();
+    const items = ['a', 'b', 'c'].map((k, i) =>
+      encodeRequest({
+        kind: 'command',
+        readMode: 'none',
+        command: encodeCommand(kvCommand(kvPut(k, 'v'), `client-${k}`, i + 1)),
+      }),
+    );
+    t.send(encodeRequest({ kind: 'batch', items }));
+    expect(t.proposedAtKick).toEqual([3]);
+    // A lone write still kicks at once.
+    t.send(frame(kvPut('d', 'v'), 1));
+    expect(t.proposedAtKick).toEqual([3, 4]);
+    t.applyProposed();
+    expect(decoded(t.replies[0]).kind).toBe('batch');
   });
 
   it('redirects a write on a follower to the leader it knows, and refuses one without a session', () => {
