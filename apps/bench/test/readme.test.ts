@@ -18,10 +18,13 @@ describe('apps/bench/README.md', () => {
     expect(missing).toEqual([]);
   });
 
-  it('shows the whole table of results/kv.md', () => {
-    const table = readFileSync(new URL('../results/kv.md', import.meta.url), 'utf8').trimEnd();
-    expect(readme).toContain(`${table}\n`);
-  });
+  it.each(['kv', 'compare', 'reconfig', 'double-fault'])(
+    'shows the whole table of results/%s.md',
+    (name) => {
+      const table = readFileSync(new URL(`../results/${name}.md`, import.meta.url), 'utf8');
+      expect(readme).toContain(`${table.trimEnd()}\n`);
+    },
+  );
 
   it('has no other sweep rows than those, in the same order', () => {
     const expected = ['sweep', 'full'].flatMap((name) =>
