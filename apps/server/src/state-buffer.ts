@@ -38,7 +38,9 @@ export const STATE_BUFFER_LIMITS: StateBufferLimits = { records: 8192, ms: 250 }
 /** Latest value per record since the last {@link StateBuffer.take}; see the module comment. */
 export class StateBuffer {
   readonly #limits: StateBufferLimits;
-  readonly #records = new Map<string, StateWrite>();
+  /** Latest write per key, one map per space (keys as binary strings: one char per byte). */
+  readonly #data = new Map<string, StateWrite>();
+  readonly #sessions = new Map<string, StateWrite>();
   #applied: Slot | undefined;
   #sinceMs = 0;
 
@@ -53,39 +55,49 @@ export class StateBuffer {
 
   /** Records held now. */
   get size(): number {
-    return this.#records.size;
+    return this.#data.size + this.#sessions.size;
   }
 
   /** The writes of slots applied through `applied`, in apply order. */
   add(writes: readonly StateWrite[], applied: Slot, nowMs: number): void {
     if (this.#applied === undefined) this.#sinceMs = nowMs;
-    for (const w of writes) {
-      // One map key per (space, key): latin1 keeps every byte as one char.
-      const k = `${w.space === 'data' ? 'd' : 's'}${Buffer.from(w.key.buffer, w.key.byteOffset, w.key.byteLength).toString('latin1')}`;
-      this.#records.set(k, w);
-    }
+    for (const w of writes)
+      (w.space === 'data' ? this.#data : this.#sessions).set(mapKey(w.key), w);
     this.#applied = applied;
   }
 
   /** Whether a limit is reached. */
   due(nowMs: number): boolean {
     if (this.#applied === undefined) return false;
-    return this.#records.size >= this.#limits.records || nowMs - this.#sinceMs >= this.#limits.ms;
+    return this.size >= this.#limits.records || nowMs - this.#sinceMs >= this.#limits.ms;
   }
 
   /** Everything held, emptied; undefined when nothing was added since the last take. */
   take(): { stateWrites: StateWrite[]; applied: Slot } | undefined {
     const applied = this.#applied;
     if (applied === undefined) return undefined;
-    const stateWrites = [...this.#records.values()];
-    this.#records.clear();
+    // Order between distinct records does not matter: the bundle is one atomic write.
+    const stateWrites = [...this.#data.values(), ...this.#sessions.values()];
+    this.#data.clear();
+    this.#sessions.clear();
     this.#applied = undefined;
     return { stateWrites, applied };
   }
 
   /** Drops everything held (the KV records were replaced by a snapshot beyond it). */
   clear(): void {
-    this.#records.clear();
+    this.#data.clear();
+    this.#sessions.clear();
     this.#applied = undefined;
   }
+}
+
+/** Short keys (the usual ones) through one `fromCharCode` call, long ones through a Buffer. */
+const SHORT_KEY_BYTES = 1024;
+
+/** `key` as a binary string: one char per byte, so distinct keys give distinct strings. */
+function mapKey(key: Uint8Array): string {
+  if (key.byteLength <= SHORT_KEY_BYTES)
+    return String.fromCharCode.apply(null, key as unknown as number[]);
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
