@@ -26,8 +26,9 @@
  *   recorded reply; a retry of the same session that was proposed twice gets the same reply
  *   (exactly once is the KV machine's session table).
  * - Losing leadership answers every waiting write `not-leader` flagged `proposed` (the
- *   client retries elsewhere with the same session, and knows the command may be chosen); waiters older than {@link PENDING_EXPIRY_MS} are dropped (the
- *   client gave up and retried); stopping answers them `unavailable`.
+ *   client retries elsewhere with the same session, and knows the command may be chosen);
+ *   waiters older than {@link PENDING_EXPIRY_MS} are dropped (the client gave up and
+ *   retried); stopping answers them `unavailable`.
  *
  * Invariant: every request handed to {@link ClientService.onRequest} is answered at most once
  * (batch items included); a write is answered with a result only after its slot is applied.
